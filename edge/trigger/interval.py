@@ -1,0 +1,14 @@
+"""Trigger `interval` (placeholder config until its backend lands)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from edge.configbase import Section
+
+
+class Config(Section):
+    type: Literal["interval"] = "interval"
+
+
+def open(cfg: Config, ctx):  # noqa: A001 - registry entry point
+    raise NotImplementedError("interval trigger not built yet")

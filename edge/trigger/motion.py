@@ -1,0 +1,14 @@
+"""Trigger `motion` (placeholder config until its backend lands)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from edge.configbase import Section
+
+
+class Config(Section):
+    type: Literal["motion"] = "motion"
+
+
+def open(cfg: Config, ctx):  # noqa: A001 - registry entry point
+    raise NotImplementedError("motion trigger not built yet")

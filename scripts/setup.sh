@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up on Debian / Raspberry Pi OS (64-bit): apt packages,
+# a virtual environment at .venv/ in the checkout, and the package with its extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# The broker is started by the tests themselves on a free loopback port; a system
+# mosquitto on :1883 is not needed for the demo or the tests.
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev}]"

@@ -1,0 +1,30 @@
+"""parcel-edge: parcel imaging, label reading and counterfeit flagging on a conveyor."""
+from setuptools import find_packages, setup
+
+setup(
+    name="parcel-edge",
+    version="0.1.0",
+    description="Parcel imaging unit for international mail facility conveyors",
+    python_requires=">=3.11",
+    packages=find_packages(include=["edge", "edge.*"]),
+    package_data={"edge": ["py.typed"]},
+    install_requires=[
+        # OpenCV 5 changed drawing calls; the headless build needs no libGL on a Pi.
+        "opencv-python-headless>=4.10,<5",
+        "numpy>=1.26,<3",
+        "onnxruntime>=1.18,<2",
+        "zxing-cpp>=2.2,<4",
+        "pyzbar>=0.1.9,<0.2",
+        "paho-mqtt>=2.1,<3",
+        "pydantic>=2.6,<3",
+        "PyYAML>=6,<7",
+        "cryptography>=42",
+        "psutil>=5.9,<8",
+    ],
+    extras_require={
+        "pi": ["picamera2>=0.3.17,<0.4", "gpiozero>=2.0,<3"],
+        "dev": ["pytest>=8", "gpiozero>=2.0,<3", "onnx>=1.16,<2"],
+        "train": ["torch==2.13.0", "onnx>=1.16,<2"],
+    },
+    entry_points={"console_scripts": ["parcel-edge=edge.cli:main"]},
+)
