@@ -33,8 +33,11 @@ class ConfigError(ValueError):
 
 
 class UnitConfig(Section):
-    id: str = "unit-01"
-    data_dir: Path = Path("/var/lib/parcel-edge")
+    """This unit's identity (in every topic, record and file name) and where it keeps data."""
+
+    id: str = Field("unit-01", description="letters, digits, '_' or '-'; unique per facility")
+    data_dir: Path = Field(Path("/var/lib/parcel-edge"),
+                           description="outbox database and spool; must survive reboots")
 
     _id = field_validator("id")(safe_id)
 
@@ -42,10 +45,14 @@ class UnitConfig(Section):
 class ConveyorConfig(Section):
     """The belt under the camera: it sets motion blur and so the longest usable exposure."""
 
-    belt_speed_m_s: float = Field(0.5, gt=0, le=5.0)
-    field_of_view_mm: float = Field(600.0, ge=50, le=5000)
-    min_module_mm: float = Field(0.33, ge=0.05, le=5.0)
-    max_blur_modules: float = Field(2.0, gt=0, le=10)
+    belt_speed_m_s: float = Field(0.5, gt=0, le=5.0, description="belt speed in m/s")
+    field_of_view_mm: float = Field(600.0, ge=50, le=5000,
+                                    description="width of the belt the frame covers, in mm")
+    min_module_mm: float = Field(0.33, ge=0.05, le=5.0,
+                                 description="narrowest barcode bar the unit must read, in mm")
+    max_blur_modules: float = Field(2.0, gt=0, le=10, description=(
+        "longest motion blur in module widths; beyond ~2 no decoder reads, "
+        "so exposure is capped at this"))
 
     def max_exposure_us(self) -> int:
         """Exposure at which the belt moves ``max_blur_modules`` module widths."""
@@ -54,16 +61,23 @@ class ConveyorConfig(Section):
 
 
 class CaptureConfig(Section):
-    max_frames: int = Field(12, ge=1, le=120)
-    best_frames: int = Field(3, ge=1, le=12)
-    min_frames: int = Field(1, ge=1, le=30)
-    max_parcel_s: float = Field(10.0, gt=0, le=120)
+    """How a parcel's frames are gathered while it passes and which are kept."""
+
+    max_frames: int = Field(12, ge=1, le=120, description="frames kept per parcel (the best)")
+    best_frames: int = Field(3, ge=1, le=12, description="frames the later stages may try")
+    min_frames: int = Field(1, ge=1, le=30, description="fewer frames than this is noise")
+    max_parcel_s: float = Field(10.0, gt=0, le=120,
+                                description="a parcel in view longer than this is cut (jam)")
 
 
 class PipelineConfig(Section):
-    capture_queue: int = Field(8, ge=1, le=1000)
-    frame_timeout_s: float = Field(1.0, gt=0, le=60)
-    camera_retries: int = Field(5, ge=0, le=1000)
+    """The run loop between camera and stages."""
+
+    capture_queue: int = Field(8, ge=1, le=1000, description=(
+        "parcels waiting for the stages; when full a parcel is dropped, counted and logged"))
+    frame_timeout_s: float = Field(1.0, gt=0, le=60, description="wait for a frame before counting a time-out")
+    camera_retries: int = Field(5, ge=0, le=1000,
+                                description="camera restarts in a row before the unit exits")
 
 
 CameraSection = Annotated[Union[CAMERAS.config_classes()], Field(discriminator="type")]  # type: ignore[misc]
@@ -111,7 +125,7 @@ def _describe(err: ValidationError, root: yaml.Node | None, source: str) -> list
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in CAMERAS.types + TRIGGERS.types))
         key = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(root, loc)
+        line = _line_of(root, loc + ("type",) if e["type"] == "union_tag_invalid" else loc)
         where = f"{source}:{line}" if line else source
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
         lines.append(f"{where}: {key}: {msg}")

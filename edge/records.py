@@ -152,7 +152,12 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Classification:
-    """Calibrated scores per label.  ``available`` is False when no model is loaded."""
+    """Calibrated scores per label.  ``available`` is False when no model is loaded.
+
+    ``brand``/``packaging`` are what the image shows (the rules compare them with
+    the brand table and the declaration); the thresholds are the ones the model
+    was calibrated with, carried along so an updated model brings its own.
+    """
 
     model: ModelInfo | None
     scores: Mapping[str, float]
@@ -160,6 +165,13 @@ class Classification:
     available: bool = True
     error: str = ""
     ms: float = 0.0
+    brand: str = ""
+    brand_score: float = 0.0
+    packaging: str = ""
+    packaging_score: float = 0.0
+    mark_box: Box | None = None
+    flag_thresholds: Mapping[str, float] = field(default_factory=dict)
+    review_thresholds: Mapping[str, float] = field(default_factory=dict)
 
 
 class Outcome(str, enum.Enum):

@@ -1,0 +1,158 @@
+"""The logo-and-packaging classifier stage: find the mark, classify a sharp crop of it.
+
+Two small ONNX models named by one manifest: a locator on a thumbnail of the
+parcel (where is the mark, what packaging is this) and a classifier on the mark
+cut from the full frame (genuine, or which kind of suspect, and which brand).
+A model that is missing or does not verify never stops the unit: the stage
+then answers ``available=False`` and labels are still read.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.classify.config import ClassifyConfig
+from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_locator, parcel_region
+from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
+from edge.classify.preprocess import softmax, to_tensor
+from edge.classify.session import open_session, run, warm_up
+from edge.records import Box, Classification, ModelInfo
+
+__all__ = ["Classifier", "ClassifyConfig", "Inference", "ModelError", "load_classifier"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Inference:
+    """Uncalibrated outputs for one parcel: where the mark is and the raw logits."""
+
+    guess: MarkGuess
+    label_logits: np.ndarray
+    brand_logits: np.ndarray
+    packaging_logits: np.ndarray
+
+
+class Classifier:
+    """Runs the two models on one parcel; holds sessions, never per-parcel state."""
+
+    def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
+                 info: ModelInfo | None, error: str = "") -> None:
+        self.manifest = manifest
+        self._sessions = sessions
+        self.info = info
+        self.error = error
+
+    @property
+    def available(self) -> bool:
+        return self._sessions is not None
+
+    def classify(self, image: np.ndarray, box: Box | None = None) -> Classification:
+        """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known."""
+        if self._sessions is None or self.manifest is None:
+            return Classification(model=self.info, scores={}, available=False, error=self.error)
+        start = time.perf_counter()
+        raw = self.infer(image, box)
+        result = self.scores_of(raw)
+        return dataclasses.replace(result, ms=(time.perf_counter() - start) * 1000.0)
+
+    def infer(self, image: np.ndarray, box: Box | None = None) -> Inference:
+        """Both models' raw outputs (training calibrates on these logits)."""
+        if self._sessions is None or self.manifest is None:
+            raise ModelError(self.error or "classifier unavailable")
+        image = _as_bgr(image)
+        entry = self.manifest.locator
+        region = parcel_region(image, box, entry.input.width / entry.input.height)
+        out = run(self._sessions[0], entry, to_tensor(cut_padded(image, region), entry.input))
+        guess = decode_locator(out["heat"][0, 0], out["geom"][0], region,
+                               self.manifest.locator_stride)
+        model = self.manifest.model
+        mark = run(self._sessions[1], model, to_tensor(self.mark_crop(image, guess), model.input))
+        return Inference(guess, mark["labels"][0], mark["brand"][0], out["packaging"][0])
+
+    def mark_crop(self, image: np.ndarray, guess: MarkGuess) -> np.ndarray:
+        """The mark from the full-resolution frame, upright, at the classifier's input size."""
+        assert self.manifest is not None
+        spec = self.manifest.model.input
+        return crop_mark(image, guess, self.manifest.crop_margin, (spec.height, spec.width))
+
+    def run_inputs(self, parcel: np.ndarray, mark: np.ndarray) -> dict[str, np.ndarray]:
+        """Both models on a ready thumbnail and mark crop (BGR): what golden checks compare."""
+        if self._sessions is None or self.manifest is None:
+            raise ModelError(self.error or "classifier unavailable")
+        m = self.manifest
+        out = dict(run(self._sessions[0], m.locator, to_tensor(parcel, m.locator.input)))
+        out.update(run(self._sessions[1], m.model, to_tensor(mark, m.model.input)))
+        return out
+
+    def scores_of(self, raw: Inference) -> Classification:
+        """Calibrated scores from raw outputs, with the manifest's temperature and thresholds."""
+        if self.manifest is None:
+            raise ModelError(self.error or "classifier unavailable")
+        m = self.manifest
+        probs = softmax(raw.label_logits, m.temperature)
+        brands = softmax(raw.brand_logits, m.brand_temperature)
+        packaging = softmax(raw.packaging_logits)
+        top = m.labels[int(np.argmax(probs))]
+        b, p = int(np.argmax(brands)), int(np.argmax(packaging))
+        return Classification(
+            model=self.info, scores={k: round(float(v), 4) for k, v in zip(m.labels, probs)},
+            top=top, brand=m.brands[b] if top != "none" else "",
+            brand_score=round(float(brands[b]), 4), packaging=m.packagings[p],
+            packaging_score=round(float(packaging[p]), 4),
+            mark_box=raw.guess.box if top != "none" else None,
+            flag_thresholds=dict(m.flag_thresholds), review_thresholds=dict(m.review_thresholds))
+
+
+def load_classifier(cfg: ClassifyConfig) -> Classifier:
+    """The classifier for ``cfg.model_dir``; on any problem one that says why, never raises."""
+    if not cfg.enabled:
+        return Classifier(None, None, None, "classifier disabled in the config")
+    try:
+        return _load(Path(cfg.model_dir), cfg)
+    except ModelError as exc:
+        log.error("classifier unavailable, labels are still read: %s", exc)
+        return Classifier(None, None, None, str(exc))
+
+
+def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
+    manifest = load_manifest(model_dir)
+    limit = int(cfg.max_model_mb * 1_000_000)
+    sessions = []
+    for entry in (manifest.locator, manifest.model):
+        session = open_session(read_verified(model_dir, entry, limit), entry, cfg.threads)
+        out = warm_up(session, entry, cfg.warmup_runs)
+        _check_widths(entry.file, out, manifest)
+        sessions.append(session)
+    info = ModelInfo(name=manifest.name, version=manifest.version, sha256=manifest.model.sha256)
+    log.info("classifier %s %s loaded from %s (%d threads)", manifest.name, manifest.version,
+             model_dir, cfg.threads)
+    return Classifier(manifest, (sessions[0], sessions[1]), info)
+
+
+def _check_widths(name: str, out: Any, m: Manifest) -> None:
+    """Output widths must match the manifest's label lists, or scores would be misnamed."""
+    want = {"labels": len(m.labels), "brand": len(m.brands), "packaging": len(m.packagings)}
+    for role, width in want.items():
+        if role in out and out[role].shape[-1] != width:
+            raise ModelError(f"{name}: output {role} has {out[role].shape[-1]} values, "
+                             f"the manifest lists {width}")
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
+        raise ValueError("image must be a non-empty uint8 array")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image shape {image.shape} is not BGR")
+    return image

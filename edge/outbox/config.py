@@ -1,10 +1,32 @@
-"""Outbox section (owned by the delivery stage, #6)."""
+"""Outbox section (owned by the delivery stage, #6).
+
+The budget is what the outbox may occupy on the unit's storage (spool files
+plus the SQLite files); a Pi's SD card is shared with the OS and logs, so the
+default leaves most of a 32 GB card alone.
+"""
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from edge.configbase import Section
+from edge.configbase import Section, safe_id
 
 
 class OutboxConfig(Section):
-    disk_budget_mb: int = Field(2048, ge=16, le=1_000_000)
+    disk_budget_mb: float = Field(2048, ge=1, le=1_000_000)
+    # Eviction frees down to this share of the budget so it does not run on every commit.
+    evict_to_pct: int = Field(90, ge=50, le=99)
+    # Views of cleared parcels that are kept when full-size images are evicted.
+    keep_views: tuple[str, ...] = ("thumb",)
+    # Keep acknowledged data as a local cache until the budget needs the room.
+    retain_acked: bool = True
+    # Below this much free space on the file system, status reports low disk.
+    min_free_mb: float = Field(256, ge=0, le=1_000_000)
+
+    @field_validator("keep_views")
+    @classmethod
+    def _views(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(safe_id(v) for v in value)
+
+    @property
+    def budget_bytes(self) -> int:
+        return int(self.disk_budget_mb * 1024 * 1024)

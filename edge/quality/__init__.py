@@ -1,0 +1,84 @@
+"""The photographic standard: measure a frame against the profile, pick the frame that meets it.
+
+Exposure is judged on the parcel (a dark belt around it is not underexposure),
+clipping and glare on its packaging (white label paper may be at the sensor's
+maximum), sharpness at full resolution on the label where one was found (that
+is what must stay legible), legibility on the module size the decoder measured.
+A check that cannot be measured (no parcel box, no label) is left out of the
+report rather than passed.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from edge.quality import checks
+from edge.quality.config import QualityProfile
+from edge.records import Box, LabelReading, ParcelCapture, QualityCheck, QualityReport
+
+__all__ = ["QualityProfile", "assess", "choose_frame"]
+
+
+def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
+           reading: LabelReading | None = None, view: str = "parcel") -> QualityReport:
+    """The standard's report for one BGR frame; ``reading`` boxes are in this frame."""
+    height, width = image.shape[:2]
+    label_box = reading.label_box if reading is not None else None
+    if label_box is not None and label_box.area <= 0:
+        label_box = None
+    gray, scale = checks.analysis_gray(image, profile.analysis_px)
+    hist = checks.histogram(checks.region(gray, parcel_box, scale))
+    mask = checks.packaging_mask(gray, parcel_box, label_box, scale)
+    focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
+    found: list[QualityCheck] = [
+        checks.check_width(width, profile),
+        checks.check_height(height, profile),
+        checks.check_sharpness(checks.sharpness(focus), profile),
+        checks.check_brightness(hist, profile),
+        checks.check_shadows(hist, profile),
+        checks.check_highlights(checks.histogram(gray, mask), profile),
+        checks.check_glare(checks.glare_share(gray, mask, profile), profile),
+    ]
+    if reading is not None and reading.module_px is not None:
+        found.append(checks.check_legibility(reading.module_px, profile))
+    if parcel_box is not None and width > 0 and height > 0:
+        found.append(checks.check_framing(parcel_box, width, height, profile))
+    return QualityReport(profile=profile.name, view=view, checks=tuple(found))
+
+
+def _reading_for(capture: ParcelCapture, index: int,
+                 reading: LabelReading | None) -> LabelReading | None:
+    """The reading as it applies to frame ``index``: its label box only belongs to its own frame."""
+    if reading is None:
+        return None
+    own = reading.frame_seq if reading.frame_seq >= 0 else capture.frames[0].seq
+    if capture.frames[index].seq == own:
+        return reading
+    return dataclasses.replace(reading, label_box=None)
+
+
+def _order(capture: ParcelCapture, reading: LabelReading | None) -> list[int]:
+    """The decoded frame first (its label was read), then the rest best-first."""
+    order = list(range(len(capture.frames)))
+    if reading is not None and reading.frame_seq >= 0:
+        hit = [i for i, f in enumerate(capture.frames) if f.seq == reading.frame_seq]
+        order = hit[:1] + [i for i in order if i not in hit[:1]]
+    return order
+
+
+def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
+                 profile: QualityProfile) -> tuple[int, QualityReport]:
+    """The first frame that meets the standard, else the one failing the fewest checks."""
+    if not capture.frames:
+        raise ValueError("a parcel capture without frames has nothing to choose from")
+    best: tuple[int, QualityReport] | None = None
+    for i in _order(capture, reading):
+        box = capture.boxes[i] if i < len(capture.boxes) else None
+        report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading))
+        if report.passed:
+            return i, report
+        if best is None or len(report.failed) < len(best[1].failed):
+            best = (i, report)
+    assert best is not None
+    return best

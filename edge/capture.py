@@ -1,0 +1,161 @@
+"""From a stream of (frame, presence) to one :class:`ParcelCapture` per parcel.
+
+While a parcel is in view every frame is scored as it arrives and only the
+``max_frames`` best are held, so a slow or stalled parcel costs bounded
+memory and the frame it ends with is not favoured over a sharper one it
+passed through.  When it leaves, the ``best_frames`` best go downstream, best
+first (the decoder and the quality check try them in that order, and a
+capture queue full of 12-frame captures would blow the Pi's memory budget).
+
+The score is sharpness times framing.  Sharpness is the variance of the
+Laplacian over the parcel region, on the frame halved until it is at most
+``SHARPNESS_SIDE`` pixels: motion blur and defocus flatten it, and it costs
+well under a millisecond.
+Framing prefers a parcel wholly inside the frame (a cut-off parcel may have
+its label outside) and near the centre (least lens distortion and glare).
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from edge.records import Box, Frame, ParcelCapture
+from edge.trigger import Presence
+
+if TYPE_CHECKING:
+    from edge.config import CaptureConfig
+
+log = logging.getLogger(__name__)
+
+SHARPNESS_SIDE = 640
+MARGIN_FRACTION = 0.02
+CUT_OFF_PENALTY = 0.4
+
+
+def sharpness(image: np.ndarray, box: Box) -> float:
+    """Variance of the Laplacian of the grey box, after halving the frame to at most ``SHARPNESS_SIDE``.
+
+    The number of halvings depends on the frame, not the box, so every frame
+    of a parcel is measured at the same scale and their scores compare.  A
+    bilinear resize to exactly half is a 2x2 average and OpenCV's fastest
+    shrink; other factors cost a millisecond or more on a full frame.
+    """
+    import cv2
+
+    region = image[box.y:box.y + box.h, box.x:box.x + box.w]
+    longest = max(image.shape[:2])
+    while longest > SHARPNESS_SIDE and min(region.shape[:2]) >= 4:
+        half = (region.shape[1] // 2, region.shape[0] // 2)
+        region = cv2.resize(region, half, interpolation=cv2.INTER_LINEAR)
+        longest //= 2
+    if region.size == 0:
+        return 0.0
+    grey = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY) if region.ndim == 3 else region
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    return float(std[0, 0] ** 2)
+
+
+def framing(box: Box, width: int, height: int) -> float:
+    """1.0 for a parcel inside the margin and centred, less when cut off or off-centre."""
+    margin = MARGIN_FRACTION * min(width, height)
+    inside = (box.x >= margin and box.y >= margin and box.x + box.w <= width - margin
+              and box.y + box.h <= height - margin)
+    cx, cy = box.x + box.w / 2.0, box.y + box.h / 2.0
+    off = max(abs(cx - width / 2.0) / (width / 2.0), abs(cy - height / 2.0) / (height / 2.0))
+    centred = 1.0 - 0.5 * min(1.0, off)
+    return centred * (1.0 if inside else CUT_OFF_PENALTY)
+
+
+@dataclass(order=True)
+class _Scored:
+    score: float
+    order: int
+    frame: Frame = field(compare=False)
+    box: Box = field(compare=False)
+
+
+class ParcelAssembler:
+    """Feed every frame with its presence; a capture comes back when a parcel has left."""
+
+    def __init__(self, cfg: CaptureConfig, trigger: str = "", first_id: int = 1) -> None:
+        self.cfg = cfg
+        self.trigger = trigger
+        self._ids = itertools.count(first_id)
+        self._order = itertools.count()
+        self._held: list[_Scored] = []
+        self._started: float | None = None
+        self._seen = 0
+        self._overlong = False
+        self.emitted = 0
+        self.too_short = 0
+        self.overlong = 0
+        self.ms_total = 0.0
+
+    def push(self, frame: Frame, presence: Presence) -> ParcelCapture | None:
+        started = time.perf_counter()
+        try:
+            return self._push(frame, presence)
+        finally:
+            self.ms_total += (time.perf_counter() - started) * 1000.0
+
+    def flush(self) -> ParcelCapture | None:
+        """End of stream: the parcel still in view, if any, as a capture."""
+        self._overlong = False
+        return self._emit()
+
+    def _push(self, frame: Frame, presence: Presence) -> ParcelCapture | None:
+        if not presence.present:
+            self._overlong = False
+            return self._emit()
+        if self._overlong:
+            return None
+        if self._started is None:
+            self._started = frame.t_mono
+        self._seen += self._hold(frame, presence.box)
+        if frame.t_mono - self._started > self.cfg.max_parcel_s:
+            self.overlong += 1
+            self._overlong = True
+            log.warning("parcel in view for more than %.1f s: capture cut short; ignoring frames "
+                        "until the view clears", self.cfg.max_parcel_s)
+            return self._emit()
+        return None
+
+    def _hold(self, frame: Frame, box: Box | None) -> bool:
+        """Score the frame and keep it if it is among the ``max_frames`` best so far.
+
+        No box means the trigger cannot tell where (photo eye, interval): the
+        whole frame is the region.  An empty box means the parcel is present
+        but nothing of it is in view (motion trigger leaving): nothing to hold.
+        """
+        height, width = frame.image.shape[:2]
+        region = Box(0, 0, width, height) if box is None else box.clip(width, height)
+        if region.area == 0:
+            return False
+        score = sharpness(frame.image, region) * framing(region, width, height)
+        item = _Scored(score, -next(self._order), frame, region)
+        if len(self._held) < self.cfg.max_frames:
+            heapq.heappush(self._held, item)
+        else:
+            heapq.heappushpop(self._held, item)
+        return True
+
+    def _emit(self) -> ParcelCapture | None:
+        held, seen = self._held, self._seen
+        self._held, self._seen, self._started = [], 0, None
+        if not held:
+            return None
+        if seen < self.cfg.min_frames:
+            self.too_short += 1
+            log.info("parcel seen in %d frame(s) dropped (min_frames %d)", seen, self.cfg.min_frames)
+            return None
+        best = sorted(held, reverse=True)[:self.cfg.best_frames]
+        self.emitted += 1
+        return ParcelCapture(capture_id=next(self._ids), frames=tuple(s.frame for s in best),
+                             boxes=tuple(s.box for s in best), sharpness=tuple(s.score for s in best),
+                             trigger=self.trigger)

@@ -1,0 +1,42 @@
+"""``parcel-edge alerts``: an officer's live console of flagged parcels."""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from edge.receive.alerts import AlertConsole, printer
+from edge.receive.subscriber import add_broker_arguments, subscriber
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_broker_arguments(parser, client_id="parcel-edge-alerts")
+    parser.add_argument("--save", type=Path, default=Path("alerts"),
+                        help="folder for the flagged parcels' images (default ./alerts)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per event")
+    parser.add_argument("--count", type=int, default=0, help="exit after this many alerts")
+    parser.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds")
+
+
+def main(args: argparse.Namespace) -> int:
+    done = threading.Event()
+    console = AlertConsole(args.save, printer(sys.stdout, args.json))
+
+    def on_message(topic: str, payload: bytes, props: object) -> None:
+        console.handle(topic, payload, props)
+        if args.count and console.alert_count >= args.count:
+            done.set()
+
+    filters = [f for unit in args.units for f in (f"{unit}/alerts", f"{unit}/parcels", f"{unit}/images/#")]
+    client = subscriber(args, filters, on_message)
+    client.loop_start()
+    try:
+        done.wait(args.timeout or None)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    if args.count and console.alert_count < args.count:
+        print(f"alerts: only {console.alert_count} of {args.count} alerts arrived", file=sys.stderr)
+        return 1
+    return 0

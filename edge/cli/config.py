@@ -1,0 +1,38 @@
+"""``parcel-edge config check FILE``: validate before a unit is restarted on it."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = sub.add_parser("check", help="validate config files; errors name the key and line")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--json", action="store_true", help="one JSON object per file")
+
+
+def main(args: argparse.Namespace) -> int:
+    from edge.config import ConfigError, load_config
+
+    failed = 0
+    for path in args.files:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            failed += 1
+            _report(args.json, path, exc.lines)
+            continue
+        _report(args.json, path, [], cfg.unit.id)
+    return 1 if failed else 0
+
+
+def _report(as_json: bool, path: str, errors: list[str], unit: str | None = None) -> None:
+    if as_json:
+        print(json.dumps({"file": path, "valid": not errors, "unit": unit, "errors": errors}))
+    elif errors:
+        for line in errors:
+            print(line, file=sys.stderr)
+    else:
+        print(f"{path}: ok (unit {unit})")

@@ -1,0 +1,60 @@
+"""Making dark and small codes readable: contrast normalization and upscaling.
+
+Low light squeezes a label into a few grey levels; the binarizer then loses
+the narrow spaces.  A percentile stretch restores the range cheaply; CLAHE
+also evens out a label half in shadow.  Both only ever run as fallbacks.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def mean_level(gray: np.ndarray) -> float:
+    """Mean grey level on a sparse grid: cheap enough to decide whether a frame is dark."""
+    return float(gray[::8, ::8].mean())
+
+
+def stretch(gray: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> np.ndarray:
+    """Map the ``low_pct``..``high_pct`` percentile range onto 0..255."""
+    sample = gray[::4, ::4]
+    lo, hi = np.percentile(sample, (low_pct, high_pct))
+    if hi - lo < 4:
+        return gray
+    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)
+
+
+def clahe(gray: np.ndarray, clip: float = 3.0, tiles: int = 8) -> np.ndarray:
+    """Contrast-limited adaptive equalization: brings up a label that lies in shadow."""
+    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(gray)
+
+
+def upscale(gray: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    """Cubic upsampling for codes under about two pixels per module."""
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+def _box_kernel(length: float) -> np.ndarray:
+    """The belt's smear: a box of fractional ``length`` px (partial end taps)."""
+    n = int(np.ceil(length)) | 1
+    k = np.ones(n, np.float32)
+    k[[0, -1]] = max(0.0, 1.0 - (n - length) / 2.0)
+    return k / k.sum()
+
+
+def deblur_motion(gray: np.ndarray, length: float, noise: float = 0.01) -> np.ndarray:
+    """Wiener deconvolution of a smear of ``length`` px along x, the direction the belt moves.
+
+    The direction is known (the camera is mounted along the belt) and the
+    length nearly so (belt speed x exposure / mm per pixel), which is what
+    makes deconvolution work here where generic sharpening does not.
+    """
+    img = gray.astype(np.float32) / 255.0
+    kernel = _box_kernel(length)
+    psf = np.zeros(img.shape, np.float32)
+    psf[0, :kernel.size] = kernel
+    psf = np.roll(psf, -(kernel.size // 2), axis=1)
+    h = np.fft.rfft2(psf)
+    restored = np.fft.irfft2(np.fft.rfft2(img) * np.conj(h) / (np.abs(h) ** 2 + noise), s=img.shape)
+    return np.clip(restored * 255.0, 0, 255).astype(np.uint8)

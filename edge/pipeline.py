@@ -1,0 +1,160 @@
+"""The run loop: a capture thread feeding the per-parcel path through a bounded queue.
+
+The camera must never wait on the slow stages, so captures cross a bounded
+queue; when it is full a live unit drops the capture with a counter and a log
+line (the belt does not stop), while a synthetic or replayed source, which can
+wait, applies backpressure instead.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from edge.camera import CameraError, EndOfStream
+from edge.process import Stages, process_parcel
+from edge.records import Package, ParcelCapture
+from edge.stats import Stats
+
+log = logging.getLogger(__name__)
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    queue_size: int = 8
+    frame_timeout_s: float = 1.0
+    camera_retries: int = 5
+    backpressure: bool = False
+    retry_base_s: float = 0.5
+
+
+class Pipeline:
+    """Owns the threads of one run; ``run`` returns the process exit code."""
+
+    def __init__(self, camera: Any, trigger: Any, assembler: Any, stages: Stages,
+                 stats: Stats, settings: LoopSettings,
+                 on_package: Callable[[Package], None] | None = None) -> None:
+        self.camera, self.trigger, self.assembler = camera, trigger, assembler
+        self.stages, self.stats, self.settings = stages, stats, settings
+        self.on_package = on_package
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_size)
+        self._fatal: str | None = None
+
+    def run(self, stop: threading.Event) -> int:
+        capture_thread = threading.Thread(target=self._capture_loop, args=(stop,),
+                                          name="capture", daemon=True)
+        capture_thread.start()
+        self._process_loop()
+        capture_thread.join(timeout=5.0)
+        if self._fatal:
+            log.error("stopped: %s", self._fatal)
+            return 1
+        return 0
+
+    # -- capture side -----------------------------------------------------------------
+    def _capture_loop(self, stop: threading.Event) -> None:
+        try:
+            self.camera.start()
+            self._frames(stop)
+        except CameraError as exc:
+            self._fatal = f"camera: {exc}"
+            self.stats.error("camera")
+        except Exception as exc:  # the loop must always hand over _DONE
+            self._fatal = f"capture: {exc.__class__.__name__}: {exc}"
+            self.stats.error("capture")
+            log.exception("capture loop failed")
+        finally:
+            self._finish_capture()
+
+    def _frames(self, stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                frame = self.camera.read(self.settings.frame_timeout_s)
+            except EndOfStream:
+                return
+            except CameraError as exc:
+                failures += 1
+                self._recover(exc, failures, stop)
+                continue
+            failures = 0
+            if frame is None:
+                self.stats.incr("frame_timeouts")
+                continue
+            self._observe(frame)
+
+    def _recover(self, exc: CameraError, failures: int, stop: threading.Event) -> None:
+        """Restart the camera with a growing pause; give up after the configured retries."""
+        if failures > self.settings.camera_retries:
+            raise CameraError(f"{exc} (gave up after {failures - 1} restarts)")
+        self.stats.error("camera")
+        delay = min(30.0, self.settings.retry_base_s * 2 ** (failures - 1))
+        log.warning("camera failed (%s); restart %d/%d in %.1f s",
+                    exc, failures, self.settings.camera_retries, delay)
+        stop.wait(delay)
+        try:
+            self.camera.stop()
+            self.camera.start()
+        except CameraError as again:
+            log.warning("camera restart failed: %s", again)
+
+    def _observe(self, frame: Any) -> None:
+        self.stats.incr("frames")
+        presence = self.trigger.observe(frame)
+        self.stats.time("presence", presence.ms)
+        capture = self.assembler.push(frame, presence)
+        if capture is not None:
+            self._hand_over(capture)
+
+    def _hand_over(self, capture: ParcelCapture) -> None:
+        self.stats.incr("captures")
+        if self.settings.backpressure:
+            self._queue.put(capture)
+            return
+        try:
+            self._queue.put_nowait(capture)
+        except queue.Full:
+            self.stats.incr("dropped.capture_queue_full")
+            self.stats.error("queue_full")
+            log.warning("capture queue full (%d): dropped parcel capture %d",
+                        self.settings.queue_size, capture.capture_id)
+
+    def _finish_capture(self) -> None:
+        try:
+            last = self.assembler.flush()
+            if last is not None:
+                self.stats.incr("captures")
+                self._queue.put(last)
+        finally:
+            for closer in (self.camera.stop, self.trigger.close):
+                try:
+                    closer()
+                except Exception as exc:  # closing must not hide the real outcome
+                    log.warning("close failed: %s", exc)
+            self._queue.put(_DONE)
+
+    # -- processing side --------------------------------------------------------------
+    def _process_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            self.stats.gauge("capture_queue", self._queue.qsize())
+            self._process(item)
+
+    def _process(self, capture: ParcelCapture) -> None:
+        started = time.perf_counter()
+        try:
+            package = process_parcel(capture, self.stages, self.stats)
+        except Exception as exc:
+            self.stats.error("process")
+            log.error("parcel capture %d failed: %s: %s", capture.capture_id,
+                      exc.__class__.__name__, exc)
+            return
+        self.stats.time("path", (time.perf_counter() - started) * 1000.0)
+        if self.on_package is not None:
+            self.on_package(package)

@@ -1,0 +1,66 @@
+"""The two small CNNs: a locator on the parcel thumbnail, a classifier on the mark crop.
+
+Sized for the budget: both together a few milliseconds on one core, so the
+Pi keeps its other cores for decoding and JPEG encoding.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation,
+                                   bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Locator(nn.Module):
+    """Stride-8 heat map of the mark's centre, its geometry per cell, and the packaging kind.
+
+    ``forward`` returns logits (training); :class:`LocatorExport` adds the
+    squashing the manifest promises, so the unit reads values in their ranges.
+    """
+
+    def __init__(self, packagings: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(conv(3, 12, 2), conv(12, 16, 2), conv(16, 32, 2),
+                                  conv(32, 32), conv(32, 32, dilation=2), conv(32, 32, dilation=4))
+        self.heat = nn.Conv2d(32, 1, 1)
+        self.geom = nn.Conv2d(32, 6, 1)
+        self.packaging = nn.Linear(32, packagings)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        f = self.body(x)
+        return self.heat(f), self.geom(f), self.packaging(f.mean(dim=(2, 3)))
+
+
+class LocatorExport(nn.Module):
+    def __init__(self, net: Locator) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        heat, geom, packaging = self.net(x)
+        geom = torch.cat([torch.sigmoid(geom[:, :4]), geom[:, 4:]], dim=1)
+        return torch.sigmoid(heat), geom, packaging
+
+
+class MarkNet(nn.Module):
+    """Label and brand logits from an upright mark crop (64 x 128).
+
+    The last features are pooled to a 4 x 8 grid, not to one vector: where a
+    stroke sits (which letter, emblem or text) is the evidence of a misspelling.
+    """
+
+    def __init__(self, labels: int, brands: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(conv(3, 16, 2), conv(16, 32, 2), conv(32, 64), conv(64, 64, 2),
+                                  conv(64, 96), nn.AvgPool2d(2))
+        self.drop = nn.Dropout(0.3)
+        self.labels = nn.Linear(96 * 4 * 8, labels)
+        self.brand = nn.Linear(96 * 4 * 8, brands)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.drop(torch.flatten(self.body(x), 1))
+        return self.labels(f), self.brand(f)

@@ -1,0 +1,207 @@
+"""Train the mark locator and classifier on synthetic parcels, export ONNX, calibrate, write the manifest.
+
+    .venv/bin/python -m models.train --out models/current
+
+Reproducible: every parcel comes from a fixed seed and index; training,
+calibration (validation) and the held-out metrics use three different seeds.
+The held-out figures are measured through the unit's own loader and
+pre-processing (edge.classify), not through PyTorch, so they are what the unit
+will do.  Runs on a 2-core CPU in well under 20 minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import shutil
+import time
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from models import dataset as ds
+from models import metrics
+from models.nets import Locator, LocatorExport, MarkNet
+
+log = logging.getLogger("train")
+TRAIN_SEED, VAL_SEED, TEST_SEED = 1001, 2002, 3003
+
+
+def train_item(args: tuple[int, int, float]) -> dict[str, Any]:
+    """One training parcel: its thumbnail and targets, mark crops and negative crops."""
+    seed, index, mark_prob = args
+    p = ds.render(seed, index, mark_prob)
+    rng = np.random.default_rng([seed, index, 7])
+    item = ds.locator_sample(p, ds.jitter_region(p, rng))
+    crops, labels, brands = ds.negative_crops(p, rng, 2 if p.mark is None else 1), [], []
+    labels += [0] * len(crops)
+    brands += [-1] * len(crops)
+    if p.mark is not None:
+        pos = ds.mark_crops(p, rng, 2)
+        crops += pos
+        labels += [ds.LABELS.index(p.label)] * len(pos)
+        brands += [ds.BRANDS.index(p.brand)] * len(pos)
+    item.update(crops=crops, crop_labels=labels, crop_brands=brands)
+    return item
+
+
+def build_train(seed: int, count: int, mark_prob: float, workers: int, cache: Path) -> dict[str, np.ndarray]:
+    path = cache / f"train-{seed}-{count}-{mark_prob}.npz"
+    if path.exists():
+        log.info("training data from cache %s", path)
+        return dict(np.load(path))
+    with Pool(workers) as pool:
+        items = pool.map(train_item, [(seed, i, mark_prob) for i in range(count)], chunksize=8)
+    data = {
+        "thumbs": np.stack([it["thumb"] for it in items]),
+        "has": np.float32([it["has"] for it in items]),
+        "cells": np.int64([it["cell"] for it in items]),
+        "geom": np.stack([it["geom"] for it in items]),
+        "packaging": np.int64([it["packaging"] for it in items]),
+        "crops": np.stack([c for it in items for c in it["crops"]]),
+        "crop_labels": np.int64([x for it in items for x in it["crop_labels"]]),
+        "crop_brands": np.int64([x for it in items for x in it["crop_brands"]]),
+    }
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **data)
+    return data
+
+
+def heat_targets(has: np.ndarray, cells: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Gaussian bumps (sigma one cell) on the mark centres; zero where no mark."""
+    yy, xx = np.mgrid[0:grid[0], 0:grid[1]].astype(np.float32)
+    d2 = (yy[None] - cells[:, 0, None, None]) ** 2 + (xx[None] - cells[:, 1, None, None]) ** 2
+    return (np.exp(-d2 / 2.0) * has[:, None, None]).astype(np.float32)[:, None]
+
+
+def train_locator(data: dict[str, np.ndarray], epochs: int, seed: int) -> Locator:
+    torch.manual_seed(seed)
+    net = Locator(len(ds.PACKAGINGS))
+    grid = (ds.LOCATOR.height // ds.STRIDE, ds.LOCATOR.width // ds.STRIDE)
+    heat_t = torch.from_numpy(heat_targets(data["has"], data["cells"], grid))
+    geom_t, has = torch.from_numpy(data["geom"]), torch.from_numpy(data["has"])
+    cells, pack = torch.from_numpy(data["cells"]), torch.from_numpy(data["packaging"])
+    opt, sched, order = _optimiser(net, epochs, len(has), 32, seed)
+    for epoch in range(epochs):
+        net.train()
+        total = 0.0
+        for idx in next(order):
+            x = torch.from_numpy(ds.batch_tensor(data["thumbs"][idx], ds.LOCATOR))
+            heat, geom, pk = net(x)
+            weight = 1.0 + 40.0 * heat_t[idx]
+            loss = nn.functional.binary_cross_entropy_with_logits(heat, heat_t[idx], weight=weight)
+            loss = loss + nn.functional.cross_entropy(pk, pack[idx])
+            loss = loss + _geom_loss(geom, geom_t[idx], cells[idx], has[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        log.info("locator epoch %d/%d loss %.4f", epoch + 1, epochs, total / len(has))
+    return net.eval()
+
+
+def _geom_loss(geom: torch.Tensor, target: torch.Tensor, cells: torch.Tensor,
+               has: torch.Tensor) -> torch.Tensor:
+    """L1 on offsets, size and angle at the true centre cell of parcels that have a mark."""
+    rows = torch.arange(len(cells))
+    at = geom[rows, :, cells[:, 0], cells[:, 1]]
+    pred = torch.cat([torch.sigmoid(at[:, :4]), at[:, 4:]], dim=1)
+    err = (pred - target).abs() * torch.tensor([1.0, 1.0, 4.0, 4.0, 1.0, 1.0])
+    return (err.sum(dim=1) * has).sum() / has.sum().clamp(min=1.0)
+
+
+def train_marknet(data: dict[str, np.ndarray], epochs: int, seed: int) -> MarkNet:
+    torch.manual_seed(seed)
+    net = MarkNet(len(ds.LABELS), len(ds.BRANDS))
+    labels, brands = torch.from_numpy(data["crop_labels"]), torch.from_numpy(data["crop_brands"])
+    opt, sched, order = _optimiser(net, epochs, len(labels), 64, seed)
+    for epoch in range(epochs):
+        net.train()
+        total, correct = 0.0, 0
+        for idx in next(order):
+            x = torch.from_numpy(ds.batch_tensor(data["crops"][idx], ds.CROP))
+            out, brand = net(x)
+            loss = nn.functional.cross_entropy(out, labels[idx], label_smoothing=0.05)
+            if (brands[idx] >= 0).any():
+                loss = loss + 0.5 * nn.functional.cross_entropy(brand, brands[idx], ignore_index=-1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            correct += int((out.argmax(1) == labels[idx]).sum())
+        log.info("classifier epoch %d/%d loss %.4f train acc %.3f", epoch + 1, epochs,
+                 total / len(labels), correct / len(labels))
+    return net.eval()
+
+
+def _optimiser(net: nn.Module, epochs: int, count: int, batch: int, seed: int) -> tuple[Any, Any, Any]:
+    steps = epochs * math.ceil(count / batch)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.15)
+    rng = np.random.default_rng(seed)
+
+    def batches() -> Any:
+        while True:
+            perm = rng.permutation(count)
+            yield [perm[i:i + batch] for i in range(0, count, batch)]
+    return opt, sched, batches()
+
+
+def export(net: nn.Module, spec: ds.InputSpec, outputs: list[str], path: Path) -> float:
+    """ONNX (opset 17, batch axis dynamic); returns onnxruntime's max abs diff from PyTorch."""
+    import onnxruntime as ort
+
+    net.eval()
+    x = torch.randn(4, 3, spec.height, spec.width)
+    torch.onnx.export(net, (x[:1],), str(path), dynamo=False, opset_version=17,
+                      input_names=[spec.name], output_names=outputs,
+                      dynamic_axes={n: {0: "batch"} for n in [spec.name, *outputs]})
+    net.eval()  # the exporter restores the wrapper's mode, which is train for a fresh wrapper
+    with torch.no_grad():
+        want = [t.numpy() for t in net(x)]
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        outputs, {spec.name: x.numpy()})
+    return max(float(np.abs(a - b).max()) for a, b in zip(want, got))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("models/current"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/parcel-edge-train"))
+    parser.add_argument("--train", type=int, default=2400, help="training parcels")
+    parser.add_argument("--val", type=int, default=500, help="calibration parcels")
+    parser.add_argument("--test", type=int, default=700, help="held-out parcels")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--version", default="1.0.0")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    torch.set_num_threads(args.workers)
+    start = time.time()
+    data = build_train(TRAIN_SEED, args.train, 0.7, args.workers, args.cache)
+    log.info("data: %d parcels, %d crops (%.0f s)", len(data["has"]), len(data["crop_labels"]),
+             time.time() - start)
+    locator = train_locator(data, args.epochs, TRAIN_SEED)
+    marknet = train_marknet(data, args.epochs + 4, TRAIN_SEED)
+    stage = args.cache / "model"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    diffs = {"locator.onnx": export(LocatorExport(locator), ds.LOCATOR, ["heat", "geom", "packaging"],
+                                    stage / "locator.onnx"),
+             "model.onnx": export(marknet, ds.CROP, ["labels", "brand"], stage / "model.onnx")}
+    log.info("onnxruntime vs torch max abs diff: %s", diffs)
+    result = metrics.calibrate_and_measure(stage, args, (VAL_SEED, TEST_SEED), diffs)
+    metrics.publish(stage, args.out)
+    log.info("done in %.0f s: %s", time.time() - start, json.dumps(result["held_out"]["summary"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Config: unknown keys and out-of-range numbers are errors that name the key and the line."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.config import ConfigError, EdgeConfig, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "unit.yaml")
+    return info.value.lines
+
+
+def test_empty_file_gives_pi_defaults() -> None:
+    cfg = parse_config("")
+    assert cfg.camera.type == "synthetic" and cfg.trigger.type == "motion"
+    assert cfg.mqtt is None
+
+
+def test_unknown_key_names_key_and_line() -> None:
+    lines = errors_of("unit:\n  id: u1\n  colour: red\n")
+    assert lines == ["unit.yaml:3: unit.colour: unknown key"]
+
+
+def test_number_out_of_bounds_names_key_and_line() -> None:
+    lines = errors_of("conveyor:\n  field_of_view_mm: 600\n  belt_speed_m_s: 50\n")
+    assert len(lines) == 1 and lines[0].startswith("unit.yaml:3: conveyor.belt_speed_m_s:")
+
+
+def test_several_errors_each_get_a_line() -> None:
+    lines = errors_of("unit:\n  id: 'x/../y'\ncapture:\n  max_frames: 0\n")
+    assert [line.split(":")[1] for line in lines] == ["2", "4"]
+
+
+def test_unknown_backend_type_is_named() -> None:
+    lines = errors_of("camera:\n  type: webcam\n")
+    assert "camera" in lines[0] and "webcam" in lines[0] and lines[0].startswith("unit.yaml:2")
+
+
+def test_unit_id_that_would_escape_a_topic_is_refused() -> None:
+    for bad in ("a/b", "a+b", "#", "", "x" * 40):
+        assert errors_of(f"unit:\n  id: '{bad}'\n")
+
+
+def test_not_yaml_and_not_a_mapping() -> None:
+    assert "not valid YAML" in errors_of("unit: [\n")[0]
+    assert "mapping" in errors_of("- 1\n- 2\n")[0]
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.yaml")
+    assert len(info.value.lines) == 1 and "cannot read config" in info.value.lines[0]
+
+
+def test_exposure_cap_follows_belt_speed() -> None:
+    slow = parse_config("conveyor: {belt_speed_m_s: 0.5, min_module_mm: 0.33}").conveyor
+    fast = parse_config("conveyor: {belt_speed_m_s: 2.5, min_module_mm: 0.33}").conveyor
+    assert slow.max_exposure_us() == 1320
+    assert fast.max_exposure_us() == 264
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "edge.example.yaml"])
+def test_shipped_configs_validate(name: str) -> None:
+    assert isinstance(load_config(REPO / "config" / name), EdgeConfig)
+
+
+def test_example_documents_every_key() -> None:
+    """Every key the unit accepts appears in the example an installer copies."""
+    text = (REPO / "config" / "edge.example.yaml").read_text()
+    missing = [key for key in _all_keys(EdgeConfig) if f"{key}:" not in text]
+    assert not missing
+
+
+def _all_keys(model: type) -> set[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        keys.add(name)
+        ann = field.annotation
+        if isinstance(ann, type) and hasattr(ann, "model_fields"):
+            keys |= _all_keys(ann)
+    return keys
+
+
+def test_config_check_cli(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("unit:\n  id: ok\noutbox:\n  nonsense: 1\n")
+    proc = subprocess.run([sys.executable, "-m", "edge", "config", "check", str(bad)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"{bad}:4: outbox.nonsense: unknown key"

@@ -1,0 +1,208 @@
+"""The label reader on real rendered barcodes: every symbology, the fallback ladder, hostile text, the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from edge.decode import DecodeConfig, LabelReader, to_gray
+from edge.decode.base import RawSymbol
+from edge.identify import gs1_check_digit, make_s10
+from edge.records import Box, Frame, ParcelCapture
+
+ROOT = Path(__file__).resolve().parents[2]
+S10 = make_s10("RB", "31415926", "GB")
+UPS = "1Z5R89390357567127"
+PIC = "92" + "6129270076871194802"
+PIC = PIC + gs1_check_digit(PIC)
+
+
+def symbol(text: str, fmt: str, scale: int = 2, gs1: bool = False, height: int = 70) -> np.ndarray:
+    """A barcode drawn by zxing-cpp's writer (gray, quiet zones included)."""
+    kwargs = {"gs1": True} if gs1 else {}
+    art = np.asarray(zxingcpp.write_barcode_to_image(
+        zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, fmt), **kwargs), scale=scale))
+    if art.shape[0] < 40:  # 2D codes are square already; 1D ones get a printable bar height
+        return art
+    return cv2.resize(art, (art.shape[1], height), interpolation=cv2.INTER_NEAREST) if fmt in (
+        "Code128", "Code39", "EAN13", "UPCA") else art
+
+
+def frame(*symbols: np.ndarray, angle: float = 0.0, gain: float = 1.0, blur_px: float = 0.0,
+          seed: int = 0) -> np.ndarray:
+    """A 1280x960 BGR belt frame: a brown box with a white label holding ``symbols`` top to bottom."""
+    rng = np.random.default_rng(seed)
+    canvas = np.full((960, 1280), 40, np.uint8)
+    canvas[150:810, 250:1030] = 140
+    y = 220
+    for art in symbols:
+        h, w = art.shape
+        canvas[y - 15:y + h + 15, 320 - 15:320 + w + 15] = 245
+        canvas[y:y + h, 320:320 + w] = art
+        y += h + 40
+    m = cv2.getRotationMatrix2D((640, 480), angle, 1.0)
+    img = cv2.warpAffine(canvas, m, (1280, 960), flags=cv2.INTER_LINEAR, borderValue=40).astype(np.float32)
+    if blur_px:  # the belt's smear: a box of fractional length along x
+        n = int(np.ceil(blur_px)) | 1
+        k = np.ones(n, np.float32)
+        k[[0, -1]] = 1.0 - (n - blur_px) / 2.0
+        img = cv2.filter2D(img, -1, (k / k.sum()).reshape(1, -1))
+    noise = rng.normal(0, 2, img.shape) if not blur_px else 0.0
+    img = np.clip(img * gain + noise, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+
+
+@pytest.fixture(scope="module")
+def reader() -> LabelReader:
+    return LabelReader(DecodeConfig())
+
+
+@pytest.mark.parametrize("fmt,text,gs1,kind,value", [
+    ("Code128", S10, False, "upu_s10", S10),
+    ("Code128", f"(420)10001({PIC[:2]}){PIC[2:]}", True, "usps_impb", PIC),
+    ("DataMatrix", UPS, False, "ups", UPS),
+    ("QRCode", S10, False, "upu_s10", S10),
+    ("PDF417", UPS, False, "ups", UPS),
+])
+def test_each_symbology_gives_the_reference(reader: LabelReader, fmt: str, text: str, gs1: bool,
+                                            kind: str, value: str) -> None:
+    reading = reader.read_image(frame(symbol(text, fmt, scale=2 if fmt in ("Code128", "PDF417") else 4, gs1=gs1)))
+    assert reading.reference is not None
+    assert (reading.reference.kind, reading.reference.value) == (kind, value)
+    assert fmt in {s.format for s in reading.symbols}
+    assert reading.label_box is not None and reading.attempts >= 1
+
+
+def test_retail_and_code39_symbols_are_reported_but_never_the_reference(reader: LabelReader) -> None:
+    reading = reader.read_image(frame(symbol("4006381333931", "EAN13"), symbol("3318810025", "Code39")))
+    assert {"EAN13", "Code39"} <= {s.format for s in reading.symbols}
+    assert reading.reference is None
+
+
+@pytest.mark.parametrize("angle", [23.0, 137.0, 251.0, 318.0])
+def test_rotated_code128_is_located_and_straightened(reader: LabelReader, angle: float) -> None:
+    reading = reader.read_image(frame(symbol(S10, "Code128"), angle=angle, seed=int(angle)))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert reading.attempts >= 2  # the plain read cannot see it; the located crop does
+
+
+def test_dark_frame_is_read_after_contrast_stretch(reader: LabelReader) -> None:
+    reading = reader.read_image(frame(symbol(S10, "Code128"), angle=31.0, gain=0.12))
+    assert reading.reference is not None and reading.reference.value == S10
+
+
+def test_motion_blur_along_the_belt_is_deconvolved() -> None:
+    img = frame(symbol(UPS, "Code128"), blur_px=4.0)
+    plain = LabelReader(DecodeConfig(deblur_px=(), zbar_fallback=False, budget_ms=2000)).read_image(img)
+    reading = LabelReader(DecodeConfig(budget_ms=2000)).read_image(img)
+    assert plain.reference is None
+    assert reading.reference is not None and reading.reference.value == UPS
+
+
+def test_module_size_is_estimated_from_code128(reader: LabelReader) -> None:
+    reading = reader.read_image(frame(symbol(S10, "Code128", scale=3)))
+    assert reading.module_px is not None and 2.4 < reading.module_px < 3.6
+
+
+def test_capture_falls_through_to_the_next_frame() -> None:
+    blank = np.full((960, 1280, 3), 90, np.uint8)
+    frames = (Frame(7, 0.0, "", blank), Frame(8, 0.1, "", frame(symbol(S10, "Code128"))))
+    capture = ParcelCapture(1, frames, (Box(250, 150, 780, 660),) * 2, (2.0, 1.0))
+    reading = LabelReader(DecodeConfig(budget_ms=2000)).read(capture)
+    assert reading.reference is not None and reading.frame_seq == 8
+    assert all(s.frame_seq == 8 for s in reading.symbols)
+    assert all(250 <= x <= 1030 for s in reading.symbols for x, _ in s.corners)
+
+
+def test_no_barcode_is_a_no_read_not_an_error(reader: LabelReader) -> None:
+    reading = reader.read_image(np.full((960, 1280, 3), 128, np.uint8))
+    assert reading.reference is None and reading.symbols == () and reading.attempts >= 1
+
+
+def test_zbar_alone_reads_code128() -> None:
+    reading = LabelReader(DecodeConfig(decoders=("zbar",))).read_image(frame(symbol(S10, "Code128")))
+    assert reading.reference is not None and {s.decoder for s in reading.symbols} == {"zbar"}
+
+
+@pytest.mark.parametrize("bad", [None, np.zeros((0, 0), np.uint8), np.zeros((10, 10), np.float32),
+                                 np.zeros((4, 4, 4, 4), np.uint8), "image.png"])
+def test_non_images_are_refused_with_value_error(bad: object) -> None:
+    with pytest.raises(ValueError):
+        to_gray(bad)  # type: ignore[arg-type]
+
+
+def test_hostile_text_is_escaped_and_never_the_reference(reader: LabelReader) -> None:
+    img = frame(symbol("\x1b[2J../../etc/+/#\x00", "QRCode", scale=4),
+                symbol(make_s10("RB", "31415926", "GB")[:-3] + "4GB", "Code128"))  # S10 with a wrong check
+    reading = reader.read_image(img)
+    texts = {s.text for s in reading.symbols}
+    hostile = [t for t in texts if "../../etc/+/#" in t]
+    assert len(hostile) == 1 and "\x1b" not in hostile[0] and "\x00" not in hostile[0]
+    assert all(t.isprintable() for t in texts)
+    assert reading.reference is None
+
+
+def test_oversize_payload_is_capped_and_counted(reader: LabelReader) -> None:
+    before = reader.counters["oversize"]
+    reading = reader.read_image(frame(symbol("A" * 1500, "QRCode", scale=2)))
+    assert reading.symbols and all(len(s.text) <= 256 for s in reading.symbols)
+    assert reader.counters["oversize"] > before
+
+
+class _Flood:
+    """A decoder returning a 10 kB control-character payload and then failing, like a broken library."""
+
+    name = "zxing"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def decode(self, gray: np.ndarray) -> list[RawSymbol]:
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("library fault")
+        return [RawSymbol("Code128", "\x07" * 10_000, ((0, 0), (5, 0), (5, 5), (0, 5)))]
+
+
+def test_decoder_faults_and_floods_do_not_crash_the_reader() -> None:
+    r = LabelReader(DecodeConfig(decoders=("zxing",), budget_ms=2000))
+    r._decoders["zxing"] = _Flood()
+    reading = r.read_image(frame(symbol(S10, "Code128"), angle=40.0))
+    assert reading.reference is None and len(reading.symbols) == 1
+    assert len(reading.symbols[0].text) <= 256 and r.counters["oversize"] == 1
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_decode_cli_prints_json_and_reports_bad_files(tmp_path: Path) -> None:
+    good = tmp_path / "label.png"
+    cv2.imwrite(str(good), frame(symbol(S10, "Code128")))
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
+    proc = _cli("decode", "--json", str(tmp_path / "empty.png"), str(good), str(tmp_path / "corrupt.jpg"))
+    assert proc.returncode != 0
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(lines) == 1 and lines[0]["image"] == str(good)
+    assert lines[0]["reference"] == {"kind": "upu_s10", "value": S10, "valid": True}
+    assert {"format": "Code128", "text": S10} in lines[0]["symbols"]
+    errors = proc.stderr.strip().splitlines()
+    assert len([e for e in errors if "empty.png" in e or "corrupt.jpg" in e]) == 2
+
+
+def test_identify_cli_json_and_exit_status() -> None:
+    ok = _cli("identify", "--json", S10, UPS)
+    assert ok.returncode == 0
+    assert [json.loads(x)["kind"] for x in ok.stdout.splitlines()] == ["upu_s10", "ups"]
+    bad = _cli("identify", "--json", "RB314159265GB", "../../x")
+    assert bad.returncode != 0
+    rows = [json.loads(x) for x in bad.stdout.splitlines()]
+    assert [(r["kind"], r["valid"]) for r in rows] == [("upu_s10", False), (None, False)]
