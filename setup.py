@@ -13,7 +13,7 @@ setup(
         "opencv-python-headless>=4.10,<5",
         "numpy>=1.26,<3",
         "onnxruntime>=1.18,<2",
-        "zxing-cpp>=2.2,<4",
+        "zxing-cpp>=3.0,<4",
         "pyzbar>=0.1.9,<0.2",
         "paho-mqtt>=2.1,<3",
         "pydantic>=2.6,<3",

@@ -21,8 +21,7 @@ import numpy as np
 
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.classify.crops import cut_padded, parcel_region
-from edge.classify.preprocess import to_tensor
-from edge.classify.session import run
+from edge.classify.preprocess import resize_to
 from edge.records import Box
 from models import dataset as ds
 from models import metrics
@@ -30,8 +29,8 @@ from models.train import TEST_SEED
 
 
 def time_stage(clf: Classifier, count: int) -> dict[str, float]:
-    """Median/p95 ms of classify() per parcel and of the two model runs alone."""
-    assert clf.manifest is not None and clf._sessions is not None
+    """Median/p95 ms of the whole stage per parcel, and of the two models on ready inputs."""
+    assert clf.manifest is not None
     m = clf.manifest
     stage, model = [], []
     for i in range(count):
@@ -42,11 +41,10 @@ def time_stage(clf: Classifier, count: int) -> dict[str, float]:
         clf.scores_of(raw)
         stage.append((time.perf_counter() - start) * 1000)
         region = parcel_region(p.image, box, m.locator.input.width / m.locator.input.height)
-        thumb = to_tensor(cut_padded(p.image, region), m.locator.input)
-        crop = to_tensor(clf.mark_crop(p.image, raw.guess), m.model.input)
+        thumb = resize_to(cut_padded(p.image, region), m.locator.input)
+        crop = clf.mark_crop(p.image, raw.guess)
         start = time.perf_counter()
-        run(clf._sessions[0], m.locator, thumb)
-        run(clf._sessions[1], m.model, crop)
+        clf.run_inputs(thumb, crop)
         model.append((time.perf_counter() - start) * 1000)
     return {"stage_ms_median": statistics.median(stage),
             "stage_ms_p95": float(np.percentile(stage, 95)),

@@ -56,9 +56,9 @@ def bench_commits(work: Path, n: int, views: dict[str, int]) -> dict[str, Any]:
             "bytes_per_package": sum(views.values())}
 
 
-def _publisher(box: Outbox, port: int, work: Path, inflight: int = 32) -> Publisher:
+def _publisher(box: Outbox, port: int, inflight: int = 32) -> Publisher:
     cfg = MqttConfig(host="127.0.0.1", port=port, inflight=inflight, backoff_min_s=0.1)
-    return Publisher(cfg, StatusConfig(interval_s=60), box, "bench-01", work)
+    return Publisher(cfg, box, unit="bench-01", status_cfg=StatusConfig(interval_s=60))
 
 
 def bench_drain(work: Path, port: int, n: int, views: dict[str, int],
@@ -69,7 +69,7 @@ def bench_drain(work: Path, port: int, n: int, views: dict[str, int],
         outcome = "flag" if flag_every and i % flag_every == 0 else "clear"
         box.commit(make_package(box.next_seq(), outcome=outcome, views=views))
     depth = box.stats()["depth"]
-    publisher = _publisher(box, port, work)
+    publisher = _publisher(box, port)
     start = time.perf_counter()
     publisher.start()
     ok = wait_until(lambda: box.stats()["depth"] == 0, 900, step=0.02)
@@ -82,11 +82,11 @@ def bench_drain(work: Path, port: int, n: int, views: dict[str, int],
             "payload_MB_per_s": round(payload / elapsed / 1e6, 1)}
 
 
-def _listener(port: int, topic: str, on: Callable[[mqtt.MQTTMessage], None]) -> mqtt.Client:
+def _listener(port: int, topics: list[str], on: Callable[[mqtt.MQTTMessage], None]) -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
     client.on_message = lambda c, u, m: on(m)
     client.connect("127.0.0.1", port)
-    client.subscribe(topic, qos=1)
+    client.subscribe([(t, 1) for t in topics])
     client.loop_start()
     time.sleep(0.3)
     return client
@@ -95,7 +95,7 @@ def _listener(port: int, topic: str, on: Callable[[mqtt.MQTTMessage], None]) -> 
 def bench_latency(work: Path, port: int, n: int, rate: float, flag_every: int) -> dict[str, Any]:
     """Commit start -> alert (and record) received by a subscriber, under a steady stream."""
     box = Outbox(OutboxConfig(), work)
-    publisher = _publisher(box, port, work, inflight=16)
+    publisher = _publisher(box, port, inflight=16)
     publisher.start()
     assert wait_until(publisher.link.client.is_connected, 10)
     started: dict[str, float] = {}
@@ -111,7 +111,7 @@ def bench_latency(work: Path, port: int, n: int, rate: float, flag_every: int) -
         if t0 is not None:
             (alert_ms if msg.topic.endswith("/alerts") else record_ms).append((now - t0) * 1000)
 
-    listener = _listener(port, "parcel-edge/bench-01/+", on)
+    listener = _listener(port, ["parcel-edge/bench-01/alerts", "parcel-edge/bench-01/parcels"], on)
     for i in range(n):
         pkg = make_package(box.next_seq(), outcome="flag" if i % flag_every == 0 else "clear",
                            views=REALISTIC)
@@ -149,6 +149,14 @@ def main() -> int:
                                                           {"parcel": 200_000})
             results["drain_10min_backlog_3pps"] = bench_drain(
                 work / "p3", broker.port, int(1800 * scale), REALISTIC, flag_every=10)
+            (work / "small").mkdir()
+            small = Broker(work / "small", free_port(), max_packet_size=64 * 1024)
+            small.start()
+            try:
+                results["publish_200kB_images_in_64kB_chunks"] = bench_drain(
+                    work / "p5", small.port, int(500 * scale), {"parcel": 200_000})
+            finally:
+                small.stop()
             results["latency"] = bench_latency(work / "p4", broker.port, int(150 * scale) or 15,
                                                rate=5.0, flag_every=3)
         finally:

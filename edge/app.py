@@ -95,15 +95,16 @@ def _decide(reading: Any, report: Any, classification: Any, *, rules: Any,
     return decide(reading, report, classification, rules)
 
 
-def _package(record: Any, image: Any, label_box: Any, *, profile: Any, cfg: Any,
-             build: Callable) -> Any:
-    return build(record, image, label_box, profile, cfg)
+def _package(record: Any, image: Any, label_box: Any, parcel_box: Any, *, profile: Any,
+             cfg: Any, build: Callable) -> Any:
+    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box)
 
 
 def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
                extra_sinks: tuple[Sink, ...] = (), backpressure: bool = False,
                with_publisher: bool = True, seed: int = 0,
-               on_package: Callable[[Package], None] | None = None) -> Unit:
+               on_package: Callable[[Package], None] | None = None,
+               commands: dict[str, Callable[..., Any]] | None = None) -> Unit:
     """Build the whole unit.  ``backpressure`` suits sources that can wait (replay, synthetic)."""
     from edge.capture import ParcelAssembler
     from edge.outbox import Outbox
@@ -123,13 +124,20 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
     unit = Unit(cfg, stats, pipeline, outbox)
     unit.closers.append(outbox.close)
     if with_publisher and cfg.mqtt is not None:
-        unit.publisher = _build_publisher(cfg, outbox, stats)
+        handlers = {"test-capture": partial(_test_capture, pipeline), **(commands or {})}
+        unit.publisher = _build_publisher(cfg, outbox, stats, handlers)
         unit.closers.append(unit.publisher.stop)
     return unit
 
 
-def _build_publisher(cfg: EdgeConfig, outbox: Any, stats: Stats) -> Any:
+def _test_capture(pipeline: Pipeline, args: Any) -> dict[str, str]:
+    pipeline.request_test_capture()
+    return {"result": "the next frame is captured as a test parcel"}
+
+
+def _build_publisher(cfg: EdgeConfig, outbox: Any, stats: Stats,
+                     commands: dict[str, Callable[..., Any]]) -> Any:
     from edge.publish import Publisher
 
     return Publisher(cfg.mqtt, outbox, unit=cfg.unit.id, status=stats.snapshot,
-                     status_cfg=cfg.status)
+                     status_cfg=cfg.status, commands=commands)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from edge.camera import CameraError, EndOfStream
 from edge.process import Stages, process_parcel
-from edge.records import Package, ParcelCapture
+from edge.records import Box, Package, ParcelCapture
 from edge.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,15 @@ class Pipeline:
         self.on_package = on_package
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_size)
         self._fatal: str | None = None
+        self._test_capture = threading.Event()
+
+    def request_test_capture(self) -> None:
+        """The next frame goes through the whole path as a parcel (``cmd/test-capture``).
+
+        Lets an installer check focus, framing and delivery without a parcel
+        on the belt; the record says ``trigger: test``.
+        """
+        self._test_capture.set()
 
     def run(self, stop: threading.Event) -> int:
         capture_thread = threading.Thread(target=self._capture_loop, args=(stop,),
@@ -104,6 +113,9 @@ class Pipeline:
 
     def _observe(self, frame: Any) -> None:
         self.stats.incr("frames")
+        if self._test_capture.is_set():
+            self._test_capture.clear()
+            self._hand_over(_whole_frame_capture(frame))
         presence = self.trigger.observe(frame)
         self.stats.time("presence", presence.ms)
         capture = self.assembler.push(frame, presence)
@@ -158,3 +170,8 @@ class Pipeline:
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
         if self.on_package is not None:
             self.on_package(package)
+
+
+def _whole_frame_capture(frame: Any) -> ParcelCapture:
+    height, width = frame.image.shape[:2]
+    return ParcelCapture(-frame.seq, (frame,), (Box(0, 0, width, height),), (0.0,), trigger="test")

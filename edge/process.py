@@ -40,7 +40,7 @@ class Stages:
     choose: Callable[[ParcelCapture, LabelReading], tuple[int, QualityReport]]
     classify: Callable[[np.ndarray, Box], Classification]
     decide: Callable[[LabelReading, QualityReport, Classification], Verdict]
-    package: Callable[[ParcelRecord, np.ndarray, Box | None], Package]
+    package: Callable[[ParcelRecord, np.ndarray, Box | None, Box | None], Package]
     next_seq: Callable[[], int]
     sinks: tuple[Sink, ...]
 
@@ -94,7 +94,8 @@ def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats) -> Pack
         time_utc=frame.t_utc or _utc_now(), reference=reading.reference,
         symbols=reading.symbols, verdict=verdict, classification=classification,
         quality=(report,), timings_ms=dict(clock.ms))
-    package = stages.package(record, frame.image, _label_box_for(reading, frame.seq))
+    package = stages.package(record, frame.image, _label_box_for(reading, frame.seq),
+                             capture.boxes[index])
     clock.lap("package")
     for sink in stages.sinks:
         sink.commit(package)

@@ -21,8 +21,7 @@ import numpy as np
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.classify.crops import cut_padded, parcel_region
 from edge.classify.manifest import MANIFEST_FORMAT, MANIFEST_NAME
-from edge.classify.preprocess import resize_to, softmax, to_tensor
-from edge.classify.session import run
+from edge.classify.preprocess import resize_to, softmax
 from edge.records import Box, LabelReading, Reference
 from edge.rules import decide, load_rules
 from edge.rules.config import RulesConfig
@@ -159,7 +158,7 @@ def write_manifest(stage: Path, args: Any, calibration: dict[str, float],
 
 def write_golden(stage: Path, clf: Classifier, picks: list[tuple[int, int]]) -> list[dict[str, Any]]:
     """A few parcels' exact model inputs (PNG) with the outputs they must give."""
-    assert clf.manifest is not None and clf._sessions is not None
+    assert clf.manifest is not None
     m, golden = clf.manifest, []
     for n, (seed, index) in enumerate(picks):
         p = ds.render(seed, index, EVAL_MARK_PROB)
@@ -169,13 +168,12 @@ def write_golden(stage: Path, clf: Classifier, picks: list[tuple[int, int]]) -> 
         names = (f"golden_{n}_parcel.png", f"golden_{n}_mark.png")
         cv2.imwrite(str(stage / names[0]), thumb)
         cv2.imwrite(str(stage / names[1]), crop)
-        loc = run(clf._sessions[0], m.locator, to_tensor(thumb, m.locator.input))
-        mark = run(clf._sessions[1], m.model, to_tensor(crop, m.model.input))
+        out = clf.run_inputs(thumb, crop)
         golden.append({"parcel": names[0], "mark": names[1], "truth": p.label, "atol": 1e-3,
-                       "expected": {"heat_max": round(float(loc["heat"].max()), 6),
-                                    "packaging": np.round(loc["packaging"][0], 6).tolist(),
-                                    "labels": np.round(mark["labels"][0], 6).tolist(),
-                                    "brand": np.round(mark["brand"][0], 6).tolist()}})
+                       "expected": {"heat_max": round(float(out["heat"].max()), 6),
+                                    "packaging": np.round(out["packaging"][0], 6).tolist(),
+                                    "labels": np.round(out["labels"][0], 6).tolist(),
+                                    "brand": np.round(out["brand"][0], 6).tolist()}})
     return golden
 
 
@@ -203,7 +201,8 @@ def calibrate_and_measure(stage: Path, args: Any, seeds: tuple[int, int],
     held_out = summarize(test)
     extra["metrics"] = {"held_out": {**held_out, "seed": seeds[1]},
                         "validation": {"n": len(val), "seed": seeds[0]},
-                        "training": {"parcels": args.train, "epochs": args.epochs}}
+                        "training": {"parcels": args.train, "epochs": args.epochs,
+                                     "locator_epochs": args.locator_epochs}}
     write_manifest(stage, args, calibration, thresholds, extra)
     return {"held_out": held_out}
 

@@ -38,6 +38,7 @@ class Broker:
     workdir: Path
     port: int
     max_packet_size: int = 0
+    config: Path | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def _config(self) -> Path:
@@ -52,6 +53,8 @@ class Broker:
             "log_type error",
             "log_type warning",
             "log_type notice",
+            "log_type information",
+            "log_type subscribe",
         ]
         if os.geteuid() == 0:
             lines.append("user root")  # else mosquitto drops to 'mosquitto' and cannot write here
@@ -62,7 +65,8 @@ class Broker:
         return path
 
     def start(self, timeout: float = 10.0) -> None:
-        self.proc = subprocess.Popen([str(MOSQUITTO), "-c", str(self._config())],
+        config = self.config or self._config()
+        self.proc = subprocess.Popen([str(MOSQUITTO), "-c", str(config)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while not _listening(self.port):
@@ -115,3 +119,25 @@ def small_broker(tmp_path: Path):
     b = _broker(tmp_path, "small-broker", max_packet_size=32 * 1024)
     yield b
     b.stop()
+
+
+def production_config(template: Path, workdir: Path, port: int, pki: Path, acl: Path) -> Path:
+    """The shipped production.conf with its example paths pointed at test files."""
+    replace = {
+        "listener": f"listener {port} 127.0.0.1",
+        "acl_file": f"acl_file {acl}",
+        "cafile": f"cafile {pki / 'ca.crt'}",
+        "certfile": f"certfile {pki / 'broker.crt'}",
+        "keyfile": f"keyfile {pki / 'broker.key'}",
+        "persistence_location": f"persistence_location {workdir}/",
+        "log_dest": f"log_dest file {workdir / 'mosquitto.log'}",
+    }
+    lines = []
+    for line in template.read_text().splitlines():
+        key = line.split(" ", 1)[0]
+        lines.append(replace.get(key, line))
+    if os.geteuid() == 0:
+        lines.append("user root")
+    path = workdir / "production.conf"
+    path.write_text("\n".join(lines) + "\n")
+    return path

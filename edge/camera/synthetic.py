@@ -9,6 +9,7 @@ not the generator.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -61,12 +62,7 @@ class _Parcel:
     quads: dict[str, Any]
     offset: float
     y: int
-    nuisances: tuple[str, ...]
     params: dict[str, Any]
-
-    @property
-    def width(self) -> int:
-        return self.image.shape[1]
 
 
 class SyntheticCamera:
@@ -89,7 +85,9 @@ class SyntheticCamera:
         tile = scene.belt(self.rng, self.period, cfg.height)
         self.belt = _blur(np.hstack([tile, tile]), self.blur_px)
         self.parcels: list[_Parcel] = []
-        self.made = 0
+        self.made = self.sampled = 0
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future | None = None
         self.seq = 0
         self.t0_mono = self.t0_wall = 0.0
         self.next_offset = cfg.lead_m * 1000.0 / self.mm_per_px
@@ -97,10 +95,14 @@ class SyntheticCamera:
 
     def start(self) -> None:
         self.t0_mono, self.t0_wall = time.monotonic(), time.time()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-parcels")
         self.started = True
 
     def stop(self) -> None:
         self.started = False
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool, self.pending = None, None
 
     def read(self, timeout: float) -> Any:
         from edge.camera import CameraError
@@ -140,21 +142,33 @@ class SyntheticCamera:
                 not self.parcels or belt_px - self.parcels[-1].offset > -self.cfg.width):
             self.parcels.append(self._new_parcel())
 
-    def _new_parcel(self) -> _Parcel:
-        from edge.synth.scene import render_parcel, sample_parcel
+    def _submit(self) -> Future | None:
+        """Sample the next parcel here (seeded order) and draw it on the worker thread.
 
+        Drawing takes tens of ms; done ahead in the background, a paced
+        stream never stalls when a parcel comes into view.
+        """
+        from edge.synth.scene import sample_parcel
+
+        if self.cfg.parcels and self.sampled >= self.cfg.parcels:
+            return None
         spec = sample_parcel(self.rng, self.cfg.mark_prob, self.cfg.second_code_prob)
-        sprite = render_parcel(spec)
-        chosen = tuple(n for n in self.cfg.nuisances if self.rng.random() < self.cfg.nuisance_prob)
-        image, mask, quads, params = _prepare(sprite, chosen, self.rng, self.scale, self.blur_px)
+        self.sampled += 1
+        assert self.pool is not None
+        return self.pool.submit(_draw, spec, self.cfg, self.scale, self.blur_px)
+
+    def _new_parcel(self) -> _Parcel:
+        future = self.pending or self._submit()
+        self.pending = self._submit()
+        assert future is not None
+        spec, image, mask, quads, params = future.result()
         offset = self.next_offset + image.shape[1]
         gap = self.cfg.gap_m * 1000.0 / self.mm_per_px
         gap *= 1 + self.cfg.gap_jitter * float(self.rng.uniform(-1, 1))
         self.next_offset = offset + gap
-        room = self.cfg.height - image.shape[0]
-        y = int(self.rng.uniform(0, room)) if room > 0 else room // 2
+        y = _vertical_place(self.rng, image.shape[0], quads["label"], self.cfg.height)
         self.made += 1
-        return _Parcel(self.made - 1, spec, image, mask, quads, offset, y, chosen, params)
+        return _Parcel(self.made - 1, spec, image, mask, quads, offset, y, params)
 
     def _paste(self, frame: np.ndarray, p: _Parcel, belt_px: float) -> dict[str, Any] | None:
         """Copy the visible part of the sprite into the frame; returns its truth or None."""
@@ -176,6 +190,15 @@ class SyntheticCamera:
         truth.update(parcel_id=p.index, complete=x >= 0 and x + w <= self.cfg.width,
                      nuisances=list(p.params), nuisance_params=p.params)
         return truth
+
+
+def _vertical_place(rng: np.random.Generator, height: int, label: np.ndarray, view: int) -> int:
+    """Top of a sprite on the belt; a parcel taller than the view still shows its whole label."""
+    room = view - height
+    if room >= 0:
+        return int(rng.uniform(0, room))
+    lo, hi = max(room, int(np.ceil(4 - label[:, 1].min()))), min(0, int(view - 4 - label[:, 1].max()))
+    return int(rng.uniform(lo, hi)) if lo <= hi else room // 2
 
 
 def _blur(image: np.ndarray, length: float) -> np.ndarray:
@@ -213,6 +236,15 @@ def _geometry(name: str, image: np.ndarray, rng: np.random.Generator) -> tuple[n
     jitter = rng.uniform(-0.08, 0.08, (4, 2)) * (width, height)
     h = cv2.getPerspectiveTransform(src, (src + jitter).astype(np.float32)).astype(np.float64)
     return h, {"corner_shift_px": np.round(jitter, 1).tolist()}
+
+
+def _draw(spec: Any, cfg: Config, scale: float, blur_px: float) -> tuple:
+    """The parcel's finished sprite; its nuisances are drawn from its own seed, so threads keep order."""
+    from edge.synth.scene import render_parcel
+
+    rng = np.random.default_rng([spec.seed, 0xB1])
+    chosen = tuple(n for n in cfg.nuisances if rng.random() < cfg.nuisance_prob)
+    return (spec, *_prepare(render_parcel(spec), chosen, rng, scale, blur_px))
 
 
 def _prepare(sprite: Any, chosen: tuple[str, ...], rng: np.random.Generator, scale: float,

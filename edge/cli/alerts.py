@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", type=Path, default=Path("alerts"),
                         help="folder for the flagged parcels' images (default ./alerts)")
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
-    parser.add_argument("--count", type=int, default=0, help="exit after this many alerts")
+    parser.add_argument("--count", type=int, default=0,
+                        help="exit once this many alerts and their images have arrived")
     parser.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds")
 
 
@@ -25,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
 
     def on_message(topic: str, payload: bytes, props: object) -> None:
         console.handle(topic, payload, props)
-        if args.count and console.alert_count >= args.count:
+        if args.count and console.alert_count >= args.count and console.settled():
             done.set()
 
     filters = [f for unit in args.units for f in (f"{unit}/alerts", f"{unit}/parcels", f"{unit}/images/#")]

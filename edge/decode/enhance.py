@@ -35,26 +35,35 @@ def upscale(gray: np.ndarray, factor: float = 2.0) -> np.ndarray:
     return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
-def _box_kernel(length: float) -> np.ndarray:
-    """The belt's smear: a box of fractional ``length`` px (partial end taps)."""
+def motion_kernel(length: float) -> np.ndarray:
+    """The belt's smear as a 1 x n kernel: a box of fractional ``length`` px (partial end taps)."""
     n = int(np.ceil(length)) | 1
     k = np.ones(n, np.float32)
     k[[0, -1]] = max(0.0, 1.0 - (n - length) / 2.0)
+    return (k / k.sum()).reshape(1, -1)
+
+
+def disc_kernel(radius: float) -> np.ndarray:
+    """Defocus as an n x n kernel: a uniform disc, what a lens does to a point off the focal plane."""
+    n = int(np.ceil(radius))
+    k = np.zeros((2 * n + 1, 2 * n + 1), np.float32)
+    cv2.circle(k, (n, n), int(round(radius)), 1.0, -1, cv2.LINE_AA)
     return k / k.sum()
 
 
-def deblur_motion(gray: np.ndarray, length: float, noise: float = 0.01) -> np.ndarray:
-    """Wiener deconvolution of a smear of ``length`` px along x, the direction the belt moves.
+def deconvolve(gray: np.ndarray, kernel: np.ndarray, noise: float) -> np.ndarray:
+    """Wiener deconvolution of ``gray`` by a known blur ``kernel``.
 
-    The direction is known (the camera is mounted along the belt) and the
-    length nearly so (belt speed x exposure / mm per pixel), which is what
-    makes deconvolution work here where generic sharpening does not.
+    Generic sharpening cannot undo a smear of two modules; deconvolution can
+    when the blur is known: motion is along the belt (the camera is mounted
+    along it) for about belt speed x exposure / mm per pixel, and defocus is
+    a disc.  ``noise`` is the noise-to-signal ratio that keeps it stable.
     """
     img = gray.astype(np.float32) / 255.0
-    kernel = _box_kernel(length)
+    kh, kw = kernel.shape
     psf = np.zeros(img.shape, np.float32)
-    psf[0, :kernel.size] = kernel
-    psf = np.roll(psf, -(kernel.size // 2), axis=1)
+    psf[:kh, :kw] = kernel
+    psf = np.roll(psf, (-(kh // 2), -(kw // 2)), axis=(0, 1))
     h = np.fft.rfft2(psf)
     restored = np.fft.irfft2(np.fft.rfft2(img) * np.conj(h) / (np.abs(h) ** 2 + noise), s=img.shape)
     return np.clip(restored * 255.0, 0, 255).astype(np.uint8)

@@ -2,11 +2,13 @@
 
 Cheapest first: zxing-cpp on the parcel region; then barcodes located by
 OpenCV at any angle, cut out upright; then the same on a contrast-stretched
-image when the frame is dark; then located codes upscaled for small
-modules; then the next-sharpest frames of the parcel; pyzbar on the located
-regions last.  Every rung is skipped once the time budget is spent, and the
-reading stops as soon as :func:`edge.identify.best_reference` finds an id
-that validates, so a clean label costs one zxing call.
+image when the frame is dark; then (off by default) located codes upscaled;
+then located codes deconvolved for belt motion blur; then the same for the
+next-sharpest frames of the parcel; pyzbar on the located regions last.
+No new rung starts once the time budget is spent, and the reading stops as
+soon as :func:`edge.identify.best_reference` finds an id that validates, so
+a clean label costs one zxing call.  ``counters`` says which rung read how
+many parcels, for the status topic and for tuning the ladder.
 """
 from __future__ import annotations
 
@@ -61,12 +63,20 @@ class _View:
     seq: int
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """uint8 grayscale from a BGR, BGRA or gray array; ValueError for anything that is not an image."""
+def check_image(image: object) -> np.ndarray:
+    """The array itself if it is an 8-bit gray, BGR or BGRA image; ValueError otherwise."""
     if not isinstance(image, np.ndarray) or image.size == 0 or image.ndim not in (2, 3):
         raise ValueError("not an image array")
     if image.dtype != np.uint8:
         raise ValueError(f"image must be uint8, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"image must have 1, 3 or 4 channels, got {image.shape[2]}")
+    return image
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 grayscale from a BGR, BGRA or gray array; ValueError for anything that is not an image."""
+    image = check_image(image)
     if image.ndim == 2:
         return image
     if image.shape[2] == 1:
@@ -85,27 +95,38 @@ class LabelReader:
         self.counters: dict[str, int] = {"parcels": 0, "read": 0, "oversize": 0, "symbols": 0}
 
     def read(self, capture: ParcelCapture) -> LabelReading:
-        """The parcel's symbols and reference from its frames, best first, within the budget."""
-        views = [self._view(f.image, f.seq, capture.boxes[i] if i < len(capture.boxes) else None)
-                 for i, f in enumerate(capture.frames[:self.cfg.max_frames])]
-        return self._run(views)
+        """The parcel's symbols and reference from its frames, best first, within the budget.
+
+        A frame that is not an image is skipped and counted, never raised:
+        the parcel is still recorded (as a no-read if nothing else reads).
+        """
+        started = time.perf_counter()
+        views = []
+        for i, f in enumerate(capture.frames[:self.cfg.max_frames]):
+            try:
+                views.append(self._view(f.image, f.seq, capture.boxes[i] if i < len(capture.boxes) else None))
+            except ValueError as exc:
+                self.counters["bad_frames"] = self.counters.get("bad_frames", 0) + 1
+                log.warning("frame %s of capture %s skipped: %s", f.seq, capture.capture_id, exc)
+        return self._run(views, started)
 
     def read_image(self, image: np.ndarray, frame_seq: int = -1, box: Box | None = None) -> LabelReading:
         """One image (a manual photo, a file): the same ladder on a single frame."""
-        return self._run([self._view(image, frame_seq, box)])
+        started = time.perf_counter()
+        return self._run([self._view(image, frame_seq, box)], started)
 
     def _view(self, image: np.ndarray, seq: int, box: Box | None) -> _View:
-        gray = to_gray(image)
-        if box is None or box.area == 0:
-            return _View(gray, 0, 0, seq)
-        m = self.cfg.parcel_margin_px
-        roi = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(gray.shape[1], gray.shape[0])
-        if roi.area < 64 * 64:
-            return _View(gray, 0, 0, seq)
-        return _View(gray[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w], roi.x, roi.y, seq)
+        """The parcel's region (plus a margin) in gray; the whole frame when there is no usable box."""
+        check_image(image)
+        if box is not None and box.area > 0:
+            m = self.cfg.parcel_margin_px
+            roi = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(image.shape[1], image.shape[0])
+            if roi.area >= 64 * 64:
+                return _View(to_gray(image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w]), roi.x, roi.y, seq)
+        return _View(to_gray(image), 0, 0, seq)
 
-    def _run(self, views: list[_View]) -> LabelReading:
-        state = _Attempt(time.perf_counter(), self.cfg.budget_ms / 1000.0)
+    def _run(self, views: list[_View], started: float) -> LabelReading:
+        state = _Attempt(started, self.cfg.budget_ms / 1000.0)
         for name, rung in self._ladder(views, state):
             rung()
             if state.reference is not None:
@@ -147,7 +168,7 @@ class LabelReader:
                 yield "stretched_located", lambda: self._regions(view, bright, "bright", state, 1.0)
         if self.cfg.upscale and located:
             yield "upscaled", lambda: self._regions(view, view.gray, "gray", state, 2.0)
-        if self.cfg.deblur_px and located:
+        if (self.cfg.deblur_px or self.cfg.defocus_px) and located:
             yield "deblurred", lambda: self._deblurred_regions(view, state)
 
     def _quads(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt) -> list[np.ndarray]:
@@ -178,15 +199,17 @@ class LabelReader:
                 return
 
     def _deblurred_regions(self, view: _View, state: _Attempt) -> None:
-        """Located regions deconvolved for belt motion, one try per expected smear length."""
+        """Located regions deconvolved for belt motion, then for defocus, one try per expected blur."""
+        kernels = [(enhance.motion_kernel(px), 0.01) for px in self.cfg.deblur_px]
+        kernels += [(enhance.disc_kernel(px), 0.002) for px in self.cfg.defocus_px]
         for quad in self._quads(view, view.gray, "gray", state):
             patch, origin = locate.padded_patch(view.gray, quad, self.cfg.region_pad)
             local = quad - origin
-            for length in self.cfg.deblur_px:
-                crop = locate.straighten(enhance.deblur_motion(patch, length), local, self.cfg.region_pad)
+            mapper = _crop_mapper(local, self.cfg.region_pad, 1.0)
+            for kernel, noise in kernels:
+                crop = locate.straighten(enhance.deconvolve(patch, kernel, noise), local, self.cfg.region_pad)
                 if crop is None:
                     break
-                mapper = _crop_mapper(local, self.cfg.region_pad, 1.0)
                 self._decode("zxing", view, crop, state, lambda c, m=mapper: _shift(m(c), origin))
                 if state.reference is not None or state.out_of_time():
                     return

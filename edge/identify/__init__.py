@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from edge.identify.checks import (cbp_check_digit, dhl_check_digit, fedex_check_digit,
                                   gs1_check_digit, is_valid_gs1, s10_check_digit, ups_check_digit)
 from edge.identify.gs1 import looks_like_gs1, parse_element_string, strip_symbology_id
-from edge.identify.kinds import MATCHERS, Match, match_fedex, match_impb, match_sscc
+from edge.identify.kinds import CBP_PRINTED, MATCHERS, Match, match_cbp, match_fedex, match_impb, match_sscc
 from edge.identify.reference import KIND_PRIORITY, NON_REFERENCE_FORMATS, best_reference
 from edge.identify.sanitize import GS, MAX_TEXT, safe_text, unescape_gs
 
@@ -63,6 +63,9 @@ def _match_gs1(text: str) -> Match:
 
 def _match_plain(text: str) -> Match:
     _, data = strip_symbology_id(text)
+    printed = data.strip().upper()
+    if CBP_PRINTED.match(printed):
+        return match_cbp(printed)
     compact = _SEPARATORS.sub("", data.replace(GS, "")).upper()
     for matcher in MATCHERS:
         hit = matcher(compact)

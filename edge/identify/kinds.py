@@ -19,6 +19,7 @@ Match = Optional[tuple[str, str, bool]]
 _S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$", re.ASCII)
 _UPS = re.compile(r"^1Z([0-9A-Z]{15})([0-9])$", re.ASCII)
 _CBP = re.compile(r"^([0-9A-Z]{3})-?(\d{7})-?(\d)$", re.ASCII)
+CBP_PRINTED = re.compile(r"^[0-9A-Z]{3}-[0-9]{7}-[0-9]$", re.ASCII)
 _DIGITS = re.compile(r"^\d+$", re.ASCII)
 
 
@@ -38,9 +39,15 @@ def match_ups(c: str) -> Match:
 
 
 def match_cbp(c: str) -> Match:
-    """XXX-NNNNNNN-C; hyphens optional.  An 11-digit number is a possible all-numeric filer code."""
+    """XXX-NNNNNNN-C.  Hyphens are optional only when the filer code has a letter.
+
+    A bare 11-digit number is as likely an 11-digit DHL waybill or an internal
+    code as an entry with an all-numeric filer code, and the entry number
+    outranks every other id, so that shape must come printed with its hyphens
+    (see :data:`CBP_PRINTED`) to count.
+    """
     m = _CBP.match(c)
-    if not m:
+    if not m or (m.group(1).isdigit() and not CBP_PRINTED.match(c)):
         return None
     base = m.group(1) + m.group(2)
     return "cbp_entry", f"{m.group(1)}-{m.group(2)}-{m.group(3)}", checks.cbp_check_digit(base) == m.group(3)
@@ -64,7 +71,11 @@ def _fedex_mod11(number: str) -> bool:
 
 
 def match_fedex(c: str) -> Match:
-    """12 (Express, mod 11), 15 (Ground, mod 10), 22 ('96' Ground, mod 10 on the last 15), 34 (mod 11 on the last 14)."""
+    """FedEx's printed forms and their checks.
+
+    12 digits (Express, mod 11), 15 (Ground, mod 10), 22 starting 96 (Ground,
+    mod 10 on the last 15), 34 (Express/GSN barcode, mod 11 on the last 14).
+    """
     if not _DIGITS.match(c):
         return None
     if len(c) == 12:

@@ -41,9 +41,13 @@ def _vote_key(item: Candidate) -> tuple[str, str] | None:
 
 
 def _voter(item: Candidate, index: int) -> tuple[object, ...]:
-    """One vote per frame and decoder: the same symbol decoded twice in a frame counts once."""
+    """One vote per frame, decoder and symbol: the same symbol decoded twice in a frame counts once.
+
+    A Code 128 and a Data Matrix carrying the same id are two independent
+    reads and vote twice; the same Code 128 found by two rungs does not.
+    """
     if isinstance(item, Symbol):
-        return (item.frame_seq, item.decoder, item.text)
+        return (item.frame_seq, item.decoder, item.format, item.text)
     return (index,)
 
 

@@ -15,8 +15,9 @@ class OutboxConfig(Section):
     disk_budget_mb: float = Field(2048, ge=1, le=1_000_000)
     # Eviction frees down to this share of the budget so it does not run on every commit.
     evict_to_pct: int = Field(90, ge=50, le=99)
-    # Views of cleared parcels that are kept when full-size images are evicted.
-    keep_views: tuple[str, ...] = ("thumb",)
+    # Views of cleared parcels kept when full-size images are evicted: thumbnails and the
+    # label crops (small, and they carry the reference for a later re-read).
+    keep_views: tuple[str, ...] = ("thumb", "label", "label-redacted")
     # Keep acknowledged data as a local cache until the budget needs the room.
     retain_acked: bool = True
     # Below this much free space on the file system, status reports low disk.

@@ -98,11 +98,14 @@ def build_package(record: ParcelRecord, image: np.ndarray, label_box: Box | None
     """Views, redacted copies and sidecar; boxes and symbol corners are in ``image`` coordinates."""
     try:
         image = to_bgr8(np.ascontiguousarray(image))
+        if label_box is not None and label_box.area > 0:
+            label_box = redact.locate_label(image, label_box)
         regions = view_regions(image.shape, parcel_box, label_box, profile, cfg)
         crops = [(v, image, False) for v in regions]
         description = "redaction disabled in the config"
         if cfg.redact:
-            plan = redact.plan(image, label_box, record.symbols)
+            mark = record.classification.mark_box if record.classification else None
+            plan = redact.plan(image, label_box, record.symbols, [mark] if mark else [])
             description = plan.describe(cfg.redaction_style)
             if plan.label is not None:
                 redacted = redact.apply(image, plan, cfg.redaction_style)

@@ -52,7 +52,7 @@ def _read_password(path: Path) -> str:
 class MqttLink:
     """One paho client with the unit's will and credentials; events go to ``on_event``.
 
-    Events: ``("connected", max_packet or None)``, ``("disconnected", reason)``,
+    Events: ``("connected", (max_packet or None, window))``, ``("disconnected", reason)``,
     ``("puback", (mid, failed, reason))``, ``("message", MQTTMessage)``.
     """
 
@@ -123,13 +123,18 @@ class MqttLink:
             log.error("broker refused the connection: %s", reason_code)
             return
         self._backoff.reset()
-        self._delay(self._backoff.next())
+        self._delay(self.cfg.backoff_min_s)
         self._connected.set()
         max_packet = getattr(properties, "MaximumPacketSize", None)
+        # paho does not honour the broker's Receive Maximum (exceeding it gets us disconnected),
+        # so the drainer keeps below it, leaving room for status, availability and replies.
+        receive_max = getattr(properties, "ReceiveMaximum", 65535)
+        window = max(1, min(self.cfg.inflight, receive_max - 2))
         client.publish(self.topics.availability, b"online", qos=1, retain=True)
         client.subscribe(self.topics.cmd_filter, options=SubscribeOptions(qos=1, noLocal=True))
-        log.info("connected to %s:%s (max packet %s)", self.cfg.host, self.cfg.port, max_packet)
-        self._on_event("connected", max_packet)
+        log.info("connected to %s:%s (max packet %s, window %s)", self.cfg.host, self.cfg.port,
+                 max_packet, window)
+        self._on_event("connected", (max_packet, window))
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         self._retry("connect failed")

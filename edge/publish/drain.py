@@ -36,10 +36,18 @@ class PublishFn(Protocol):
 
 @dataclass
 class _Flight:
+    """An item on its way: its packets (one, or the chunks), how many went, which await PUBACK."""
+
     item: OutboxItem
-    left: set[int]
-    failed: bool = False
+    topic: str
+    packets: list[tuple[bytes, Properties]]
+    sent: int = 0
+    left: set[int] = field(default_factory=set)
     mids: list[int] = field(default_factory=list)
+
+    @property
+    def done_sending(self) -> bool:
+        return self.sent == len(self.packets)
 
 
 class Drainer:
@@ -50,7 +58,7 @@ class Drainer:
         self._outbox = outbox
         self._topics = topics
         self._publish = publish
-        self._window = window
+        self.window = window
         self._errors = errors
         self._clock = clock
         self._by_mid: dict[int, tuple[int, int]] = {}
@@ -65,13 +73,21 @@ class Drainer:
         return len(self._by_mid)
 
     def pump(self) -> int:
-        """Publish pending items in drain order until the window is full; returns packets sent."""
-        room = self._window - len(self._by_mid)
-        if room <= 0:
-            return 0
-        items = self._outbox.pending(room + 8, skip=self._flights.keys())
+        """Publish in drain order until the window is full; returns packets sent.
+
+        Chunks of an image already under way go first, so a big image never
+        holds more than the window and a receiver's partial stays short-lived.
+        """
+        room = self.window - len(self._by_mid)
+        sent = 0
+        for flight in [f for f in self._flights.values() if not f.done_sending]:
+            if sent < room:
+                sent += self._send_packets(flight, room - sent)
+        if sent >= room:
+            return sent
+        items = self._outbox.pending(room - sent + 8, skip=self._flights.keys())
         waiting = {f.item.parcel for f in self._flights.values() if f.item.kind == "image"}
-        now, sent = self._clock(), 0
+        now = self._clock()
         for item in items:
             if sent >= room:
                 break
@@ -81,33 +97,42 @@ class Drainer:
                 continue
             if self._retry_at.get(item.n, 0.0) > now:
                 continue
-            sent += self._send(item)
+            flight = self._start(item)
+            if flight is not None:
+                sent += self._send_packets(flight, room - sent)
         return sent
 
-    def _send(self, item: OutboxItem) -> int:
+    def _start(self, item: OutboxItem) -> _Flight | None:
         try:
             body = item.read()
         except FileNotFoundError:
-            return 0  # evicted between the query and now; the outbox has already marked it
+            return None  # evicted between the query and now; the outbox has already marked it
         topic = self._topics.for_kind(item.kind, item.parcel, item.view)
-        flight = _Flight(item, set())
+        flight = _Flight(item, topic, [])
         try:
-            packets = self._packets(item, topic, body)
+            flight.packets = self._packets(item, topic, body)
         except ValueError as exc:
             log.error("cannot publish %s %s: %s", item.kind, item.id, exc)
             self._abandon(flight, "too_large")
-            return 0
-        for index, (payload, props) in enumerate(packets):
-            info = self._publish(topic, payload, 1, False, props)
-            if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-                self._abandon(flight, f"publish_error:{info.rc}")
-                return index
-            flight.left.add(index)
-            flight.mids.append(info.mid)
-            self._by_mid[info.mid] = (item.n, index)
+            return None
         self._flights[item.n] = flight
         self.sent[item.kind] += 1
-        return len(flight.mids)
+        return flight
+
+    def _send_packets(self, flight: _Flight, limit: int) -> int:
+        count = 0
+        while not flight.done_sending and count < limit:
+            payload, props = flight.packets[flight.sent]
+            info = self._publish(flight.topic, payload, 1, False, props)
+            if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+                self._abandon(flight, f"publish_error:{info.rc}")
+                return count
+            flight.left.add(flight.sent)
+            flight.mids.append(info.mid)
+            self._by_mid[info.mid] = (flight.item.n, flight.sent)
+            flight.sent += 1
+            count += 1
+        return count
 
     def _user(self, item: OutboxItem, body: bytes) -> dict[str, str]:
         user = {wire.MSG_ID: item.id, wire.KIND: item.kind, wire.PARCEL: item.parcel,
@@ -151,22 +176,16 @@ class Drainer:
     def on_ack(self, mid: int, failed: bool, reason: str) -> None:
         """A PUBACK arrived; the item is acknowledged once all its packets are."""
         entry = self._by_mid.pop(mid, None)
-        if entry is None:
+        flight = self._flights.get(entry[0]) if entry else None
+        if entry is None or flight is None:
             return
-        n, index = entry
-        flight = self._flights.get(n)
-        if flight is None:
+        if failed:  # the rest of a rejected item is pointless: retry it whole, later
+            self._abandon(flight, f"rejected:{reason}")
             return
-        if failed:
-            flight.failed = True
-            self._errors[f"rejected:{reason}"] += 1
-        flight.left.discard(index)
-        if flight.left:
+        flight.left.discard(entry[1])
+        if flight.left or not flight.done_sending:
             return
-        if flight.failed:
-            self._abandon(flight, "rejected")
-            return
-        del self._flights[n]
-        self._retry_at.pop(n, None)
-        self._outbox.ack(n)
+        del self._flights[flight.item.n]
+        self._retry_at.pop(flight.item.n, None)
+        self._outbox.ack(flight.item.n)
         self.acked[flight.item.kind] += 1

@@ -11,8 +11,8 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from edge.outbox import Outbox
@@ -26,6 +26,7 @@ from edge.publish.topics import Topics
 log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 0.5
+SETTLE_S = 2.0
 
 
 def _empty() -> Mapping[str, Any]:
@@ -35,25 +36,28 @@ def _empty() -> Mapping[str, Any]:
 class Publisher:
     """MQTT 5 delivery of one unit's outbox.
 
-    ``stats`` is any callable returning the path's counters (the lead's
+    ``status`` is any callable returning the path's counters (the lead's
     ``Stats.snapshot``); ``commands`` maps command names to handlers taking the
     JSON arguments and returning a JSON-able mapping (or None).
     """
 
-    def __init__(self, cfg: MqttConfig, status_cfg: StatusConfig, outbox: Outbox, unit_id: str,
-                 data_dir: str | Path, stats: Callable[[], Mapping[str, Any]] = _empty,
+    def __init__(self, cfg: MqttConfig, outbox: Outbox, *, unit: str,
+                 status: Callable[[], Mapping[str, Any]] = _empty,
+                 status_cfg: StatusConfig | None = None,
                  commands: Mapping[str, CommandHandler] | None = None) -> None:
-        self.topics = Topics(cfg.prefix_for(unit_id))
+        self.topics = Topics(cfg.prefix_for(unit))
         self.errors = Counter[str]()
         self._outbox = outbox
         self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._closing = threading.Event()
         self._thread: threading.Thread | None = None
-        self.link = MqttLink(cfg, self.topics, cfg.client_id or f"parcel-edge-{unit_id}", self._post)
+        self.link = MqttLink(cfg, self.topics, cfg.client_id or f"parcel-edge-{unit}", self._post)
         self.drainer = Drainer(outbox, self.topics, self.link.publish, cfg.inflight, self.errors)
         self.router = CommandRouter(self.topics, commands or {})
-        self.status = StatusReporter(unit_id, status_cfg.interval_s, Path(data_dir), stats)
+        interval = (status_cfg or StatusConfig()).interval_s
+        self.status = StatusReporter(unit, interval, outbox.root, status)
         self._connected = False
         outbox.add_listener(self._wake.set)
 
@@ -62,12 +66,21 @@ class Publisher:
     def start(self) -> None:
         """Connect in the background and start draining; returns at once."""
         self._stop.clear()
+        self._closing.clear()
         self._thread = threading.Thread(target=self._run, name="publisher-drain", daemon=True)
         self._thread.start()
         self.link.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop draining, publish ``offline``, disconnect.  Unacknowledged items stay queued."""
+        """Stop draining, publish ``offline``, disconnect.  Unacknowledged items stay queued.
+
+        What is already in flight gets a short grace to be acknowledged, so a
+        planned restart resends (and receivers drop) as little as possible.
+        """
+        self._closing.set()
+        deadline = time.monotonic() + min(timeout / 2, SETTLE_S)
+        while self._thread is not None and self.drainer.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -110,7 +123,8 @@ class Publisher:
         self._handle_events()
         if not self._connected:
             return
-        self.drainer.pump()
+        if not self._closing.is_set():
+            self.drainer.pump()
         if self.status.due():
             self._publish_status()
 
@@ -124,7 +138,8 @@ class Publisher:
                 self.drainer.on_ack(*value)
             elif kind == "connected":
                 self._connected = True
-                self.drainer.max_packet = value or NO_LIMIT
+                self.drainer.max_packet = value[0] or NO_LIMIT
+                self.drainer.window = value[1]
                 self._publish_status()
             elif kind == "disconnected":
                 self._connected = False

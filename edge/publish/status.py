@@ -17,7 +17,8 @@ from edge.records import STATUS_SCHEMA
 log = logging.getLogger(__name__)
 
 THERMAL = Path("/sys/class/thermal")
-PATH_KEYS = ("fps", "parcels", "read_rate", "flags", "model")
+# Headline figures lifted from the path's stats to the top of the payload.
+PATH_KEYS = ("fps", "parcels", "read", "read_rate", "flagged", "model")
 
 
 def cpu_temperature_c(root: Path = THERMAL) -> float | None:

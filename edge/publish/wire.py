@@ -26,6 +26,9 @@ OFFSET = "offset"
 CHUNK_SHA256 = "chunk-sha256"
 MISSING = "missing"      # views of a record whose images were evicted unsent
 
+# File name extensions receivers and the spool use for the image content types we send.
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
 # Fixed header, packet id, property length and slack: kept free in every chunk.
 PACKET_SLACK = 64
 

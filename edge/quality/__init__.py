@@ -29,7 +29,8 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
         label_box = None
     gray, scale = checks.analysis_gray(image, profile.analysis_px)
     hist = checks.histogram(checks.region(gray, parcel_box, scale))
-    mask = checks.packaging_mask(gray, parcel_box, label_box, scale)
+    mask = checks.drop_printed_paper(
+        gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
     focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
     found: list[QualityCheck] = [
         checks.check_width(width, profile),
@@ -72,13 +73,12 @@ def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
     """The first frame that meets the standard, else the one failing the fewest checks."""
     if not capture.frames:
         raise ValueError("a parcel capture without frames has nothing to choose from")
-    best: tuple[int, QualityReport] | None = None
-    for i in _order(capture, reading):
+    tried: list[tuple[int, int, QualityReport]] = []
+    for rank, i in enumerate(_order(capture, reading)):
         box = capture.boxes[i] if i < len(capture.boxes) else None
         report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading))
         if report.passed:
             return i, report
-        if best is None or len(report.failed) < len(best[1].failed):
-            best = (i, report)
-    assert best is not None
-    return best
+        tried.append((len(report.failed), rank, report))
+    fewest = min(tried, key=lambda t: (t[0], t[1]))
+    return _order(capture, reading)[fewest[1]], fewest[2]

@@ -18,6 +18,7 @@ MAX_FOCUS_SIDE = 768
 MIN_CONTRAST = 16.0
 _D2X = np.array([[1, -2, 1]], np.float32)
 _OPEN = np.ones((3, 3), np.uint8)
+_PRINT_SHARE = 0.01
 
 
 def _check(name: str, value: float, limit: str, passed: bool) -> QualityCheck:
@@ -66,21 +67,50 @@ def packaging_mask(gray: np.ndarray, parcel_box: Box | None, label_box: Box | No
     return mask
 
 
+def _bright_level(gray: np.ndarray, mask: np.ndarray, p: QualityProfile) -> int:
+    """Far above most of the packaging (its upper quartile, since a tilted parcel's box
+    also holds dark belt), or clipped, whichever comes first."""
+    typical = float(np.searchsorted(np.cumsum(histogram(gray, mask)), 0.75))
+    return int(min(p.clip_high, typical + p.glare_delta))
+
+
+def drop_printed_paper(gray: np.ndarray, mask: np.ndarray, p: QualityProfile) -> np.ndarray:
+    """``mask`` without bright regions that enclose dark print: label paper, wherever it
+    is, even when no label was located.  A reflection has no print inside it."""
+    if not cv2.countNonZero(mask):
+        return mask
+    level = _bright_level(gray, mask, p)
+    bright = cv2.bitwise_and(cv2.inRange(gray, level, 255), mask)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = mask.copy()
+    smallest = 0.002 * cv2.countNonZero(mask)
+    for contour in contours:
+        if cv2.contourArea(contour) < smallest:
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        inside = np.zeros((h, w), np.uint8)
+        cv2.drawContours(inside, [contour - (x, y)], -1, 255, -1)
+        print_px = np.count_nonzero((inside > 0) & (gray[y:y + h, x:x + w] < level // 2))
+        if print_px > _PRINT_SHARE * np.count_nonzero(inside):
+            out[y:y + h, x:x + w][inside > 0] = 0
+    return out
+
+
 def glare_share(gray: np.ndarray, mask: np.ndarray, p: QualityProfile) -> float:
     """The largest patch far brighter than most of the packaging, as a share of it.
 
     A specular reflection is one such patch; texture and print are specks that
-    the opening removes.  The upper quartile, not the median, is the reference
-    because a tilted parcel's box also holds dark belt.
+    the opening removes.
     """
     area = cv2.countNonZero(mask)
     if area == 0:
         return 0.0
-    typical = float(np.searchsorted(np.cumsum(histogram(gray, mask)), 0.75))
-    level = int(min(p.clip_high, typical + p.glare_delta))
-    bright = cv2.bitwise_and(cv2.inRange(gray, level, 255), mask)
+    bright = cv2.bitwise_and(cv2.inRange(gray, _bright_level(gray, mask, p), 255), mask)
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, _OPEN)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    if not cv2.countNonZero(bright):
+        return 0.0
+    x, y, w, h = cv2.boundingRect(bright)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(bright[y:y + h, x:x + w], connectivity=8)
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / area if n > 1 else 0.0
 
 

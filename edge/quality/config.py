@@ -18,29 +18,72 @@ View = Literal["parcel", "label"]
 class QualityProfile(Section):
     """Limits of the photographic standard; the ``name`` goes into every image's metadata."""
 
-    name: str = "imf-default-v1"
-    file_type: Literal["jpeg"] = "jpeg"
-    jpeg_quality: int = Field(90, ge=50, le=100)
-    colour_space: Literal["sRGB"] = "sRGB"
-    bit_depth: Literal[8] = 8
-    min_width: int = Field(640, ge=16, le=16384)
-    min_height: int = Field(480, ge=16, le=16384)
-    max_width: int = Field(4096, ge=16, le=16384)
-    max_height: int = Field(4096, ge=16, le=16384)
-    analysis_px: int = Field(640, ge=160, le=2048)
-    min_sharpness: float = Field(3.0, ge=0, le=1000)
-    min_brightness: float = Field(60.0, ge=0, le=255)
-    max_brightness: float = Field(235.0, ge=0, le=255)
-    clip_low: int = Field(8, ge=0, le=127)
-    clip_high: int = Field(250, ge=128, le=255)
-    max_shadows: float = Field(0.25, ge=0, le=1)
-    max_highlights: float = Field(0.10, ge=0, le=1)
-    max_glare: float = Field(0.04, ge=0, le=1)
-    glare_delta: int = Field(70, ge=10, le=255)
-    frame_margin: float = Field(0.01, ge=0, le=0.25)
-    view_margin: float = Field(0.05, ge=0, le=0.5)
-    min_module_px: float = Field(2.0, ge=0.5, le=20)
-    views: tuple[View, ...] = ("parcel", "label")
+    name: str = Field(
+        "imf-default-v1",
+        description="profile name, written into every image's XMP metadata and the record")
+    file_type: Literal["jpeg"] = Field(
+        "jpeg",
+        description="file type of every image the unit produces")
+    jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of every view")
+    colour_space: Literal["sRGB"] = Field(
+        "sRGB",
+        description="colour space, declared in each image's XMP (exif:ColorSpace 1)")
+    bit_depth: Literal[8] = Field(8, description="bits per colour channel")
+    min_width: int = Field(
+        640, ge=16, le=16384,
+        description="smallest acceptable frame width, pixels")
+    min_height: int = Field(
+        480, ge=16, le=16384,
+        description="smallest acceptable frame height, pixels")
+    max_width: int = Field(
+        4096, ge=16, le=16384,
+        description="largest view width; larger views are scaled down before packaging")
+    max_height: int = Field(
+        4096, ge=16, le=16384,
+        description="largest view height; larger views are scaled down before packaging")
+    analysis_px: int = Field(
+        640, ge=160, le=2048,
+        description="longer side of the grey copy exposure and glare are measured on")
+    min_sharpness: float = Field(
+        3.0, ge=0, le=1000,
+        description="second derivative along the belt per squared contrast x1000, "
+                    "on the label at full resolution")
+    min_brightness: float = Field(
+        60.0, ge=0, le=255,
+        description="lowest median luma of the parcel")
+    max_brightness: float = Field(
+        235.0, ge=0, le=255,
+        description="highest median luma of the parcel")
+    clip_low: int = Field(8, ge=0, le=127, description="luma at or below this is crushed shadow")
+    clip_high: int = Field(
+        250, ge=128, le=255,
+        description="luma at or above this is clipped highlight")
+    max_shadows: float = Field(
+        0.25, ge=0, le=1,
+        description="largest share of parcel pixels at or below clip_low")
+    max_highlights: float = Field(
+        0.10, ge=0, le=1,
+        description="largest share of packaging pixels (label paper excluded) "
+                    "at or above clip_high")
+    max_glare: float = Field(
+        0.04, ge=0, le=1,
+        description="largest bright patch on the packaging, as a share of it")
+    glare_delta: int = Field(
+        70, ge=10, le=255,
+        description="how far above the packaging's upper quartile a pixel counts as "
+                    "bright (or clipped)")
+    frame_margin: float = Field(
+        0.01, ge=0, le=0.25,
+        description="smallest gap between parcel and frame edge, as a share of that side")
+    view_margin: float = Field(
+        0.05, ge=0, le=0.5,
+        description="margin around the parcel in the parcel view, as a share of its size")
+    min_module_px: float = Field(
+        2.0, ge=0.5, le=20,
+        description="fewest pixels per barcode module where a barcode was read")
+    views: tuple[View, ...] = Field(
+        ("parcel", "label"),
+        description="views packaged for every parcel (parcel, label)")
 
     _name = field_validator("name")(safe_id)
 

@@ -39,7 +39,23 @@ def render(profile: QualityProfile, package: PackageConfig) -> str:
                        "(the whole frame when the parcel was not located)",
              "label": f"label close-up: the label region at full resolution, "
                       f"{package.label_margin_px} px margin"}
-    lines = [
+    lines = _header(p) + [f"- `{v}`: {views[v]}." for v in p.views]
+    lines += _redaction(package) + ["", "## Minimum standard (checked on every frame)", "",
+                                    "| check | measured | limit |", "|---|---|---|"]
+    lines += [f"| {name} | {what} | {limit} |" for name, what, limit in _checks(p)]
+    lines += [
+        "", "Exposure is judged on the parcel, not the belt around it. White label paper may",
+        "reach the sensor's maximum; clipping and glare are judged on the packaging.",
+        "", "## When a frame fails", "",
+        "The unit takes the best other frame of the same parcel that meets the standard.",
+        "If none does, the parcel is recorded as `quality_reject` with the failed checks,",
+        "their measured values and these limits.", "",
+    ]
+    return "\n".join(lines)
+
+
+def _header(p: QualityProfile) -> list[str]:
+    return [
         f"# Photographic standard `{p.name}`", "",
         "Generated from the unit's quality profile by `python -m edge.quality.standard_doc`;",
         "do not edit by hand. What this page says is what the unit enforces.", "",
@@ -53,19 +69,6 @@ def render(profile: QualityProfile, package: PackageConfig) -> str:
         "`..._record.json` with the SHA-256 of every image.",
         "", "## Views", "",
     ]
-    lines += [f"- `{v}`: {views[v]}." for v in p.views]
-    lines += _redaction(package) + ["", "## Minimum standard (checked on every frame)", "",
-                                    "| check | measured | limit |", "|---|---|---|"]
-    lines += [f"| {name} | {what} | {limit} |" for name, what, limit in _checks(p)]
-    lines += [
-        "", "Exposure is judged on the parcel, not the belt around it. White label paper may",
-        "reach the sensor's maximum; clipping and glare are judged on the packaging.",
-        "", "## When a frame fails", "",
-        "The unit takes the best other frame of the same parcel that meets the standard.",
-        "If none does, the parcel is recorded as `quality_reject` with the failed checks,",
-        "their measured values and these limits.", "",
-    ]
-    return "\n".join(lines)
 
 
 def _redaction(package: PackageConfig) -> list[str]:

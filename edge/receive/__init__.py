@@ -1,0 +1,1 @@
+"""Receivers: the reference receiver for central systems and the officers' alert console."""

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from edge.publish.wire import EXTENSIONS
 from edge.publish.topics import split_received
 from edge.receive.assemble import Assembler, Image, ImageError
 from edge.receive.receiver import MessageError, parse_json, unit_dir, write_atomic
@@ -21,8 +22,8 @@ from edge.receive.sequence import SeqEvent, SeqTracker
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 HELD_IMAGES = 64
+RECORD = "(record)"
 
 
 def _reference(alert: dict[str, Any]) -> str:
@@ -52,6 +53,8 @@ class AlertConsole:
         self._sequence = SeqTracker()
         self._alerts: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._held: OrderedDict[str, list[Image]] = OrderedDict()
+        self._awaiting: dict[str, set[str]] = {}
+        self._records: OrderedDict[str, None] = OrderedDict()
         self.alert_count = 0
         self.duplicates = 0
 
@@ -79,11 +82,24 @@ class AlertConsole:
         while len(self._alerts) > 10_000:
             self._alerts.popitem(last=False)
         self.alert_count += 1
+        images = alert.get("images") if isinstance(alert.get("images"), list) else []
+        awaiting = {str(i.get("view")) for i in images if isinstance(i, dict)}
+        if alert["id"] not in self._records:
+            awaiting.add(RECORD)
+        self._awaiting[alert["id"]] = awaiting
         self._emit({"event": "alert", "unit": unit, "line": alert_line(unit, alert), "alert": alert})
         for image in self._held.pop(alert["id"], []):
             self._image(image)
 
+    def settled(self) -> bool:
+        """Every alert seen so far has its images saved and its record counted."""
+        return not any(self._awaiting.values())
+
     def _record(self, unit: str, record: dict[str, Any]) -> None:
+        self._records[record["id"]] = None
+        while len(self._records) > 10_000:
+            self._records.popitem(last=False)
+        self._awaiting.get(record["id"], set()).discard(RECORD)
         event = self._sequence.see(unit, record["seq"])
         if event.kind in ("gap", "duplicate", "reset", "late"):
             self._emit(_seq_output(event))
@@ -100,6 +116,7 @@ class AlertConsole:
         unit, seq = owner
         name = f"{seq:010d}-{image.parcel}-{image.view}.{EXTENSIONS.get(image.content_type, 'bin')}"
         path = self.save_dir / unit / name
+        self._awaiting.get(image.parcel, set()).discard(image.view)
         if not path.exists():
             write_atomic(path, image.data)
             self._emit({"event": "image", "unit": unit, "seq": seq, "view": image.view,

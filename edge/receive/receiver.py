@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edge.publish.wire import EXTENSIONS
 from edge.publish.topics import SAFE_PART, split_received
 from edge.receive.assemble import Assembler, Image, ImageError
 from edge.receive.sequence import SeqTracker
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 MAX_JSON = 4 * 1024 * 1024
 
 SCHEMA = """

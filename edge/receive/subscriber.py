@@ -42,8 +42,7 @@ def _session_properties() -> Properties:
     return props
 
 
-def subscriber(args: argparse.Namespace, filters: Sequence[str], on_message: MessageFn) -> mqtt.Client:
-    """A connected-in-background client that calls ``on_message(topic, payload, properties)``."""
+def _client(args: argparse.Namespace) -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=args.client_id,
                          protocol=MQTTProtocolVersion.MQTTv5)
     if args.ca_file or args.cert_file:
@@ -54,6 +53,12 @@ def subscriber(args: argparse.Namespace, filters: Sequence[str], on_message: Mes
         password = args.password_file.read_text().strip() if args.password_file else None
         client.username_pw_set(args.username, password)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def subscriber(args: argparse.Namespace, filters: Sequence[str], on_message: MessageFn) -> mqtt.Client:
+    """A connected-in-background client that calls ``on_message(topic, payload, properties)``."""
+    client = _client(args)
 
     def connected(c: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:

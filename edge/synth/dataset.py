@@ -48,7 +48,7 @@ def render_item(seed: int, index: int, options: DatasetOptions) -> tuple[np.ndar
     spec = sample_parcel(rng, mark_prob=options.mark_prob, second_code_prob=options.second_code_prob)
     mix = options.mixes[index % len(options.mixes)]
     image, truth = render_still(spec, rng, mix)
-    truth["index"] = index
+    truth.update(index=index, dataset_seed=seed)
     return image, truth
 
 

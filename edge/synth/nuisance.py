@@ -22,7 +22,7 @@ class Optics:
 
     belt_speed_m_s: float = 0.5
     mm_per_px: float = 600.0 / 1280.0
-    exposure_us: tuple[float, float] = (1000.0, 4000.0)
+    exposure_us: tuple[float, float] = (1000.0, 5000.0)
 
     def blur_px(self, exposure_us: float) -> float:
         return self.belt_speed_m_s * exposure_us * 1e-3 / self.mm_per_px
@@ -93,8 +93,8 @@ def defocus(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Step
 
 def low_light(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Step:
     """A failing lamp: dark frame with the sensor noise that comes with gain."""
-    gain = float(rng.uniform(0.15, 0.35))
-    sigma = float(rng.uniform(1.5, 4.0))
+    gain = float(rng.uniform(0.1, 0.3))
+    sigma = float(rng.uniform(2.0, 5.0))
     noise = rng.standard_normal(img.shape, dtype=np.float32) * sigma
     out = np.clip(img.astype(np.float32) * gain + noise, 0, 255).astype(np.uint8)
     return out, None, {"gain": round(gain, 3), "noise_sigma": round(sigma, 2)}

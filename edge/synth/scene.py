@@ -265,19 +265,18 @@ def truth_of(spec: ParcelSpec, quads: dict[str, Any], width: int, height: int) -
 
 def belt(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """Dark rubber belt with streaks along the direction of travel (x)."""
-    img = np.empty((height, width, 3), np.float32)
-    img[:] = BELT_BGR
-    streaks = rng.normal(0, 3.0, (height, 1)).astype(np.float32)
-    img += streaks[:, :, None] + _noise(rng, width, height, 4, 3.0)[:, :, None]
-    return np.clip(img, 0, 255).astype(np.uint8)
+    grey = _noise(rng, width, height, 4, 3.0)
+    grey += rng.normal(0, 3.0, (height, 1)).astype(np.float32) + float(BELT_BGR[0])
+    base = np.clip(grey, 0, 255).astype(np.uint8)
+    return cv2.merge([cv2.add(base, int(c) - BELT_BGR[0]) for c in BELT_BGR])
 
 
 def place_on_belt(sprite: Sprite, frame: np.ndarray, m: np.ndarray) -> None:
     """Composite a sprite into ``frame`` (in place) through the 2x3 affine ``m``."""
     h, w = frame.shape[:2]
     warped = cv2.warpAffine(sprite.image, m, (w, h), flags=cv2.INTER_LINEAR)
-    cover = cv2.warpAffine(sprite.mask, m, (w, h), flags=cv2.INTER_LINEAR)
-    np.copyto(frame, warped, where=cover[:, :, None] > 127)
+    cover = cv2.warpAffine(sprite.mask, m, (w, h), flags=cv2.INTER_NEAREST)
+    cv2.copyTo(warped, cover, frame)
 
 
 def render_still(spec: ParcelSpec, rng: np.random.Generator,

@@ -24,7 +24,7 @@ def main() -> int:
     data_dir, port, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     box = Outbox(OutboxConfig(), data_dir)
     cfg = MqttConfig(host="127.0.0.1", port=port, backoff_min_s=0.1, backoff_max_s=0.5)
-    publisher = Publisher(cfg, StatusConfig(interval_s=5), box, "unit-01", data_dir)
+    publisher = Publisher(cfg, box, unit="unit-01", status_cfg=StatusConfig(interval_s=5))
     publisher.start()
     while (seq := box.next_seq()) <= count:
         pkg = make_package(seq, outcome="flag" if seq % 5 == 0 else "clear",

@@ -74,7 +74,7 @@ def test_run_refuses_a_bad_config_with_the_line(tmp_path: Path) -> None:
 
 
 def test_run_exits_non_zero_when_the_camera_is_absent(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, "camera:\n  type: opencv\n  source: 97\n  retries: 0\n"
+    cfg = write_config(tmp_path, "camera:\n  type: opencv\n  source: 63\n  retries: 0\n"
                                  "pipeline:\n  camera_retries: 0\n")
     proc = cli("run", "--config", str(cfg), timeout=60, env={**os.environ, "OPENCV_LOG_LEVEL": "OFF"})
     assert proc.returncode == 1

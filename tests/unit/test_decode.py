@@ -35,7 +35,7 @@ def symbol(text: str, fmt: str, scale: int = 2, gs1: bool = False, height: int =
 
 
 def frame(*symbols: np.ndarray, angle: float = 0.0, gain: float = 1.0, blur_px: float = 0.0,
-          seed: int = 0) -> np.ndarray:
+          defocus_px: int = 0, seed: int = 0) -> np.ndarray:
     """A 1280x960 BGR belt frame: a brown box with a white label holding ``symbols`` top to bottom."""
     rng = np.random.default_rng(seed)
     canvas = np.full((960, 1280), 40, np.uint8)
@@ -53,14 +53,19 @@ def frame(*symbols: np.ndarray, angle: float = 0.0, gain: float = 1.0, blur_px: 
         k = np.ones(n, np.float32)
         k[[0, -1]] = 1.0 - (n - blur_px) / 2.0
         img = cv2.filter2D(img, -1, (k / k.sum()).reshape(1, -1))
-    noise = rng.normal(0, 2, img.shape) if not blur_px else 0.0
+    if defocus_px:  # a lens out of focus: a uniform disc
+        disc = np.zeros((2 * defocus_px + 1,) * 2, np.float32)
+        cv2.circle(disc, (defocus_px, defocus_px), defocus_px, 1.0, -1, cv2.LINE_AA)
+        img = cv2.filter2D(img, -1, disc / disc.sum())
+    noise = rng.normal(0, 2, img.shape) if not (blur_px or defocus_px) else 0.0
     img = np.clip(img * gain + noise, 0, 255).astype(np.uint8)
     return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
 
 @pytest.fixture(scope="module")
 def reader() -> LabelReader:
-    return LabelReader(DecodeConfig())
+    """A generous budget: these tests are about what the ladder reads, not how fast on a busy machine."""
+    return LabelReader(DecodeConfig(budget_ms=2000))
 
 
 @pytest.mark.parametrize("fmt,text,gs1,kind,value", [
@@ -92,17 +97,35 @@ def test_rotated_code128_is_located_and_straightened(reader: LabelReader, angle:
     assert reading.attempts >= 2  # the plain read cannot see it; the located crop does
 
 
-def test_dark_frame_is_read_after_contrast_stretch(reader: LabelReader) -> None:
-    reading = reader.read_image(frame(symbol(S10, "Code128"), angle=31.0, gain=0.12))
-    assert reading.reference is not None and reading.reference.value == S10
+@pytest.mark.parametrize("text,scene,off,rung", [
+    (S10, {"angle": 31.0, "gain": 0.06}, {"enhance": False}, "stretched_located"),
+    (UPS, {"blur_px": 4.0}, {"deblur_px": ()}, "deblurred"),
+    (UPS, {"defocus_px": 3, "angle": 8.0}, {"defocus_px": ()}, "deblurred"),
+], ids=["dark-stretched", "motion-deconvolved", "defocus-deconvolved"])
+def test_each_fallback_reads_what_nothing_else_does(text: str, scene: dict, off: dict, rung: str) -> None:
+    img = frame(symbol(text, "Code128"), **scene)
+    without = LabelReader(DecodeConfig(zbar_fallback=False, budget_ms=2000, **off)).read_image(img)
+    reader = LabelReader(DecodeConfig(budget_ms=2000))
+    reading = reader.read_image(img)
+    assert without.reference is None
+    assert reading.reference is not None and reading.reference.value == text
+    assert reader.counters.get(f"read_by_{rung}") == 1
 
 
-def test_motion_blur_along_the_belt_is_deconvolved() -> None:
-    img = frame(symbol(UPS, "Code128"), blur_px=4.0)
-    plain = LabelReader(DecodeConfig(deblur_px=(), zbar_fallback=False, budget_ms=2000)).read_image(img)
-    reading = LabelReader(DecodeConfig(budget_ms=2000)).read_image(img)
-    assert plain.reference is None
-    assert reading.reference is not None and reading.reference.value == UPS
+def test_spent_budget_stops_the_ladder_after_the_first_rung() -> None:
+    reading = LabelReader(DecodeConfig(budget_ms=0.001)).read_image(frame(symbol(S10, "Code128"), angle=40.0))
+    assert reading.attempts == 1 and reading.reference is None
+
+
+@pytest.mark.parametrize("nuisance", ["clean", "rotation", "perspective", "jpeg"])
+def test_synthetic_conveyor_stills_read_to_their_true_reference(reader: LabelReader, nuisance: str) -> None:
+    from edge.synth import render_still, sample_parcel
+
+    rng = np.random.default_rng(11)
+    image, truth = render_still(sample_parcel(rng), rng, (nuisance,))
+    reading = reader.read_image(image, box=Box(*truth["parcel_box"]))
+    assert reading.reference is not None
+    assert {"kind": reading.reference.kind, "value": reading.reference.value} == truth["reference"]
 
 
 def test_module_size_is_estimated_from_code128(reader: LabelReader) -> None:
@@ -125,9 +148,12 @@ def test_no_barcode_is_a_no_read_not_an_error(reader: LabelReader) -> None:
     assert reading.reference is None and reading.symbols == () and reading.attempts >= 1
 
 
-def test_zbar_alone_reads_code128() -> None:
-    reading = LabelReader(DecodeConfig(decoders=("zbar",))).read_image(frame(symbol(S10, "Code128")))
-    assert reading.reference is not None and {s.decoder for s in reading.symbols} == {"zbar"}
+def test_zbar_alone_reads_gs1_128_with_its_group_separator_escaped() -> None:
+    img = frame(symbol(f"(420)10001({PIC[:2]}){PIC[2:]}", "Code128", gs1=True))
+    reading = LabelReader(DecodeConfig(decoders=("zbar",), budget_ms=2000)).read_image(img)
+    assert reading.reference is not None and reading.reference.value == PIC
+    assert {s.decoder for s in reading.symbols} == {"zbar"}
+    assert any("\\x1d" in s.text for s in reading.symbols)
 
 
 @pytest.mark.parametrize("bad", [None, np.zeros((0, 0), np.uint8), np.zeros((10, 10), np.float32),
@@ -206,3 +232,12 @@ def test_identify_cli_json_and_exit_status() -> None:
     assert bad.returncode != 0
     rows = [json.loads(x) for x in bad.stdout.splitlines()]
     assert [(r["kind"], r["valid"]) for r in rows] == [("upu_s10", False), (None, False)]
+
+
+def test_a_broken_frame_is_skipped_and_the_next_one_read() -> None:
+    good = Frame(9, 0.1, "", frame(symbol(S10, "Code128")))
+    bad = Frame(8, 0.0, "", np.zeros((10, 10), np.float64))
+    reader = LabelReader(DecodeConfig(budget_ms=2000))
+    reading = reader.read(ParcelCapture(2, (bad, good), (Box(0, 0, 10, 10), Box(250, 150, 780, 660)), (1.0, 1.0)))
+    assert reading.reference is not None and reading.frame_seq == 9
+    assert reader.counters["bad_frames"] == 1

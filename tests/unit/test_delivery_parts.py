@@ -69,6 +69,24 @@ def test_big_image_goes_in_chunks_that_fit_and_reassemble_in_any_order(tmp_path:
     assert link.sent[-1][0].endswith("/parcels")
 
 
+def test_chunks_of_a_big_image_stay_inside_the_window(tmp_path: Path) -> None:
+    box, link, drainer, _ = _drainer(tmp_path, window=3)
+    drainer.max_packet = 16 * 1024
+    box.commit(make_package(box.next_seq(), views={"parcel": 100_000}))
+    peaks = []
+    while not any(t.endswith("/parcels") for t, *_ in link.sent):
+        before = len(link.sent)
+        drainer.pump()
+        peaks.append(drainer.in_flight)
+        for *_, mid in link.sent[before:]:
+            drainer.on_ack(mid, False, "Success")
+        assert len(peaks) < 10
+    assert max(peaks) == 3 and len(peaks) >= 3
+    topics = [t for t, *_ in link.sent]
+    assert topics[-1].endswith("/parcels") and topics.count(topics[0]) >= 7
+    assert box.stats()["depth"] == 0
+
+
 def test_a_rejected_puback_keeps_the_item_queued(tmp_path: Path) -> None:
     box, link, drainer, errors = _drainer(tmp_path)
     box.commit(make_package(box.next_seq(), views={}))

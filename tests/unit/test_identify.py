@@ -1,6 +1,8 @@
 """Identifier tables: published valid ids, ids that must fail, and every single-character error."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from edge.identify import (Identification, best_reference, cbp_check_digit, dhl_check_digit,
@@ -45,6 +47,7 @@ VALID = [
     ("ABC-1234567-6", "cbp_entry", "ABC-1234567-6"),
     ("abc12345676", "cbp_entry", "ABC-1234567-6"),
     ("999-9999999-0", "cbp_entry", "999-9999999-0"),
+    (" 123-4567890-3 ", "cbp_entry", "123-4567890-3"),
     ("000123450000000027", "gs1_sscc", "000123450000000027"),
     ("]C100000123450000000027", "gs1_sscc", "000123450000000027"),
     ("(00)000123450000000027", "gs1_sscc", "000123450000000027"),
@@ -69,6 +72,8 @@ INVALID = [
     ("ABC-1234567-5", "cbp_entry"),
     ("000000000000000001", "gs1_sscc"),
     ("2Z5R89390357567127", None),
+    ("99999999990", None),  # an all-numeric filer code counts only printed with its hyphens
+    ("73891051146", None),
     ("RB12345678GB", None),
     ("hello world", None),
     ("", None),
@@ -84,6 +89,7 @@ INVALID = [
 def test_valid_ids_are_identified_with_canonical_value(text: str, kind: str, value: str) -> None:
     ident = identify(text)
     assert (ident.kind, ident.value, ident.valid) == (kind, value, True)
+    assert re.fullmatch(r"[0-9A-Z-]+", ident.value)  # safe for a topic, a file name or SQL as it is
 
 
 @pytest.mark.parametrize("text,kind", INVALID)
@@ -248,6 +254,14 @@ def test_best_reference_votes_across_frames_and_decoders() -> None:
             _sym(a, frame=1)]  # the duplicate in frame 1 counts once
     ref = best_reference(syms)
     assert ref.value == a and ref.votes == 3 and ref.confidence == pytest.approx(0.75)
+
+
+def test_two_symbologies_carrying_the_id_vote_twice_and_disagreement_lowers_confidence() -> None:
+    a, b = "RB123456785GB", "CP000000080DE"
+    agree = best_reference([_sym(a), _sym(a, "DataMatrix")])
+    assert agree.votes == 2 and agree.confidence == 1.0
+    split = best_reference([_sym(a), _sym(b, "DataMatrix")])
+    assert split.confidence == pytest.approx(0.5) and split.value == min(a, b)
 
 
 def test_best_reference_accepts_identifications() -> None:

@@ -142,3 +142,23 @@ def test_over_budget_with_only_unacknowledged_records_keeps_everything(tmp_path:
     stats = box.stats()
     assert stats["over_budget"] is True and stats["evicted_images"] == 0
     assert len(box.pending(1000)) == 3 * len(pkgs)
+
+
+def test_the_json_sidecar_is_not_stored_as_an_image(tmp_path: Path) -> None:
+    box = _open(tmp_path)
+    pkg = make_package(box.next_seq())
+    body = b'{"schema": "parcel-edge/parcel/1"}'
+    sidecar = PackageFile("r.json", "record", body, hashlib.sha256(body).hexdigest(), "application/json")
+    box.commit(Package(pkg.record, pkg.files + (sidecar,)))
+    assert sorted(i.view for i in box.pending(100)) == ["", "parcel", "thumb"]
+    assert len(list(box.spool.iterdir())) == 2
+
+
+def test_without_retention_an_acknowledged_image_leaves_the_disk_at_once(tmp_path: Path) -> None:
+    box = _open(tmp_path, retain_acked=False)
+    _commit(box)
+    image = next(i for i in box.pending(10) if i.kind == "image")
+    assert image.path is not None and image.path.exists()
+    box.ack(image.n)
+    assert not image.path.exists()
+    assert image.n not in {i.n for i in box.pending(10)}

@@ -190,6 +190,20 @@ def test_conveyor_moves_parcels_at_belt_speed_and_ends_after_n():
     cam.stop()
 
 
+def test_rotated_parcels_bigger_than_the_view_still_show_their_whole_label():
+    cam = camera(parcels=6, nuisance_prob=1.0, nuisances=("rotation",), gap_m=0.0, lead_m=0.0)
+    cam.start()
+    whole, frames = set(), 0
+    with pytest.raises(EndOfStream):
+        while frames < 2000:
+            frames += 1
+            for p in cam.read(1.0).truth["parcels"]:
+                x, y, w, h = p["label_box"]
+                if x > 0 and y > 0 and x + w < 1280 and y + h < 960:
+                    whole.add(p["parcel_id"])
+    assert whole == set(range(6))
+
+
 def test_conveyor_frames_are_seeded_and_carry_readable_labels():
     a, b = camera(parcels=1), camera(parcels=1)
     a.start(), b.start()
@@ -210,7 +224,6 @@ def test_conveyor_is_fast_and_realtime_mode_paces_frames():
     cam.start()
     for _ in range(5):
         cam.read(1.0)  # sprites rendered up front
-    t0 = time.perf_counter()
     times = []
     for _ in range(60):
         t = time.perf_counter()
