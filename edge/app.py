@@ -74,6 +74,9 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
     from edge.rules import decide, load_rules
 
     classifier = load_classifier(cfg.classify)
+    info = getattr(classifier, "info", None)
+    stats.gauge("model", {"name": info.name, "version": info.version, "sha256": info.sha256}
+                if info else {"available": False, "error": getattr(classifier, "error", "")})
     if not getattr(classifier, "available", True):
         stats.error("model_unavailable")
     rules = load_rules(cfg.rules)
@@ -100,27 +103,34 @@ def _package(record: Any, image: Any, label_box: Any, parcel_box: Any, *, profil
     return build(record, image, label_box, profile, cfg, parcel_box=parcel_box)
 
 
+def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed: int = 0
+                  ) -> tuple[Any, Any, Any]:
+    """Camera, trigger and parcel assembler: the capture side of the unit."""
+    from edge.capture import ParcelAssembler
+
+    hardware = dict(hardware or {})
+    camera = open_camera(cfg.camera, CameraContext(conveyor=cfg.conveyor, seed=seed,
+                                                   hardware=hardware))
+    trigger = open_trigger(cfg.trigger, TriggerContext(hardware=hardware))
+    return camera, trigger, ParcelAssembler(cfg.capture, trigger=cfg.trigger.type)
+
+
 def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
                extra_sinks: tuple[Sink, ...] = (), backpressure: bool = False,
                with_publisher: bool = True, seed: int = 0,
                on_package: Callable[[Package], None] | None = None,
                commands: dict[str, Callable[..., Any]] | None = None) -> Unit:
     """Build the whole unit.  ``backpressure`` suits sources that can wait (replay, synthetic)."""
-    from edge.capture import ParcelAssembler
     from edge.outbox import Outbox
 
-    hardware = dict(hardware or {})
     stats = Stats()
+    camera, trigger, assembler = build_capture(cfg, hardware, seed)
     outbox = Outbox(cfg.outbox, cfg.unit.data_dir / "outbox")
     stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats)
-    camera = open_camera(cfg.camera, CameraContext(conveyor=cfg.conveyor, seed=seed,
-                                                   hardware=hardware))
-    trigger = open_trigger(cfg.trigger, TriggerContext(hardware=hardware))
     settings = LoopSettings(cfg.pipeline.capture_queue, cfg.pipeline.frame_timeout_s,
-                            cfg.pipeline.camera_retries, backpressure)
-    assembler = ParcelAssembler(cfg.capture, trigger=cfg.trigger.type)
-    pipeline = Pipeline(camera, trigger, assembler, stages, stats,
-                        settings, on_package)
+                            cfg.pipeline.camera_retries, backpressure,
+                            workers=cfg.pipeline.workers)
+    pipeline = Pipeline(camera, trigger, assembler, stages, stats, settings, on_package)
     unit = Unit(cfg, stats, pipeline, outbox)
     unit.closers.append(outbox.close)
     if with_publisher and cfg.mqtt is not None:

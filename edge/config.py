@@ -78,6 +78,8 @@ class PipelineConfig(Section):
     frame_timeout_s: float = Field(1.0, gt=0, le=60, description="wait for a frame before counting a time-out")
     camera_retries: int = Field(5, ge=0, le=1000,
                                 description="camera restarts in a row before the unit exits")
+    workers: int = Field(2, ge=1, le=8, description=(
+        "parcels analysed at once; numbering and committing stay in order"))
 
 
 CameraSection = Annotated[Union[CAMERAS.config_classes()], Field(discriminator="type")]  # type: ignore[misc]

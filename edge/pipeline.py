@@ -30,6 +30,7 @@ class LoopSettings:
     camera_retries: int = 5
     backpressure: bool = False
     retry_base_s: float = 0.5
+    workers: int = 1
 
 
 class Pipeline:
@@ -57,7 +58,13 @@ class Pipeline:
         capture_thread = threading.Thread(target=self._capture_loop, args=(stop,),
                                           name="capture", daemon=True)
         capture_thread.start()
+        workers = [threading.Thread(target=self._process_loop, name=f"path-{i}", daemon=True)
+                   for i in range(1, self.settings.workers)]
+        for worker in workers:
+            worker.start()
         self._process_loop()
+        for worker in workers:
+            worker.join()
         capture_thread.join(timeout=5.0)
         if self._fatal:
             log.error("stopped: %s", self._fatal)
@@ -154,6 +161,7 @@ class Pipeline:
         while True:
             item = self._queue.get()
             if item is _DONE:
+                self._queue.put(_DONE)  # the other workers stop on it too
                 return
             self.stats.gauge("capture_queue", self._queue.qsize())
             self._process(item)

@@ -6,9 +6,10 @@ on files, the demo and the bench all push a parcel through the same code.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
@@ -43,6 +44,7 @@ class Stages:
     package: Callable[[ParcelRecord, np.ndarray, Box | None, Box | None], Package]
     next_seq: Callable[[], int]
     sinks: tuple[Sink, ...]
+    serial: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
 
 class _Clock:
@@ -85,9 +87,24 @@ def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock
 
 
 def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats) -> Package:
-    """Run one captured parcel through the path; the package is durable when this returns."""
+    """Run one captured parcel through the path; the package is durable when this returns.
+
+    Several workers may analyse parcels at once; numbering, packaging and
+    committing hold ``stages.serial`` so sequence numbers reach the outbox in
+    order and a receiver's gap detection sees no false gaps.
+    """
     clock = _Clock(stats)
     reading, index, report, classification, verdict = _analyse(capture, stages, clock)
+    with stages.serial:
+        clock.lap("wait")
+        package = _finish(capture, index, reading, report, classification, verdict, stages, clock)
+    _count(package, reading, stats)
+    return package
+
+
+def _finish(capture: ParcelCapture, index: int, reading: LabelReading, report: QualityReport,
+            classification: Classification, verdict: Verdict, stages: Stages,
+            clock: _Clock) -> Package:
     frame = capture.frames[index]
     record = ParcelRecord(
         id=str(uuid.uuid4()), unit=stages.unit, seq=stages.next_seq(),
@@ -100,7 +117,6 @@ def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats) -> Pack
     for sink in stages.sinks:
         sink.commit(package)
     clock.lap("commit")
-    _count(package, reading, stats)
     return package
 
 

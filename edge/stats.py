@@ -92,6 +92,7 @@ class Stats:
             "read": counters.get("read", 0),
             "read_rate": round(counters.get("read", 0) / parcels, 4) if parcels else None,
             "flagged": counters.get("flagged", 0),
+            "model": gauges.get("model"),
             "counters": counters,
             "errors": errors,
             "gauges": gauges,

@@ -55,18 +55,19 @@ def render(seed: int, index: int, mark_prob: float) -> Parcel:
     spec = scene.sample_parcel(rng, mark_prob=mark_prob)
     names = tuple(n for n in nuisance.NAMES if n != "clean" and rng.random() < NUISANCE_P)
     image, truth = scene.render_still(spec, rng, names)
-    mark = truth.get("mark")
-    if spec.mark is None or mark is None or not _visible(mark.get("box"), image.shape[:2]):
+    box = (truth.get("mark") or {}).get("box")
+    if spec.mark is None or box is None or box[2] < 16 or box[3] < 8:
         return Parcel(image, truth, "none", "", "", None)
+    label, variant = VARIANT_LABEL[spec.mark.variant], spec.mark.variant
+    if not _inside(box, image.shape[:2]):
+        # Cut by the frame edge: still a marked parcel, but its geometry is unknown.
+        return Parcel(image, truth, label, spec.mark.brand, variant, None)
     aspect = marks.BRAND_BY_NAME[spec.mark.brand].aspect * spec.mark.stretch
-    return Parcel(image, truth, VARIANT_LABEL[mark["variant"]], mark["brand"], mark["variant"],
+    return Parcel(image, truth, label, spec.mark.brand, variant,
                   _true_mark(truth, spec.label_angle, aspect))
 
 
-def _visible(box: list[int] | None, hw: tuple[int, int]) -> bool:
-    """Mostly inside the frame: a mark cut off at the edge is not a fair example."""
-    if box is None or box[2] < 16 or box[3] < 8:
-        return False
+def _inside(box: list[int], hw: tuple[int, int]) -> bool:
     x, y, w, h = box
     return x > 2 and y > 2 and x + w < hw[1] - 2 and y + h < hw[0] - 2
 
@@ -119,16 +120,67 @@ def locator_sample(p: Parcel, region: Box) -> dict[str, Any]:
 
 
 def mark_crops(p: Parcel, rng: np.random.Generator, count: int) -> list[np.ndarray]:
-    """Upright crops of the true mark with the locator's typical errors in place, size, angle."""
     assert p.mark is not None
-    m, crops = p.mark, []
+    return jittered_crops(p.image, p.mark, rng, count)
+
+
+def crop_label(p: Parcel, guess: MarkGuess) -> str | None:
+    """What a crop at ``guess`` shows: the mark's label on a hit, ``none`` far off, else unsure."""
+    if p.label == "none":
+        return "none"
+    if p.mark is None:
+        return None
+    miss = math.hypot(guess.cx - p.mark.cx, guess.cy - p.mark.cy) / p.mark.w
+    if miss < 0.3:
+        return p.label
+    return "none" if miss > 1.0 else None
+
+
+def jittered_crops(image: np.ndarray, m: MarkGuess, rng: np.random.Generator,
+                   count: int) -> list[np.ndarray]:
+    """Upright crops of a mark with the locator's typical errors in place, size and angle."""
+    crops = []
     for _ in range(count):
         sw, sh = rng.uniform(0.88, 1.15, size=2)
         guess = MarkGuess(cx=m.cx + rng.uniform(-0.07, 0.07) * m.w,
                           cy=m.cy + rng.uniform(-0.07, 0.07) * m.h, w=m.w * sw, h=m.h * sh,
                           angle=m.angle + rng.normal(0, 5.0), score=1.0)
-        crops.append(crop_mark(p.image, guess, MARGIN, (CROP.height, CROP.width)))
+        crops.append(crop_mark(image, guess, MARGIN, (CROP.height, CROP.width)))
     return crops
+
+
+PATCH_VARIANTS = ("genuine", "misspelled", "wrong_colour", "distorted", "low_quality")
+PATCH_WEIGHTS = np.array([2.0, 3.0, 1.0, 1.0, 1.5]) / 8.5
+PATCH_NUISANCES = ("motion_blur", "defocus", "low_light", "gradient", "glare", "jpeg")
+
+
+def mark_patch(seed: int, index: int) -> tuple[np.ndarray, str, str]:
+    """A mark printed on a small packaging-coloured sheet: many more marks than full scenes give.
+
+    Misspellings are the hardest cue, so they are drawn most often; the same
+    conveyor nuisances as the scenes (bar the geometric ones) are applied.
+    """
+    rng = np.random.default_rng([seed, index])
+    brand = marks.BRANDS[int(rng.integers(len(marks.BRANDS)))]
+    variant = PATCH_VARIANTS[int(rng.choice(len(PATCH_VARIANTS), p=PATCH_WEIGHTS))]
+    spec = marks.sample_mark(rng, variant, brand)
+    w, h = marks.mark_size(spec, int(rng.uniform(60, 240)))
+    canvas = np.empty((h * 3, w * 2 + 40, 3), np.float32)
+    kinds = list(scene.PACKAGING_COLOURS.values())
+    options = kinds[int(rng.integers(len(kinds)))]
+    canvas[:] = options[int(rng.integers(len(options)))]
+    canvas += rng.normal(0, 5, canvas.shape[:2])[:, :, None].astype(np.float32)
+    image = np.clip(canvas, 0, 255).astype(np.uint8)
+    x, y = int(rng.integers(10, w + 30)), int(rng.integers(10, 2 * h - 10))
+    bx, by, bw, bh = marks.draw_mark(image, spec, x, y, int(round(w / spec.stretch)))
+    keep = scene.quad((bx, by, bw, bh))
+    for name in PATCH_NUISANCES:
+        if rng.random() < NUISANCE_P:
+            image = nuisance.NUISANCES[name](image, rng, keep)[0]
+    mark = MarkGuess(cx=bx + bw / 2, cy=by + bh / 2, w=bw, h=bh, angle=float(rng.normal(0, 3)),
+                     score=1.0)
+    crop = jittered_crops(image, mark, rng, 1)[0]
+    return crop, VARIANT_LABEL[variant], brand.name
 
 
 def negative_crops(p: Parcel, rng: np.random.Generator, count: int) -> list[np.ndarray]:

@@ -33,7 +33,7 @@ EVAL_MARK_PROB = 0.6
 
 
 def eval_chunk(args: tuple[str, int, list[int]]) -> list[dict[str, Any]]:
-    """Held-out parcels through the real classifier (loaded once per chunk): raw outputs, scores, truth."""
+    """Parcels through the real classifier (loaded once per chunk): raw outputs, scores, truth."""
     clf = load_classifier(ClassifyConfig(model_dir=Path(args[0]), threads=1))
     return [eval_item(clf, args[1], i) for i in args[2]]
 
@@ -48,14 +48,18 @@ def eval_item(clf: Classifier, seed: int, index: int) -> dict[str, Any]:
             "packaging": raw.packaging_logits, "classification": classification, "ms": ms,
             "label": p.label, "brand_true": p.brand, "variant": p.variant,
             "packaging_true": p.truth["packaging"], "index": index,
-            "located": p.mark is None or math.hypot(raw.guess.cx - p.mark.cx,
-                                                    raw.guess.cy - p.mark.cy) < 0.5 * p.mark.w}
+            "located": None if p.mark is None else bool(
+                math.hypot(raw.guess.cx - p.mark.cx, raw.guess.cy - p.mark.cy) < 0.5 * p.mark.w)}
 
 
 def evaluate(model_dir: Path, seed: int, count: int, workers: int) -> list[dict[str, Any]]:
     chunks = [(str(model_dir), seed, list(range(i, min(count, i + 50)))) for i in range(0, count, 50)]
     with Pool(workers) as pool:
         return [r for part in pool.map(eval_chunk, chunks, chunksize=1) for r in part]
+
+
+def cut_by_frame(records: list[dict[str, Any]]) -> int:
+    return sum(r["label"] != "none" and r["located"] is None for r in records)
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -115,7 +119,8 @@ def summarize(records: list[dict[str, Any]], rules_cfg: RulesConfig | None = Non
                        "flag_or_review": rate(lambda r, v=v: r["variant"] == v, ("flag", "review"))}
                    for v in ("genuine", *SUSPECT_VARIANTS)}
     marked = [r for r in records if r["label"] != "none"]
-    return {"n": len(records), "accuracy_per_class": per_class,
+    return {"n": len(records), "marks_cut_by_frame_edge": cut_by_frame(records),
+            "accuracy_per_class": per_class,
             "accuracy": round(float(correct.mean()), 4), "per_variant": per_variant,
             "summary": {
                 "suspect_recall_flag_or_review": rate(lambda r: r["variant"] in SUSPECT_VARIANTS,
@@ -129,7 +134,7 @@ def summarize(records: list[dict[str, Any]], rules_cfg: RulesConfig | None = Non
                                            for r in marked]),
                 "packaging_accuracy": rate_of([ds.PACKAGINGS[int(np.argmax(r["packaging"]))]
                                                == r["packaging_true"] for r in records]),
-                "mark_located": rate_of([r["located"] for r in marked])}}
+                "mark_located": rate_of([r["located"] for r in marked if r["located"] is not None])}}
 
 
 def rate_of(flags: list[bool]) -> float | None:
@@ -162,9 +167,10 @@ def write_golden(stage: Path, clf: Classifier, picks: list[tuple[int, int]]) -> 
     m, golden = clf.manifest, []
     for n, (seed, index) in enumerate(picks):
         p = ds.render(seed, index, EVAL_MARK_PROB)
-        region = parcel_region(p.image, Box(*p.truth["parcel_box"]), ds.LOCATOR.width / ds.LOCATOR.height)
+        box = Box(*p.truth["parcel_box"])
+        region = parcel_region(p.image, box, ds.LOCATOR.width / ds.LOCATOR.height)
         thumb = resize_to(cut_padded(p.image, region), m.locator.input)
-        crop = clf.mark_crop(p.image, clf.infer(p.image, Box(*p.truth["parcel_box"])).guess)
+        crop = clf.mark_crop(p.image, clf.infer(p.image, box).guess)
         names = (f"golden_{n}_parcel.png", f"golden_{n}_mark.png")
         cv2.imwrite(str(stage / names[0]), thumb)
         cv2.imwrite(str(stage / names[1]), crop)

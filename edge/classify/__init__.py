@@ -55,12 +55,20 @@ class Classifier:
         return self._sessions is not None
 
     def classify(self, image: np.ndarray, box: Box | None = None) -> Classification:
-        """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known."""
+        """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known.
+
+        Raises ValueError only for an image that is not an image (a caller's bug).
+        """
         if self._sessions is None or self.manifest is None:
             return Classification(model=self.info, scores={}, available=False, error=self.error)
         start = time.perf_counter()
-        raw = self.infer(image, box)
-        result = self.scores_of(raw)
+        image = _as_bgr(image)
+        try:
+            result = self.scores_of(self.infer(image, box))
+        except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
+            log.warning("classifier failed on a parcel: %s", exc)
+            return Classification(model=self.info, scores={}, available=False,
+                                  error=f"inference failed: {str(exc)[:200]}")
         return dataclasses.replace(result, ms=(time.perf_counter() - start) * 1000.0)
 
     def infer(self, image: np.ndarray, box: Box | None = None) -> Inference:

@@ -119,7 +119,7 @@ def crop_mark(image: np.ndarray, guess: MarkGuess, margin: float,
 
 def _roi(image: np.ndarray, guess: MarkGuess, w: float, h: float,
          px: float) -> tuple[np.ndarray, float, float, float]:
-    """The axis-aligned piece around the window, shrunk when the window is much larger than the crop."""
+    """The axis-aligned piece around the window, shrunk when it is much larger than the crop."""
     half = 0.5 * math.hypot(w, h) + 2
     box = Box(int(guess.cx - half), int(guess.cy - half), int(2 * half) + 1, int(2 * half) + 1)
     height, width = image.shape[:2]

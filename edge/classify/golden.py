@@ -31,7 +31,8 @@ def check_golden(clf: Classifier, model_dir: Path) -> list[str]:
 
 
 def _check_case(clf: Classifier, model_dir: Path, case: dict) -> list[str]:
-    images = [cv2.imread(str(model_path(model_dir, case[k])), cv2.IMREAD_COLOR) for k in ("parcel", "mark")]
+    images = [cv2.imread(str(model_path(model_dir, case[k])), cv2.IMREAD_COLOR)
+              for k in ("parcel", "mark")]
     if any(im is None for im in images):
         return [f"golden {case['parcel']}: image missing or unreadable"]
     out = clf.run_inputs(images[0], images[1])
@@ -40,4 +41,5 @@ def _check_case(clf: Classifier, model_dir: Path, case: dict) -> list[str]:
     got = {"heat_max": np.float32(out["heat"].max()), "packaging": out["packaging"][0],
            "labels": out["labels"][0], "brand": out["brand"][0]}
     bad = [k for k in expected if np.abs(np.asarray(expected[k], np.float64) - got[k]).max() > atol]
-    return [f"golden {case['mark']}: {k} differs from the manifest by more than {atol}" for k in bad]
+    return [f"golden {case['mark']}: {k} differs from the manifest by more than {atol}"
+            for k in bad]

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from edge.receive.alerts import AlertConsole, printer
-from edge.receive.subscriber import add_broker_arguments, subscriber
+from edge.receive.subscriber import add_broker_arguments, listen
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,14 +29,7 @@ def main(args: argparse.Namespace) -> int:
         if args.count and console.alert_count >= args.count and console.settled():
             done.set()
 
-    filters = [f for unit in args.units for f in (f"{unit}/alerts", f"{unit}/parcels", f"{unit}/images/#")]
-    client = subscriber(args, filters, on_message)
-    client.loop_start()
-    try:
-        done.wait(args.timeout or None)
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    listen(args, on_message, done)
     if args.count and console.alert_count < args.count:
         print(f"alerts: only {console.alert_count} of {args.count} alerts arrived", file=sys.stderr)
         return 1

@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.add_argument("--json", action="store_true", help="one JSON object per image")
     parser.add_argument("--model-dir", type=Path, help="model directory (default: the config's)")
-    parser.add_argument("--config", metavar="FILE", help="take the classify section from this config")
+    parser.add_argument("--config", metavar="FILE",
+                        help="take the classify section from this config")
 
 
 def result_of(path: str, c: Classification) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from edge.receive.receiver import Receiver
-from edge.receive.subscriber import add_broker_arguments, subscriber
+from edge.receive.subscriber import add_broker_arguments, listen
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,10 @@ def main(args: argparse.Namespace) -> int:
         if stored is not None and args.json:
             print(json.dumps(stored.__dict__, sort_keys=True), flush=True)
 
-    filters = [f for unit in args.units for f in (f"{unit}/parcels", f"{unit}/alerts", f"{unit}/images/#")]
-    client = subscriber(args, filters, on_message)
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    client.loop_start()
     try:
-        done.wait(args.timeout or None)
+        listen(args, on_message, done)
     finally:
-        client.disconnect()
-        client.loop_stop()
         log.info("receive: %s", dict(receiver.counts))
         receiver.close()
     return 0

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator
 
+from edge.durable import fsync_dir, write_atomic
 from edge.configbase import safe_id
 from edge.outbox.config import OutboxConfig
 from edge.outbox.evict import Evictor
@@ -90,28 +91,6 @@ class OutboxItem:
             return self.payload
         assert self.path is not None
         return self.path.read_bytes()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary file, fsync, rename: a reader sees the whole file or none of it."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def images_of(package: Package) -> tuple[PackageFile, ...]:
@@ -197,7 +176,7 @@ class Outbox:
 
     def _spool_file(self, seq: int, f: PackageFile) -> str:
         name = f"{seq:010d}-{f.view}-{f.sha256[:16]}.{EXTENSIONS.get(f.content_type, 'bin')}"
-        _write_atomic(self.spool / name, f.data)
+        write_atomic(self.spool / name, f.data)
         return name
 
     def _rows(self, package: Package, names: list[str], now: float) -> list[tuple[Any, ...]]:
@@ -224,7 +203,7 @@ class Outbox:
         seq = package.record.seq
         names = list(self._pool.map(lambda f: self._spool_file(seq, f), images_of(package)))
         if names:
-            _fsync_dir(self.spool)
+            fsync_dir(self.spool)
         rows = self._rows(package, names, time.time())
         with self._tx(durable=True) as db:
             db.executemany(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from edge.durable import fsync_dir, write_atomic
 from edge.imageio import to_bgr8
 from edge.package import naming, redact
 from edge.package.config import PackageConfig
@@ -130,19 +130,6 @@ def _sidecar(record: ParcelRecord) -> PackageFile:
     return PackageFile(name, "record", data, sha256(data), "application/json")
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def write_package(package: Package, out_dir: str | Path) -> list[Path]:
     """Each file via tmp + fsync + rename, the sidecar last, then the folder fsync'd."""
     out = Path(out_dir)
@@ -153,11 +140,7 @@ def write_package(package: Package, out_dir: str | Path) -> list[Path]:
         if sha256(f.data) != f.sha256:
             raise PackageError(f"{f.name}: contents do not match their SHA-256")
         path = out / naming.check_name(f.name)
-        _write_durably(path, f.data)
+        write_atomic(path, f.data, 0o644)
         paths.append(path)
-    dir_fd = os.open(out, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(out)
     return paths

@@ -75,3 +75,19 @@ def subscriber(args: argparse.Namespace, filters: Sequence[str], on_message: Mes
     client.connect_async(args.host, args.port, keepalive=30, clean_start=False,
                          properties=_session_properties())
     return client
+
+
+def unit_filters(units: Sequence[str]) -> list[str]:
+    """Everything a receiver needs of each unit: alerts, records and their images."""
+    return [f for unit in units for f in (f"{unit}/alerts", f"{unit}/parcels", f"{unit}/images/#")]
+
+
+def listen(args: argparse.Namespace, on_message: MessageFn, done: Any) -> None:
+    """Subscribe to ``args.units`` and deliver messages until ``done`` is set or the timeout."""
+    client = subscriber(args, unit_filters(args.units), on_message)
+    client.loop_start()
+    try:
+        done.wait(args.timeout or None)
+    finally:
+        client.disconnect()
+        client.loop_stop()

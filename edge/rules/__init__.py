@@ -71,7 +71,8 @@ class MarkView:
 
     def words(self) -> str:
         if not self.brand_ok:
-            return "Mark of an unidentified brand" + (f" (perhaps {self.brand})" if self.brand else "")
+            guess = f" (perhaps {self.brand})" if self.brand else ""
+            return "Mark of an unidentified brand" + guess
         return ("Mark of watchlisted brand " if self.watched else "Mark of brand ") + self.brand
 
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.classify import ClassifyConfig, load_classifier
+from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.classify.crops import MarkGuess, crop_mark, decode_locator, parcel_region
 from edge.classify.golden import check_golden
 from edge.classify.manifest import InputSpec, sha256_file
@@ -24,7 +24,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "models" / "current"
 
 
 @pytest.fixture(scope="module")
-def classifier():  # type: ignore[no-untyped-def]
+def classifier() -> Classifier:
     clf = load_classifier(ClassifyConfig(model_dir=SHIPPED))
     assert clf.available, clf.error
     return clf
@@ -49,14 +49,14 @@ def _parcel(seed: int, variant: str | None):  # type: ignore[no-untyped-def]
     return scene.render_still(spec, rng, ())
 
 
-def test_shipped_model_loads_and_passes_its_golden_check(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_model_loads_and_passes_its_golden_check(classifier: Classifier) -> None:
     assert classifier.info.sha256 == sha256_file(SHIPPED / "model.onnx")
     assert check_golden(classifier, SHIPPED) == []
     size = sum(f.stat().st_size for f in SHIPPED.iterdir())
     assert size <= 10_000_000
 
 
-def test_scores_are_calibrated_probabilities_and_carry_thresholds(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_scores_are_calibrated_probabilities_and_carry_thresholds(classifier: Classifier) -> None:
     image, truth = _parcel(1, "genuine")
     c = classifier.classify(image, Box(*truth["parcel_box"]))
     assert c.available and c.error == ""
@@ -67,7 +67,7 @@ def test_scores_are_calibrated_probabilities_and_carry_thresholds(classifier) ->
     assert c.model is not None and c.model.version == classifier.manifest.version
 
 
-def test_finds_marks_and_tells_unbranded_parcels(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_finds_marks_and_tells_unbranded_parcels(classifier: Classifier) -> None:
     hits = 0
     for seed in range(6):
         image, truth = _parcel(100 + seed, "genuine")
@@ -85,7 +85,7 @@ def _boxed(parcel):  # type: ignore[no-untyped-def]
     return image, Box(*truth["parcel_box"])
 
 
-def test_missing_model_dir_is_unavailable_with_one_log_line(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_missing_model_dir_is_unavailable_with_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR):
         clf = load_classifier(ClassifyConfig(model_dir=tmp_path / "nope"))
         result = clf.classify(np.zeros((100, 100, 3), np.uint8))
@@ -188,7 +188,7 @@ def test_crop_turns_a_rotated_mark_upright() -> None:
     assert cols.max() - cols.min() > 3 * (rows.max() - rows.min())
 
 
-def test_cli_classifies_good_images_and_reports_bad_ones(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_classifies_good_images_and_reports_bad_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image, _ = _parcel(5, "genuine")
     good, bad = tmp_path / "good.png", tmp_path / "bad.png"
     cv2.imwrite(str(good), image)
@@ -200,3 +200,15 @@ def test_cli_classifies_good_images_and_reports_bad_ones(tmp_path: Path, capsys)
     result = json.loads(out.strip().splitlines()[-1])
     assert result["image"] == str(good) and result["model"]["name"] == "parcel-mark"
     assert set(result["scores"]) >= {"none", "genuine", "suspect_misspelled"}
+
+
+def test_inference_failure_costs_one_parcel_not_the_unit(classifier: Classifier) -> None:
+    class Broken:
+        def run(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("device lost")
+
+    broken = Classifier(classifier.manifest, (Broken(), Broken()), classifier.info)
+    result = broken.classify(np.zeros((480, 640, 3), np.uint8))
+    assert not result.available and "device lost" in result.error
+    with pytest.raises(ValueError):
+        broken.classify(np.zeros((0, 0), np.float32))

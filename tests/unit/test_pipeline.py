@@ -155,3 +155,11 @@ def test_stop_event_ends_an_endless_source() -> None:
                     LoopSettings(queue_size=4))
     threading.Timer(0.2, stop.set).start()
     assert pipe.run(stop) == 0 and sink.packages
+
+
+def test_several_workers_commit_in_sequence_order() -> None:
+    sink = MemorySink(delay_s=0.002)
+    code, stats = run(ListCamera([frame(i) for i in range(40)]), sink,
+                      LoopSettings(queue_size=4, backpressure=True, workers=3))
+    assert code == 0 and stats.count("parcels") == 40
+    assert [p.record.seq for p in sink.packages] == list(range(1, 41))

@@ -1,0 +1,68 @@
+"""Path capacity: how many parcels per second the stages after capture sustain on one core.
+
+The whole-path figure of ``parcel-edge bench`` includes drawing the synthetic
+conveyor, which a real camera does for free; this second figure feeds
+captures gathered beforehand through the per-parcel path alone, one at a time,
+so it is what one core of the unit can do once frames exist.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.app import build_capture, build_stages
+from edge.camera import EndOfStream
+from edge.config import EdgeConfig
+from edge.process import process_parcel
+from edge.records import ParcelCapture
+from edge.stats import Stats
+
+
+@dataclass(frozen=True)
+class Capacity:
+    parcels: int
+    wall_s: float
+    stats: Stats
+
+    @property
+    def parcels_per_s(self) -> float:
+        return self.parcels / self.wall_s if self.wall_s else 0.0
+
+
+def collect_captures(cfg: EdgeConfig, count: int) -> list[ParcelCapture]:
+    """Run only the capture side until ``count`` parcels were captured (or the belt ran out)."""
+    camera, trigger, assembler = build_capture(cfg)
+    captures: list[ParcelCapture] = []
+    camera.start()
+    try:
+        while len(captures) < count:
+            frame = camera.read(1.0)
+            if frame is None:
+                continue
+            capture = assembler.push(frame, trigger.observe(frame))
+            if capture is not None:
+                captures.append(capture)
+    except EndOfStream:
+        pass
+    finally:
+        camera.stop()
+        trigger.close()
+    return captures
+
+
+def path_capacity(cfg: EdgeConfig, captures: list[ParcelCapture], data_dir: Path) -> Capacity:
+    """The per-parcel path, sequentially on one thread, into a real outbox."""
+    from edge.outbox import Outbox
+
+    stats = Stats()
+    outbox = Outbox(cfg.outbox, data_dir / "capacity-outbox")
+    try:
+        stages = build_stages(cfg, outbox.next_seq, (outbox,), stats)
+        started = time.perf_counter()
+        for capture in captures:
+            process_parcel(capture, stages, stats)
+        wall = time.perf_counter() - started
+    finally:
+        outbox.close()
+    return Capacity(len(captures), wall, stats)

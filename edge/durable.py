@@ -1,0 +1,32 @@
+"""Writing files so that a power cut leaves either the whole file or none of it.
+
+The outbox spool and package folders both rely on this: temporary file,
+fsync, rename, and an fsync of the folder so the rename itself survives.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o640) -> None:
+    """Temporary file, fsync, rename: a reader sees the whole file or none of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the folder's entries (a rename, a new file) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
