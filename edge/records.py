@@ -18,6 +18,7 @@ SCHEMA_VERSION = 1
 RECORD_SCHEMA = f"parcel-edge/parcel/{SCHEMA_VERSION}"
 ALERT_SCHEMA = f"parcel-edge/alert/{SCHEMA_VERSION}"
 STATUS_SCHEMA = f"parcel-edge/status/{SCHEMA_VERSION}"
+COMMAND_REPLY_SCHEMA = f"parcel-edge/cmd-reply/{SCHEMA_VERSION}"
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,38 @@ def alert_schema() -> dict[str, Any]:
     return _document("alert", "A flagged parcel (topic <p>/alerts)", body, defs)
 
 
+_INT = {"type": "integer"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+
+
+def status_schema() -> dict[str, Any]:
+    """The retained health message; open to additions so older consoles keep reading it."""
+    outbox = {"type": "object", "required": ["depth", "oldest_age_s", "disk_bytes", "low_disk"],
+              "properties": {"depth": _INT, "oldest_age_s": _NUM_OR_NULL, "disk_bytes": _INT,
+                             "budget_bytes": _INT, "over_budget": {"type": "boolean"},
+                             "free_bytes": _INT, "low_disk": {"type": "boolean"}}}
+    props = {"schema": {"const": records.STATUS_SCHEMA}, "unit": {"type": "string"},
+             "time_utc": {"type": "string"}, "uptime_s": {"type": "number"}, "outbox": outbox,
+             "disk": {"type": "object", "properties": {"total_bytes": _INT, "free_bytes": _INT}},
+             "cpu_temp_c": _NUM_OR_NULL, "fps": _NUM_OR_NULL, "parcels": _INT_OR_NULL,
+             "read": _INT_OR_NULL, "read_rate": _NUM_OR_NULL, "flagged": _INT_OR_NULL,
+             "model": {"type": ["object", "null"]},
+             "errors": {"type": "object", "additionalProperties": _INT},
+             "delivery": {"type": "object"}, "stats": {"type": "object"}}
+    body = {"type": "object", "properties": props,
+            "required": ["schema", "unit", "time_utc", "uptime_s", "outbox", "disk", "errors"]}
+    return _document("status", "Unit health (topic <p>/status, retained)", body, {})
+
+
+def command_reply_schema() -> dict[str, Any]:
+    props = {"schema": {"const": records.COMMAND_REPLY_SCHEMA}, "command": {"type": "string"},
+             "ok": {"type": "boolean"}, "error": {"type": "string"}, "result": {}}
+    body = {"type": "object", "properties": props, "required": ["schema", "command", "ok"],
+            "additionalProperties": False}
+    return _document("cmd-reply", "Answer to a command (topic <p>/cmd/reply)", body, {})
+
+
 def _document(name: str, title: str, body: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"parcel-edge/{name}/{records.SCHEMA_VERSION}", "title": title,
@@ -89,7 +121,8 @@ def _document(name: str, title: str, body: dict[str, Any], defs: dict[str, Any])
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
-    return {"parcel-record.schema.json": record_schema(), "alert.schema.json": alert_schema()}
+    return {"parcel-record.schema.json": record_schema(), "alert.schema.json": alert_schema(),
+            "status.schema.json": status_schema(), "cmd-reply.schema.json": command_reply_schema()}
 
 
 def render(schema: Mapping[str, Any]) -> str:

@@ -16,10 +16,11 @@ from typing import Any, Callable, Mapping
 
 from edge.configbase import SAFE_ID
 from edge.publish.topics import REPLY, Topics
+from edge.records import COMMAND_REPLY_SCHEMA
 
 log = logging.getLogger(__name__)
 
-REPLY_SCHEMA = "parcel-edge/cmd-reply/1"
+REPLY_SCHEMA = COMMAND_REPLY_SCHEMA
 MAX_PAYLOAD = 64 * 1024
 
 CommandHandler = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]

@@ -21,13 +21,13 @@ def cli(*args: str, timeout: float = 240, **kw) -> subprocess.CompletedProcess[s
 
 
 def test_demo_runs_the_whole_path_and_writes_packages(tmp_path: Path) -> None:
-    proc = cli("demo", "--parcels", "6", "--seed", "3", "--out", str(tmp_path), "--json")
+    proc = cli("demo", "--parcels", "8", "--seed", "3", "--out", str(tmp_path), "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary["parcels"] == 6
-    assert summary["read"] >= 5
+    assert summary["parcels"] == 8
+    assert summary["read"] >= 6
     sidecars = sorted((tmp_path / "packages").rglob("*.json"))
-    assert len(sidecars) == 6
+    assert len(sidecars) == 8
     record = json.loads(sidecars[0].read_text())
     assert record["schema"].startswith("parcel-edge/parcel/")
     assert {img["view"] for img in record["images"]} >= {"parcel"}

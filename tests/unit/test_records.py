@@ -51,3 +51,37 @@ def test_dumps_is_deterministic_and_ascii() -> None:
     assert r.dumps(rec) == r.dumps(rec)
     odd = r.Symbol("QR", "caf\u00e9\x1d")
     assert r.dumps(odd).isascii()
+
+
+def test_a_real_status_payload_validates(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from edge.outbox import Outbox
+    from edge.outbox.config import OutboxConfig
+    from edge.publish.status import StatusReporter
+    from edge.stats import Stats
+
+    stats = Stats()
+    stats.incr("parcels", 3)
+    stats.incr("read", 2)
+    stats.gauge("model", {"name": "m", "version": "1", "sha256": "00"})
+    box = Outbox(OutboxConfig(), tmp_path / "outbox")
+    try:
+        body = StatusReporter("unit-01", 30, tmp_path, stats.snapshot).payload(
+            box.stats(), {"connected": True}, Counter())
+    finally:
+        box.close()
+    schema = json.loads((SCHEMAS / "status.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(body)), schema)
+    assert body["read_rate"] == round(2 / 3, 4) and body["model"]["name"] == "m"
+
+
+def test_a_real_command_reply_validates() -> None:
+    from edge.publish.commands import CommandRouter
+    from edge.publish.topics import Topics
+
+    router = CommandRouter(Topics("parcel-edge/u1"), {"test-capture": lambda args: {"queued": 1}})
+    schema = json.loads((SCHEMAS / "cmd-reply.schema.json").read_text())
+    for name in ("test-capture", "format-disk"):
+        reply = router.handle(f"parcel-edge/u1/cmd/{name}", b"{}", None)
+        jsonschema.validate(json.loads(reply.payload), schema)
