@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from edge.classify import Classifier, ClassifyConfig, load_classifier
@@ -73,6 +74,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    cv2.setNumThreads(1)  # one core for the whole stage, as on a busy Pi
     clf = load_classifier(ClassifyConfig(model_dir=args.model_dir, threads=1))
     if not clf.available:
         print(f"bench_classify: {clf.error}", file=sys.stderr)

@@ -63,7 +63,7 @@ class ConveyorConfig(Section):
 class CaptureConfig(Section):
     """How a parcel's frames are gathered while it passes and which are kept."""
 
-    max_frames: int = Field(12, ge=1, le=120, description="frames kept per parcel (the best)")
+    max_frames: int = Field(6, ge=1, le=120, description="frames held per parcel while it passes (the best)")
     best_frames: int = Field(3, ge=1, le=12, description="frames the later stages may try")
     min_frames: int = Field(1, ge=1, le=30, description="fewer frames than this is noise")
     max_parcel_s: float = Field(10.0, gt=0, le=120,
@@ -73,7 +73,7 @@ class CaptureConfig(Section):
 class PipelineConfig(Section):
     """The run loop between camera and stages."""
 
-    capture_queue: int = Field(8, ge=1, le=1000, description=(
+    capture_queue: int = Field(4, ge=1, le=1000, description=(
         "parcels waiting for the stages; when full a parcel is dropped, counted and logged"))
     frame_timeout_s: float = Field(1.0, gt=0, le=60, description="wait for a frame before counting a time-out")
     camera_retries: int = Field(5, ge=0, le=1000,

@@ -110,7 +110,7 @@ def _finish(capture: ParcelCapture, index: int, reading: LabelReading, report: Q
         id=str(uuid.uuid4()), unit=stages.unit, seq=stages.next_seq(),
         time_utc=frame.t_utc or _utc_now(), reference=reading.reference,
         symbols=reading.symbols, verdict=verdict, classification=classification,
-        quality=(report,), timings_ms=dict(clock.ms))
+        quality=(report,), timings_ms=dict(clock.ms), trigger=capture.trigger)
     package = stages.package(record, frame.image, _label_box_for(reading, frame.seq),
                              capture.boxes[index])
     clock.lap("package")

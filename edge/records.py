@@ -219,6 +219,7 @@ class ParcelRecord:
     images: tuple[ImageRef, ...] = ()
     redaction: str = ""
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    trigger: str = ""
     schema: str = RECORD_SCHEMA
 
 

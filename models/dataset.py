@@ -1,4 +1,4 @@
-"""Training data from the synthetic generator: parcel thumbnails for the locator, mark crops for the classifier.
+"""Training data from the synthetic generator: parcel thumbnails (locator), mark crops (classifier).
 
 Each parcel is rendered from ``default_rng([seed, index])``, so any sample can
 be regenerated on its own and the held-out splits (other seeds) never share a

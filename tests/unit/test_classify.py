@@ -85,7 +85,8 @@ def _boxed(parcel):  # type: ignore[no-untyped-def]
     return image, Box(*truth["parcel_box"])
 
 
-def test_missing_model_dir_is_unavailable_with_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_model_dir_is_unavailable_with_one_log_line(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR):
         clf = load_classifier(ClassifyConfig(model_dir=tmp_path / "nope"))
         result = clf.classify(np.zeros((100, 100, 3), np.uint8))
@@ -188,7 +189,8 @@ def test_crop_turns_a_rotated_mark_upright() -> None:
     assert cols.max() - cols.min() > 3 * (rows.max() - rows.min())
 
 
-def test_cli_classifies_good_images_and_reports_bad_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_classifies_good_images_and_reports_bad_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image, _ = _parcel(5, "genuine")
     good, bad = tmp_path / "good.png", tmp_path / "bad.png"
     cv2.imwrite(str(good), image)
