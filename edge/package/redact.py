@@ -26,6 +26,8 @@ _PLAN_PX = 640
 _LINEAR = 1.5
 _PAPER_SPAN = 0.15
 _LOCATE = 4
+_LOCAL_BLOCK = 31
+_LOCAL_C = 18
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +122,12 @@ def _ink_blocks(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     first so they do not chain every line of the label into one block."""
     h, w = gray.shape
     paper, thr = _paper(gray)
-    ink = cv2.bitwise_and(cv2.inRange(gray, 0, max(0, int(thr) - 1)), paper)
+    # Light-grey and thin print falls above Otsu's level once the label is shrunk; a local
+    # threshold catches it, so no address line is left half visible.
+    faint = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                  _LOCAL_BLOCK, _LOCAL_C)
+    dark = cv2.inRange(gray, 0, max(0, int(thr) - 1))
+    ink = cv2.bitwise_and(cv2.bitwise_or(dark, faint), paper)
     rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(3, w // 3)), np.uint8))
     rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(3, h // 3), 1), np.uint8))
     raw = ink
