@@ -26,6 +26,7 @@ _PLAN_PX = 640
 _LINEAR = 1.5
 _PAPER_SPAN = 0.15
 _LOCATE = 4
+_MARK_ON_LABEL = 0.1
 _LOCAL_BLOCK = 31
 _LOCAL_C = 18
 
@@ -254,7 +255,7 @@ def plan(image: np.ndarray, label_box: Box | None, symbols: Iterable[Symbol],
     ink, labels, stats = _ink_blocks(gray)
     codes, polygons = _code_mask(ink, symbols, label, f)
     kept, lines = _kept(labels, stats, codes, polygons)
-    for b in keep:
+    for b in _off_label(keep, label):
         cv2.rectangle(kept, (int((b.x - label.x) * f), int((b.y - label.y) * f)),
                       (int((b.x - label.x + b.w) * f) + 1, int((b.y - label.y + b.h) * f) + 1),
                       255, -1)
@@ -262,6 +263,18 @@ def plan(image: np.ndarray, label_box: Box | None, symbols: Iterable[Symbol],
     if f < 1.0:
         hide = cv2.resize(hide, (label.w, label.h), interpolation=cv2.INTER_NEAREST)
     return Redaction(label, hide, regions, len(polygons), lines)
+
+
+def _off_label(keep: Iterable[Box], label: Box) -> list[Box]:
+    """Keep boxes that do not lie on the label: brand marks are not printed on shipping
+    labels, so a "mark" found there is print mistaken for one, and privacy wins."""
+    out = []
+    for b in keep:
+        ix = max(0, min(b.x + b.w, label.x + label.w) - max(b.x, label.x))
+        iy = max(0, min(b.y + b.h, label.y + label.h) - max(b.y, label.y))
+        if ix * iy <= _MARK_ON_LABEL * max(1, b.area):
+            out.append(b)
+    return out
 
 
 def _label_gray(image: np.ndarray, label: Box) -> tuple[np.ndarray, float]:

@@ -100,7 +100,7 @@ def _ink_hidden(original: np.ndarray, redacted: np.ndarray, box: list[int]) -> f
     x, y, w, h = box
     before = cv2.cvtColor(original[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
     after = cv2.cvtColor(redacted[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
-    ink = before < 0.5 * np.percentile(before, 95)
+    ink = before < 0.75 * np.percentile(before, 95)  # light-grey print counts too
     return float(np.count_nonzero(ink & (after < 16))) / max(1, np.count_nonzero(ink))
 
 
@@ -123,7 +123,7 @@ def test_redaction_hides_addresses_but_keeps_codes_and_marks(seed: int, nuisance
     plan = redact.plan(image, label, symbols, mark)
     hidden = redact.apply(image, plan, "black")
     for block in ("addressee", "sender"):
-        assert _ink_hidden(image, hidden, truth["text_boxes"][block]) >= 0.85, block
+        assert _ink_hidden(image, hidden, truth["text_boxes"][block]) >= 0.97, block
     wanted = {b["text"] for b in truth["barcodes"]}
     assert wanted <= {s.text for s in decode(hidden)}
     label = plan.label
@@ -182,3 +182,48 @@ def test_write_package_is_atomic_and_checked(tmp_path: Path, parcel) -> None:
         package.files[0], data=b"changed"),))
     with pytest.raises(PackageError):
         write_package(corrupt, tmp_path / "out3")
+
+
+def _conveyor_frames(seed: int, count: int):
+    """Frames of the synthetic conveyor in which one parcel lies wholly in view, centred."""
+    from edge.camera.synthetic import Config, open as open_camera
+    from edge.config import ConveyorConfig
+    from edge.camera import CameraContext
+
+    camera = open_camera(Config(parcels=count, realtime=False, seed=seed),
+                         CameraContext(conveyor=ConveyorConfig(belt_speed_m_s=1.0)))
+    camera.start()
+    seen: set[int] = set()
+    try:
+        while len(seen) < count:
+            frame = camera.read(1.0)
+            parcels = [p for p in frame.truth["parcels"] if p["complete"]] if frame else []
+            if len(parcels) == 1 and parcels[0]["parcel_id"] not in seen:
+                x, _, w, _ = parcels[0]["parcel_box"]
+                if abs(x + w / 2 - frame.image.shape[1] / 2) < 80:
+                    seen.add(parcels[0]["parcel_id"])
+                    yield frame.image, parcels[0]
+    finally:
+        camera.stop()
+
+
+def test_redaction_on_conveyor_frames_leaves_no_light_print_readable() -> None:
+    """Conveyor frames carry motion blur and light-grey print that a global ink level missed."""
+    for image, truth in _conveyor_frames(seed=5, count=4):
+        symbols = decode(image)
+        if not symbols:
+            continue
+        plan = redact.plan(image, redact.locate_label(image, _codes_box(symbols)), symbols)
+        hidden = redact.apply(image, plan, "black")
+        for block in ("addressee", "sender"):
+            assert _ink_hidden(image, hidden, truth["text_boxes"][block]) >= 0.97, block
+
+
+def test_a_mark_box_on_the_label_does_not_protect_the_address() -> None:
+    """A locator that takes address print for a brand mark must not punch a hole in the redaction."""
+    image, truth = parcel_frame(0, ["clean"])
+    symbols = decode(image)
+    label = redact.locate_label(image, _codes_box(symbols))
+    wrong_mark = Box(*truth["text_boxes"]["addressee"])
+    hidden = redact.apply(image, redact.plan(image, label, symbols, [wrong_mark]), "black")
+    assert _ink_hidden(image, hidden, truth["text_boxes"]["addressee"]) >= 0.97
