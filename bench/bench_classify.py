@@ -55,7 +55,9 @@ def time_stage(clf: Classifier, count: int) -> dict[str, float]:
 
 def table(summary: dict[str, Any], timing: dict[str, float], size: int) -> str:
     s = summary["summary"]
-    rows = [("held-out parcels", summary["n"]), ("accuracy (top label)", summary["accuracy"])]
+    rows = [("held-out parcels", summary["n"]), ("unbranded parcels", summary["unbranded"]),
+            ("marks cut by the frame edge", summary["marks_cut_by_frame_edge"]),
+            ("accuracy (top label)", summary["accuracy"])]
     rows += [(f"accuracy {k}", v) for k, v in summary["accuracy_per_class"].items()]
     rows += [(f"{k} flag / flag-or-review", f"{v['flag']} / {v['flag_or_review']} (n={v['n']})")
              for k, v in summary["per_variant"].items()]

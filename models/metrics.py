@@ -119,7 +119,8 @@ def summarize(records: list[dict[str, Any]], rules_cfg: RulesConfig | None = Non
                        "flag_or_review": rate(lambda r, v=v: r["variant"] == v, ("flag", "review"))}
                    for v in ("genuine", *SUSPECT_VARIANTS)}
     marked = [r for r in records if r["label"] != "none"]
-    return {"n": len(records), "marks_cut_by_frame_edge": cut_by_frame(records),
+    return {"n": len(records), "unbranded": truth.count("none"),
+            "marks_cut_by_frame_edge": cut_by_frame(records),
             "accuracy_per_class": per_class,
             "accuracy": round(float(correct.mean()), 4), "per_variant": per_variant,
             "summary": {

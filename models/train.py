@@ -271,10 +271,10 @@ def main() -> int:
     parser.add_argument("--train", type=int, default=2400, help="training parcels")
     parser.add_argument("--val", type=int, default=500, help="calibration parcels")
     parser.add_argument("--test", type=int, default=700, help="held-out parcels")
-    parser.add_argument("--patches", type=int, default=7000, help="extra printed-mark crops")
+    parser.add_argument("--patches", type=int, default=14000, help="extra printed-mark crops")
     parser.add_argument("--reuse-locator", action="store_true",
                         help="take the locator trained by the last run from the cache")
-    parser.add_argument("--epochs", type=int, default=18, help="classifier epochs")
+    parser.add_argument("--epochs", type=int, default=16, help="classifier epochs")
     parser.add_argument("--locator-epochs", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--version", default="1.0.0")

@@ -19,17 +19,13 @@ verdict is the finding of highest precedence, and carries all reasons:
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Mapping
 
 from edge.records import Classification, LabelReading, Outcome, QualityReport, Verdict
 from edge.rules.aed import AedTable, Declaration
 from edge.rules.config import BrandRule, RulesConfig
 
 __all__ = ["Rules", "RulesConfig", "decide", "load_rules"]
-
-log = logging.getLogger(__name__)
 
 PRECEDENCE = {Outcome.FLAG: 4, Outcome.REVIEW: 3, Outcome.NO_READ: 2,
               Outcome.QUALITY_REJECT: 1, Outcome.CLEAR: 0}
@@ -231,7 +227,3 @@ def _quote(text: str, limit: int = 40) -> str:
     clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit]
     return f"'{clean}'"
 
-
-def scores_line(scores: Mapping[str, float]) -> str:
-    """Scores as one short line, highest first (for logs and the CLI)."""
-    return " ".join(f"{k}={v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1]))
