@@ -22,6 +22,7 @@ from edge.configbase import Section
 
 SPRITE_NUISANCES = ("rotation", "perspective", "defocus", "glare", "gradient", "low_light")
 BASE_W, BASE_H = 1280, 960
+RAIL_MARGIN = 0.04
 
 
 class Config(Section):
@@ -193,10 +194,15 @@ class SyntheticCamera:
 
 
 def _vertical_place(rng: np.random.Generator, height: int, label: np.ndarray, view: int) -> int:
-    """Top of a sprite on the belt; a parcel taller than the view still shows its whole label."""
+    """Top of a sprite on the belt; a parcel taller than the view still shows its whole label.
+
+    The camera is mounted so the belt's guide rails sit inside the view, so a
+    parcel that fits keeps a margin from the top and bottom edges.
+    """
     room = view - height
     if room >= 0:
-        return int(rng.uniform(0, room))
+        margin = min(room / 2.0, RAIL_MARGIN * view)
+        return int(rng.uniform(margin, room - margin))
     lo, hi = max(room, int(np.ceil(4 - label[:, 1].min()))), min(0, int(view - 4 - label[:, 1].max()))
     return int(rng.uniform(lo, hi)) if lo <= hi else room // 2
 
