@@ -96,3 +96,10 @@ def test_config_check_cli(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"{bad}:4: outbox.nonsense: unknown key"
+
+
+def test_example_config_is_generated_from_the_code() -> None:
+    from edge.config_doc import render
+
+    committed = (REPO / "config" / "edge.example.yaml").read_text()
+    assert committed == render(), "run: python -m edge.config_doc config/edge.example.yaml"
