@@ -78,7 +78,8 @@ def run_synthetic(cfg: EdgeConfig, out_dir: Path, *, write_packages: bool,
 
 
 class _Progress(threading.Thread):
-    """One line, rewritten in place, while the conveyor runs."""
+    """One line, rewritten in place on a terminal (a line per update into a log), while the
+    conveyor runs."""
 
     def __init__(self, stats: Stats, total: int, stream: TextIO) -> None:
         super().__init__(name="progress", daemon=True)
@@ -93,13 +94,15 @@ class _Progress(threading.Thread):
         self._done.set()
         self.join(timeout=1.0)
         self._print()
-        self.stream.write("\n")
+        if self.stream.isatty():
+            self.stream.write("\n")
 
     def _print(self) -> None:
         s = self.stats
-        line = (f"\rparcels {s.count('parcels')}/{self.total}  read {s.count('read')}  "
+        start, end = ("\r", "") if self.stream.isatty() else ("", "\n")
+        line = (f"{start}parcels {s.count('parcels')}/{self.total}  read {s.count('read')}  "
                 f"flagged {s.count('flagged')}  frames {s.count('frames')}  "
-                f"{s.count('parcels') / max(s.uptime_s(), 1e-9):.1f} parcels/s")
+                f"{s.count('parcels') / max(s.uptime_s(), 1e-9):.1f} parcels/s{end}")
         self.stream.write(line)
         self.stream.flush()
 
