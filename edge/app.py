@@ -74,19 +74,42 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
     from edge.rules import decide, load_rules
 
     classifier = load_classifier(cfg.classify)
-    info = getattr(classifier, "info", None)
+    info = classifier.info
     stats.gauge("model", {"name": info.name, "version": info.version, "sha256": info.sha256}
-                if info else {"available": False, "error": getattr(classifier, "error", "")})
-    if not getattr(classifier, "available", True):
+                if info else {"available": False, "error": classifier.error})
+    if not classifier.available:
         stats.error("model_unavailable")
     rules = load_rules(cfg.rules)
+    readers = PerThread(partial(LabelReader, cfg.decode))
     return Stages(
-        unit=cfg.unit.id, read=LabelReader(cfg.decode).read,
+        unit=cfg.unit.id, read=partial(_read, readers=readers),
         choose=partial(_choose, profile=cfg.quality, choose_frame=choose_frame),
         classify=classifier.classify,
         decide=partial(_decide, rules=rules, decide=decide),
         package=partial(_package, profile=cfg.quality, cfg=cfg.package, build=build_package),
         next_seq=next_seq, sinks=sinks)
+
+
+class PerThread:
+    """One object per path worker, made on first use in that thread.
+
+    The label reader keeps an OpenCV barcode detector and counters, neither
+    safe to share, while ``pipeline.workers`` runs several parcels at once.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._local = threading.local()
+
+    def get(self) -> Any:
+        obj = getattr(self._local, "obj", None)
+        if obj is None:
+            obj = self._local.obj = self._make()
+        return obj
+
+
+def _read(capture: Any, *, readers: PerThread) -> Any:
+    return readers.get().read(capture)
 
 
 def _choose(capture: Any, reading: Any, *, profile: Any, choose_frame: Callable) -> Any:

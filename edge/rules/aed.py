@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class AedTable:
         self._checked = float("-inf")
         self._mtime: int | None = None
         self._rows: dict[str, Declaration] = {}
+        self._lock = threading.Lock()  # path workers look up concurrently; reload once
         self.error = ""
 
     def __len__(self) -> int:
@@ -64,17 +66,18 @@ class AedTable:
 
     def refresh(self) -> None:
         """Reload if the file's mtime changed since the last look (rate-limited)."""
-        now = self._clock()
-        if now - self._checked < self.refresh_s:
-            return
-        self._checked = now
-        try:
-            mtime = self.path.stat().st_mtime_ns
-        except OSError as exc:
-            self._fail(None, f"cannot stat: {exc.strerror or exc}")
-            return
-        if mtime != self._mtime:
-            self._reload(mtime)
+        with self._lock:
+            now = self._clock()
+            if now - self._checked < self.refresh_s:
+                return
+            self._checked = now
+            try:
+                mtime = self.path.stat().st_mtime_ns
+            except OSError as exc:
+                self._fail(None, f"cannot stat: {exc.strerror or exc}")
+                return
+            if mtime != self._mtime:
+                self._reload(mtime)
 
     def _reload(self, mtime: int) -> None:
         try:

@@ -163,3 +163,23 @@ def test_several_workers_commit_in_sequence_order() -> None:
                       LoopSettings(queue_size=4, backpressure=True, workers=3))
     assert code == 0 and stats.count("parcels") == 40
     assert [p.record.seq for p in sink.packages] == list(range(1, 41))
+
+
+def test_each_path_worker_gets_its_own_stage_object() -> None:
+    """Stateful stages (the label reader) must not be shared between workers."""
+    from edge.app import PerThread
+
+    made: list[object] = []
+    per = PerThread(lambda: made.append(object()) or made[-1])
+    seen: dict[str, tuple[object, object]] = {}
+
+    def work(name: str) -> None:
+        seen[name] = (per.get(), per.get())
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(first is second for first, second in seen.values())
+    assert seen["a"][0] is not seen["b"][0] and len(made) == 2
