@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from edge.camera.frames import utc_now
+from edge.records import utc_now
 from edge.records import Box, Frame
 
 BELT_GREY = 70

@@ -10,13 +10,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 import numpy as np
 
 from edge.records import (Box, Classification, LabelReading, Outcome, Package, ParcelCapture,
-                          ParcelRecord, QualityReport, Verdict)
+                          ParcelRecord, QualityReport, Verdict, utc_now)
 from edge.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -63,10 +62,6 @@ class _Clock:
         self._t = now
 
 
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _label_box_for(reading: LabelReading, frame_seq: int) -> Box | None:
     """The label box is only meaningful on the frame it was found in."""
     return reading.label_box if reading.frame_seq == frame_seq else None
@@ -108,7 +103,7 @@ def _finish(capture: ParcelCapture, index: int, reading: LabelReading, report: Q
     frame = capture.frames[index]
     record = ParcelRecord(
         id=str(uuid.uuid4()), unit=stages.unit, seq=stages.next_seq(),
-        time_utc=frame.t_utc or _utc_now(), reference=reading.reference,
+        time_utc=frame.t_utc or utc_now(), reference=reading.reference,
         symbols=reading.symbols, verdict=verdict, classification=classification,
         quality=(report,), timings_ms=dict(clock.ms), trigger=capture.trigger)
     package = stages.package(record, frame.image, _label_box_for(reading, frame.seq),

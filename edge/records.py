@@ -10,6 +10,7 @@ import dataclasses
 import enum
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import numpy as np
@@ -19,6 +20,15 @@ RECORD_SCHEMA = f"parcel-edge/parcel/{SCHEMA_VERSION}"
 ALERT_SCHEMA = f"parcel-edge/alert/{SCHEMA_VERSION}"
 STATUS_SCHEMA = f"parcel-edge/status/{SCHEMA_VERSION}"
 COMMAND_REPLY_SCHEMA = f"parcel-edge/cmd-reply/{SCHEMA_VERSION}"
+
+
+def utc_text(when: datetime) -> str:
+    """The one time format every record carries: ISO 8601 UTC, milliseconds, ``Z``."""
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return utc_text(datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,10 @@ whatever the device handed over.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import numpy as np
 
-from edge.records import Frame
-
-
-def utc_now() -> str:
-    """ISO 8601 UTC with milliseconds, the form every record carries."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from edge.records import Frame, utc_now
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:

@@ -116,7 +116,7 @@ class SyntheticCamera:
 
     def _frame(self) -> Any:
         from edge.camera import EndOfStream
-        from edge.records import Frame
+        from edge.records import Frame, utc_text
 
         belt_px = self.seq * self.px_per_frame
         self._refill(belt_px)
@@ -133,7 +133,7 @@ class SyntheticCamera:
         truth = {"parcels": truths, "parcel_box": biggest["parcel_box"] if biggest else None,
                  "belt_px": round(belt_px, 2), "px_per_frame": round(self.px_per_frame, 3)}
         return Frame(seq=self.seq, t_mono=self.t0_mono + t,
-                     t_utc=utc.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                     t_utc=utc_text(utc),
                      image=image, source=self.name, truth=truth)
 
     def _refill(self, belt_px: float) -> None:

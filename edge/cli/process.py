@@ -59,8 +59,7 @@ def _one(path: str, stages: Any, args: argparse.Namespace) -> int:
 
 def _capture_of(image: Any) -> Any:
     """A photo is one frame; the parcel is what stands out from its border, else all of it."""
-    from edge.camera.frames import utc_now
-    from edge.records import Box, Frame, ParcelCapture
+    from edge.records import Box, Frame, ParcelCapture, utc_now
     from edge.still import locate_parcel
 
     h, w = image.shape[:2]

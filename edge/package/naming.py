@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 
 from edge.configbase import safe_id
-from edge.records import Reference, RefKind
+from edge.records import Reference, RefKind, utc_text
 
 NOREAD = "NOREAD"
 VIEWS = ("parcel", "label", "parcel-redacted", "label-redacted", "record")
@@ -51,7 +51,7 @@ def time_part(time_utc: str) -> str:
 
 def iso_utc(time_utc: str) -> str:
     """The same instant re-written from parsed parts (``2026-11-23T02:05:00.123Z``)."""
-    return _utc(time_utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_text(_utc(time_utc))
 
 
 def file_name(reference: Reference | None, unit: str, time_utc: str, seq: int, view: str,
