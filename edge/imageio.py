@@ -91,19 +91,31 @@ def probe(data: bytes) -> ImageInfo:
     raise ImageError("not a JPEG, PNG or BMP image")
 
 
-def to_bgr8(image: np.ndarray) -> np.ndarray:
-    """Any decoded array as BGR uint8: grey expanded, alpha dropped, 16 bits scaled down."""
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    elif image.dtype != np.uint8:
+def bgr8(image: np.ndarray) -> np.ndarray:
+    """A uint8 grey, BGR or BGRA array as BGR; anything else is refused.
+
+    Cameras, files and callers hand over grey or 4-channel data now and then;
+    every stage after capture assumes (H, W, 3) BGR uint8, so it is fixed here.
+    """
+    if not isinstance(image, np.ndarray) or image.size == 0:
+        raise ImageError("not a non-empty pixel array")
+    if image.dtype != np.uint8:
         raise ImageError(f"unsupported pixel type {image.dtype}")
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
+    channels = 1 if image.ndim == 2 else (image.shape[2] if image.ndim == 3 else 0)
+    if channels == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if channels == 3:
+        return image
+    if channels == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.shape[2] == 1:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    return image
+    raise ImageError(f"unsupported image shape {image.shape}")
+
+
+def to_bgr8(image: np.ndarray) -> np.ndarray:
+    """Any decoded file's array as BGR uint8: :func:`bgr8`, with 16 bits scaled down first."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    return bgr8(image)
 
 
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from edge.classify.config import ClassifyConfig
@@ -23,6 +22,7 @@ from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_locator
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor
 from edge.classify.session import open_session, run, warm_up
+from edge.imageio import bgr8
 from edge.records import Box, Classification, ModelInfo
 
 __all__ = ["Classifier", "ClassifyConfig", "Inference", "ModelError", "load_classifier"]
@@ -62,7 +62,7 @@ class Classifier:
         if self._sessions is None or self.manifest is None:
             return Classification(model=self.info, scores={}, available=False, error=self.error)
         start = time.perf_counter()
-        image = _as_bgr(image)
+        image = bgr8(image)
         try:
             result = self.scores_of(self.infer(image, box))
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
@@ -75,7 +75,7 @@ class Classifier:
         """Both models' raw outputs (training calibrates on these logits)."""
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
-        image = _as_bgr(image)
+        image = bgr8(image)
         entry = self.manifest.locator
         region = parcel_region(image, box, entry.input.width / entry.input.height)
         out = run(self._sessions[0], entry, to_tensor(cut_padded(image, region), entry.input))
@@ -153,14 +153,3 @@ def _check_widths(name: str, out: Any, m: Manifest) -> None:
             raise ModelError(f"{name}: output {role} has {out[role].shape[-1]} values, "
                              f"the manifest lists {width}")
 
-
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
-        raise ValueError("image must be a non-empty uint8 array")
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"image shape {image.shape} is not BGR")
-    return image

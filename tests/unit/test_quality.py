@@ -219,3 +219,15 @@ def test_quality_checks_are_pure_functions_of_their_inputs() -> None:
     first = checks.check_highlights(hist, PROFILE)
     assert first == checks.check_highlights(hist, PROFILE) and not first.passed
     assert first.value == 1.0 and "250" in first.limit
+
+
+def test_arrays_of_an_odd_shape_are_refused_not_passed_on() -> None:
+    from edge.imageio import ImageError, bgr8, to_bgr8
+
+    grey = np.full((4, 6), 7, np.uint8)
+    assert bgr8(grey).shape == (4, 6, 3) and bgr8(grey[:, :, None]).shape == (4, 6, 3)
+    assert bgr8(np.zeros((4, 6, 4), np.uint8)).shape == (4, 6, 3)
+    assert to_bgr8(np.full((2, 2), 0xFF00, np.uint16)).max() == 0xFF
+    for bad in (np.zeros((4, 6, 2), np.uint8), np.zeros((4, 6), np.float32), np.zeros((0, 0), np.uint8)):
+        with pytest.raises(ImageError):
+            to_bgr8(bad)
