@@ -17,7 +17,7 @@ from typing import Any, Callable, TextIO
 from edge.publish.wire import EXTENSIONS
 from edge.publish.topics import split_received
 from edge.receive.assemble import Assembler, Image, ImageError
-from edge.receive.receiver import MessageError, parse_json, unit_dir, write_atomic
+from edge.receive.receiver import MessageError, parse_json, save, unit_dir
 from edge.receive.sequence import SeqEvent, SeqTracker
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class AlertConsole:
         path = self.save_dir / unit / name
         self._awaiting.get(image.parcel, set()).discard(image.view)
         if not path.exists():
-            write_atomic(path, image.data)
+            save(path, image.data)
             self._emit({"event": "image", "unit": unit, "seq": seq, "view": image.view,
                         "path": str(path), "sha256": image.sha256})
 

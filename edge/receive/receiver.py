@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 from collections import Counter
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edge.durable import write_atomic
 from edge.publish.wire import EXTENSIONS
 from edge.publish.topics import SAFE_PART, split_received
 from edge.receive.assemble import Assembler, Image, ImageError
@@ -55,14 +55,10 @@ def unit_dir(prefix: str) -> str:
     return "__".join(parts)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def save(path: Path, data: bytes) -> None:
+    """A received file, whole or not at all, in its unit's folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, data, 0o644)
 
 
 def parse_json(payload: bytes, schema_prefix: str) -> dict[str, Any]:
@@ -144,7 +140,7 @@ class Receiver:
             if seen:
                 self.counts[f"{kind}_duplicate"] += 1
                 return Stored(kind, msg_id, unit, seq, False)
-            write_atomic(self.out / rel, data)
+            save(self.out / rel, data)
             self._db.execute("INSERT INTO received (kind, id, unit, seq, parcel, path) "
                              "VALUES (?, ?, ?, ?, ?, ?)", (kind, msg_id, unit, seq, parcel, rel))
             self.counts[kind] += 1
