@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from edge.records import utc_now
-from edge.records import Box, Frame
+from edge.records import Box, Frame, utc_now
+from edge.stats import summarize
 
 BELT_GREY = 70
 CARDBOARD_BGR = (95, 145, 190)
@@ -95,9 +94,8 @@ def coverage(box: Box, truth: list[int]) -> float:
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"median": round(statistics.median(ordered), 3), "p95": round(p95, 3)}
+    summary = summarize(values)
+    return {"median": round(summary.median_ms, 3), "p95": round(summary.p95_ms, 3)}
 
 
 def measure(frames: int = 600, width: int = 1280, height: int = 960) -> dict[str, object]:

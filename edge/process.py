@@ -62,11 +62,6 @@ class _Clock:
         self._t = now
 
 
-def _label_box_for(reading: LabelReading, frame_seq: int) -> Box | None:
-    """The label box is only meaningful on the frame it was found in."""
-    return reading.label_box if reading.frame_seq == frame_seq else None
-
-
 def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock
              ) -> tuple[LabelReading, int, QualityReport, Classification, Verdict]:
     reading = stages.read(capture)
@@ -106,7 +101,7 @@ def _finish(capture: ParcelCapture, index: int, reading: LabelReading, report: Q
         time_utc=frame.t_utc or utc_now(), reference=reading.reference,
         symbols=reading.symbols, verdict=verdict, classification=classification,
         quality=(report,), timings_ms=dict(clock.ms), trigger=capture.trigger)
-    package = stages.package(record, frame.image, _label_box_for(reading, frame.seq),
+    package = stages.package(record, frame.image, reading.label_box_in(capture, index),
                              capture.boxes[index])
     clock.lap("package")
     for sink in stages.sinks:

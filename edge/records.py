@@ -130,6 +130,12 @@ class LabelReading:
     label_box: Box | None = None
     module_px: float | None = None
 
+    def label_box_in(self, capture: ParcelCapture, index: int) -> Box | None:
+        """The label box as it applies to frame ``index``: only the frame it was found in
+        has it (a reading tied to no frame counts as the capture's first)."""
+        own = self.frame_seq if self.frame_seq >= 0 else capture.frames[0].seq
+        return self.label_box if capture.frames[index].seq == own else None
+
 
 @dataclass(frozen=True)
 class QualityCheck:

@@ -51,10 +51,7 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
 def _reading_for(capture: ParcelCapture, index: int,
                  reading: LabelReading | None) -> LabelReading | None:
     """The reading as it applies to frame ``index``: its label box only belongs to its own frame."""
-    if reading is None:
-        return None
-    own = reading.frame_seq if reading.frame_seq >= 0 else capture.frames[0].seq
-    if capture.frames[index].seq == own:
+    if reading is None or reading.label_box_in(capture, index) is reading.label_box:
         return reading
     return dataclasses.replace(reading, label_box=None)
 
@@ -73,12 +70,12 @@ def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
     """The first frame that meets the standard, else the one failing the fewest checks."""
     if not capture.frames:
         raise ValueError("a parcel capture without frames has nothing to choose from")
-    tried: list[tuple[int, int, QualityReport]] = []
+    tried: list[tuple[int, int, int, QualityReport]] = []
     for rank, i in enumerate(_order(capture, reading)):
         box = capture.boxes[i] if i < len(capture.boxes) else None
         report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading))
         if report.passed:
             return i, report
-        tried.append((len(report.failed), rank, report))
-    fewest = min(tried, key=lambda t: (t[0], t[1]))
-    return _order(capture, reading)[fewest[1]], fewest[2]
+        tried.append((len(report.failed), rank, i, report))
+    _, _, index, report = min(tried, key=lambda t: (t[0], t[1]))
+    return index, report
