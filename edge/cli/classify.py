@@ -9,7 +9,6 @@ was classified, 2 when some could not be read, 3 when no model is available.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,42 +49,30 @@ def _print_text(r: dict[str, Any]) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from edge.classify import ClassifyConfig
+    from edge.cli.inputs import unit_config
 
-    cfg = ClassifyConfig()
-    if args.config:
-        from edge.config import load_config
-
-        cfg = load_config(args.config).classify
-    if args.model_dir is not None:
-        cfg = cfg.model_copy(update={"model_dir": args.model_dir})
-    return cfg
+    unit = unit_config(args.config)
+    if unit is None:
+        return None
+    if args.model_dir is None:
+        return unit.classify
+    return unit.classify.model_copy(update={"model_dir": args.model_dir})
 
 
 def main(args: argparse.Namespace) -> int:
     from edge.classify import load_classifier
-    from edge.imageio import ImageError, load_image
+    from edge.cli.inputs import each_image
+    from edge.imageio import load_image
 
-    try:
-        classifier = load_classifier(_config(args))
-    except ValueError as exc:
-        print(f"parcel-edge classify: {exc}".replace("\n", " "), file=sys.stderr)
+    cfg = _config(args)
+    if cfg is None:
         return 2
+    classifier = load_classifier(cfg)
     if not classifier.available:
         print(f"parcel-edge classify: no model: {classifier.error}", file=sys.stderr)
         return 3
     if classifier.info is not None and not args.json:
         print(f"model {classifier.info.name} {classifier.info.version}")
-    status = 0
-    for path in args.images:
-        try:
-            result = result_of(path, classifier.classify(load_image(path)))
-        except (ImageError, OSError, ValueError) as exc:
-            print(f"{path}: cannot classify: {exc}".replace("\n", " "), file=sys.stderr)
-            status = 2
-            continue
-        if args.json:
-            print(json.dumps(result, ensure_ascii=True), flush=True)
-        else:
-            _print_text(result)
-    return status
+    return each_image(args.images, "classify",
+                      lambda path: result_of(path, classifier.classify(load_image(path))),
+                      args.json, _print_text)

@@ -9,8 +9,6 @@ write control characters to the terminal.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from edge.records import LabelReading
@@ -40,35 +38,17 @@ def _print_text(result: dict[str, Any]) -> None:
         print(f"  {s['format']:<10} {s['text']}")
 
 
-def _reader(args: argparse.Namespace) -> Any:
-    from edge.decode import DecodeConfig, LabelReader
-
-    if args.config:
-        from edge.config import load_config
-
-        return LabelReader(load_config(args.config).decode)
-    return LabelReader(DecodeConfig())
 
 
 def main(args: argparse.Namespace) -> int:
-    from edge.imageio import ImageError, load_image
+    from edge.cli.inputs import each_image, unit_config
+    from edge.decode import LabelReader
+    from edge.imageio import load_image
 
-    try:
-        reader = _reader(args)
-    except ValueError as exc:
-        print(f"parcel-edge decode: {exc}", file=sys.stderr)
+    cfg = unit_config(args.config)
+    if cfg is None:
         return 2
-    status = 0
-    for path in args.images:
-        try:
-            reading = reader.read_image(load_image(path))
-        except (ImageError, OSError, ValueError) as exc:
-            print(f"{path}: cannot decode: {exc}".replace("\n", " "), file=sys.stderr)
-            status = 2
-            continue
-        result = result_of(path, reading)
-        if args.json:
-            print(json.dumps(result, ensure_ascii=True), flush=True)
-        else:
-            _print_text(result)
-    return status
+    reader = LabelReader(cfg.decode)
+    return each_image(args.images, "decode",
+                      lambda path: result_of(path, reader.read_image(load_image(path))),
+                      args.json, _print_text)

@@ -59,14 +59,11 @@ def _print_text(result: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from edge.config import ConfigError, EdgeConfig, load_config
+    from edge.cli.inputs import unit_config
     from edge.imageio import ImageError
 
-    try:
-        cfg = load_config(args.config) if args.config else EdgeConfig()
-    except ConfigError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
+    cfg = unit_config(args.config)
+    if cfg is None:
         return 2
     reader, unreadable, failed = _reader(args, cfg), 0, 0
     for path in args.images:

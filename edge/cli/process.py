@@ -23,14 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from edge.app import FolderSink, build_stages
-    from edge.config import ConfigError, EdgeConfig, load_config
+    from edge.cli.inputs import unit_config
     from edge.outbox import Outbox
     from edge.stats import Stats
 
-    try:
-        cfg = load_config(args.config) if args.config else EdgeConfig()
-    except ConfigError as exc:
-        print("\n".join(exc.lines), file=sys.stderr)
+    cfg = unit_config(args.config)
+    if cfg is None:
         return 2
     outbox = Outbox(cfg.outbox, args.out / ".outbox")
     try:
