@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
 from edge.process import Stages, process_parcel
 from edge.records import Box, Package, ParcelCapture
@@ -108,7 +109,7 @@ class Pipeline:
         if failures > self.settings.camera_retries:
             raise CameraError(f"{exc} (gave up after {failures - 1} restarts)")
         self.stats.error("camera")
-        delay = min(30.0, self.settings.retry_base_s * 2 ** (failures - 1))
+        delay = exponential(self.settings.retry_base_s, 30.0, failures - 1)
         log.warning("camera failed (%s); restart %d/%d in %.1f s",
                     exc, failures, self.settings.camera_retries, delay)
         stop.wait(delay)

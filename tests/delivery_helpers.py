@@ -5,6 +5,7 @@ to the outbox, the publisher and the receivers.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import time
@@ -49,8 +50,7 @@ def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
     return bool(condition())
 
 
-def broker_args(port: int, client_id: str) -> "argparse.Namespace":
+def broker_args(port: int, client_id: str) -> argparse.Namespace:
     """Arguments for :func:`edge.receive.subscriber.subscriber` against a local test broker."""
-    import argparse
     return argparse.Namespace(host="127.0.0.1", port=port, client_id=client_id, username=None,
                               password_file=None, ca_file=None, cert_file=None, key_file=None)

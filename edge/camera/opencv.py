@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 
+from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
 from edge.camera.frames import make_frame, wait_until
 from edge.configbase import Section
@@ -138,7 +139,7 @@ class OpenCVCamera:
         if self._failures > self.cfg.retries:
             raise CameraError(f"opencv camera {self.label} lost after "
                               f"{self._failures} failures in a row: {reason}")
-        pause = min(self.cfg.max_backoff_s, self.cfg.backoff_s * 2 ** (self._failures - 1))
+        pause = exponential(self.cfg.backoff_s, self.cfg.max_backoff_s, self._failures - 1)
         self._retry_at = time.monotonic() + pause
         log.warning("opencv camera %s failed (%s); reconnect %d/%d in %.1f s",
                     self.label, reason, self._failures, self.cfg.retries, pause)

@@ -9,7 +9,6 @@ Packet Size).  Callbacks never block: they hand events to the owner through
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -20,29 +19,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from edge.backoff import Backoff
 from edge.publish.config import MqttConfig
 from edge.publish.topics import Topics
 
 log = logging.getLogger(__name__)
 
 EventFn = Callable[[str, Any], None]
-
-
-class Backoff:
-    """Exponential delays with jitter between ``low`` and ``high`` seconds."""
-
-    def __init__(self, low: float, high: float, rng: random.Random | None = None) -> None:
-        self.low, self.high = low, high
-        self.attempt = 0
-        self._rng = rng or random.Random()
-
-    def next(self) -> float:
-        ceiling = min(self.high, self.low * (2 ** min(self.attempt, 30)))
-        self.attempt += 1
-        return max(self.low, self._rng.uniform(ceiling / 2, ceiling))
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 def _read_password(path: Path) -> str:

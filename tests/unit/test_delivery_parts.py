@@ -17,7 +17,7 @@ from delivery_helpers import make_package
 from edge.outbox import Outbox
 from edge.outbox.config import OutboxConfig
 from edge.publish import wire
-from edge.publish.client import Backoff
+from edge.backoff import Backoff
 from edge.publish.commands import CommandRouter
 from edge.publish.drain import Drainer
 from edge.publish.status import StatusReporter, cpu_temperature_c
