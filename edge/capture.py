@@ -22,7 +22,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -98,21 +97,13 @@ class ParcelAssembler:
         self.emitted = 0
         self.too_short = 0
         self.overlong = 0
-        self.ms_total = 0.0
-
-    def push(self, frame: Frame, presence: Presence) -> ParcelCapture | None:
-        started = time.perf_counter()
-        try:
-            return self._push(frame, presence)
-        finally:
-            self.ms_total += (time.perf_counter() - started) * 1000.0
 
     def flush(self) -> ParcelCapture | None:
         """End of stream: the parcel still in view, if any, as a capture."""
         self._overlong = False
         return self._emit()
 
-    def _push(self, frame: Frame, presence: Presence) -> ParcelCapture | None:
+    def push(self, frame: Frame, presence: Presence) -> ParcelCapture | None:
         if not presence.present:
             self._overlong = False
             return self._emit()

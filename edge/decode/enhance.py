@@ -1,8 +1,8 @@
 """Making dark and small codes readable: contrast normalization and upscaling.
 
 Low light squeezes a label into a few grey levels; the binarizer then loses
-the narrow spaces.  A percentile stretch restores the range cheaply; CLAHE
-also evens out a label half in shadow.  Both only ever run as fallbacks.
+the narrow spaces.  A percentile stretch restores the range cheaply.  Stretching and upscaling
+only ever run as fallbacks.
 """
 from __future__ import annotations
 
@@ -23,11 +23,6 @@ def stretch(gray: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> n
         return gray
     lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
     return cv2.LUT(gray, lut)
-
-
-def clahe(gray: np.ndarray, clip: float = 3.0, tiles: int = 8) -> np.ndarray:
-    """Contrast-limited adaptive equalization: brings up a label that lies in shadow."""
-    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(gray)
 
 
 def upscale(gray: np.ndarray, factor: float = 2.0) -> np.ndarray:

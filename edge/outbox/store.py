@@ -247,13 +247,6 @@ class Outbox:
                           content_type=r[6], sha256=r[7], bytes=r[8], created=r[9],
                           payload=r[10], path=path)
 
-    def images_pending(self, parcel: str) -> int:
-        """How many of a parcel's images still wait; its record goes only after them."""
-        with self._lock:
-            return self._db.execute(
-                "SELECT COUNT(*) FROM items WHERE parcel=? AND kind='image' AND state='pending'",
-                (parcel,)).fetchone()[0]
-
     def evicted_views(self, parcel: str) -> list[str]:
         """Views of a parcel whose full-size image was evicted unsent (receivers stop waiting)."""
         with self._lock:

@@ -32,7 +32,6 @@ class Topics:
         self.status = f"{prefix}/status"
         self.parcels = f"{prefix}/parcels"
         self.alerts = f"{prefix}/alerts"
-        self.model_status = f"{prefix}/model/status"
         self.cmd_filter = f"{prefix}/cmd/+"
         self.cmd_reply = f"{prefix}/cmd/{REPLY}"
 
