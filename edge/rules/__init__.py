@@ -83,9 +83,10 @@ def load_rules(cfg: RulesConfig) -> Rules:
 def decide(reading: LabelReading | None, quality: QualityReport | None,
            classification: Classification | None, rules: Rules) -> Verdict:
     """The verdict for one parcel; pure apart from the AED table's rate-limited refresh."""
-    findings = _model_findings(classification, quality, rules.cfg)
-    if classification is not None and classification.available:
-        mark = _mark_view(classification, rules.cfg)
+    available = classification is not None and classification.available
+    mark = _mark_view(classification, rules.cfg) if available else None
+    findings = _model_findings(classification, mark, quality, rules.cfg)
+    if mark is not None:
         findings += _packaging_findings(classification, mark, rules.cfg)
         findings += _aed_findings(reading, mark, rules)
     findings += _read_findings(reading) + _quality_findings(quality)
@@ -112,12 +113,12 @@ def thresholds(label: str, c: Classification, cfg: RulesConfig) -> tuple[float, 
     return flag, min(flag, c.review_thresholds.get(label, DEFAULT_REVIEW))
 
 
-def _model_findings(c: Classification | None, quality: QualityReport | None,
-                    cfg: RulesConfig) -> list[Finding]:
-    if c is None or not c.available:
+def _model_findings(c: Classification | None, mark: MarkView | None,
+                    quality: QualityReport | None, cfg: RulesConfig) -> list[Finding]:
+    """``mark`` is None exactly when no classification is available."""
+    if c is None or mark is None:
         why = c.error if c is not None and c.error else "no classifier"
         return [Finding(Outcome.CLEAR, f"Marks not checked: classifier unavailable ({why})")]
-    mark = _mark_view(c, cfg)
     labels = sorted(set(c.flag_thresholds) | set(cfg.thresholds) | set(LABEL_WORDS))
     found = [f for f in (_label_finding(lb, c, mark, quality, cfg) for lb in labels) if f]
     total = sum(c.scores.get(lb, 0.0) for lb in labels)
