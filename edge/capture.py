@@ -74,6 +74,14 @@ def framing(box: Box, width: int, height: int) -> float:
     return centred * (1.0 if inside else CUT_OFF_PENALTY)
 
 
+def single_frame(frame: Frame, trigger: str, box: Box | None = None,
+                 capture_id: int = 0) -> ParcelCapture:
+    """One frame taken as a whole parcel (a test capture, a photo); the box defaults to the frame."""
+    height, width = frame.image.shape[:2]
+    return ParcelCapture(capture_id, (frame,), (box or Box(0, 0, width, height),), (0.0,),
+                         trigger=trigger)
+
+
 @dataclass(order=True)
 class _Scored:
     score: float

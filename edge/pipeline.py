@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
+from edge.capture import single_frame
 from edge.process import Stages, process_parcel
-from edge.records import Box, Package, ParcelCapture
+from edge.records import Package, ParcelCapture
 from edge.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class Pipeline:
         self.stats.incr("frames")
         if self._test_capture.is_set():
             self._test_capture.clear()
-            self._hand_over(_whole_frame_capture(frame))
+            self._hand_over(single_frame(frame, "test", capture_id=-frame.seq))
         presence = self.trigger.observe(frame)
         self.stats.time("presence", presence.ms)
         capture = self.assembler.push(frame, presence)
@@ -179,8 +180,3 @@ class Pipeline:
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
         if self.on_package is not None:
             self.on_package(package)
-
-
-def _whole_frame_capture(frame: Any) -> ParcelCapture:
-    height, width = frame.image.shape[:2]
-    return ParcelCapture(-frame.seq, (frame,), (Box(0, 0, width, height),), (0.0,), trigger="test")

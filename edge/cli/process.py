@@ -57,13 +57,12 @@ def _one(path: str, stages: Any, args: argparse.Namespace) -> int:
 
 def _capture_of(image: Any) -> Any:
     """A photo is one frame; the parcel is what stands out from its border, else all of it."""
-    from edge.records import Box, Frame, ParcelCapture, utc_now
+    from edge.capture import single_frame
+    from edge.records import Frame, utc_now
     from edge.still import locate_parcel
 
-    h, w = image.shape[:2]
     frame = Frame(0, time.monotonic(), utc_now(), image, source="file")
-    box = locate_parcel(image) or Box(0, 0, w, h)
-    return ParcelCapture(0, (frame,), (box,), (0.0,), trigger="file")
+    return single_frame(frame, "file", locate_parcel(image))
 
 
 def _print(path: str, package: Any, as_json: bool) -> None:
