@@ -1,11 +1,12 @@
 """Benchmark of the shipped classifier on held-out synthetic parcels (not a test).
 
-    .venv/bin/python -m bench.bench_classify [--model-dir models/current] [--count 700]
+    .venv/bin/python -m bench.bench_classify [--model-dir models/current] [--count 1000]
 
 Accuracy per class, suspect recall (flag or review), false flags on genuine
 and unbranded parcels, calibration error and abstain rate come from the rules
 stage's verdicts on a seed the model never saw; timings are the whole classify
-stage (crop, pre-processing, both models) and the models alone, one thread.
+stage (crops, pre-processing, both models) and the models alone (the locator and
+one batch of as many crops as the manifest has candidates), one thread.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def time_stage(clf: Classifier, count: int) -> dict[str, float]:
         thumb = resize_to(cut_padded(p.image, region), m.locator.input)
         crop = clf.mark_crop(p.image, raw.guess)
         start = time.perf_counter()
-        clf.run_inputs(thumb, crop)
+        clf.run_inputs(thumb, [crop] * m.locator_candidates)
         model.append((time.perf_counter() - start) * 1000)
     return {"stage_ms_median": statistics.median(stage),
             "stage_ms_p95": float(np.percentile(stage, 95)),
@@ -71,7 +72,7 @@ def table(summary: dict[str, Any], timing: dict[str, float], size: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=Path("models/current"))
-    parser.add_argument("--count", type=int, default=700)
+    parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--timing", type=int, default=150, help="parcels timed on one thread")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")

@@ -15,7 +15,7 @@ import numpy as np
 
 from edge.classify.crops import MarkGuess, crop_mark, cut_padded, parcel_region
 from edge.classify.manifest import InputSpec
-from edge.classify.preprocess import resize_to, to_tensor
+from edge.classify.preprocess import resize_to, to_tensors
 from edge.records import Box
 from edge.synth import marks, nuisance, scene
 
@@ -34,6 +34,8 @@ CROP = InputSpec(name="mark", height=64, width=128, colour="RGB", scale=255.0,
                  mean=MEAN, std=STD, resize="area")
 STRIDE = 8
 MARGIN = 0.12
+# What the text head reads: the wordmark's letters and the digits look-alikes use; 0 is blank.
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 NUISANCE_P = 0.25
 
 
@@ -47,6 +49,16 @@ class Parcel:
     brand: str
     variant: str
     mark: MarkGuess | None
+
+    @property
+    def text(self) -> str:
+        """The wordmark as printed (misspelt on a misspelt mark); empty without a mark."""
+        return str((self.truth.get("mark") or {}).get("text", "")) if self.label != "none" else ""
+
+
+def encode_text(text: str) -> list[int]:
+    """Letters to CTC targets (1-based: 0 is the blank)."""
+    return [ALPHABET.index(ch) + 1 for ch in text if ch in ALPHABET]
 
 
 def render(seed: int, index: int, mark_prob: float) -> Parcel:
@@ -154,7 +166,7 @@ PATCH_WEIGHTS = np.array([2.0, 3.0, 1.0, 1.0, 1.5]) / 8.5
 PATCH_NUISANCES = ("motion_blur", "defocus", "low_light", "gradient", "glare", "jpeg")
 
 
-def mark_patch(seed: int, index: int) -> tuple[np.ndarray, str, str]:
+def mark_patch(seed: int, index: int) -> tuple[np.ndarray, str, str, str]:
     """A mark printed on a small packaging-coloured sheet: many more marks than full scenes give.
 
     Misspellings are the hardest cue, so they are drawn most often; the same
@@ -180,7 +192,7 @@ def mark_patch(seed: int, index: int) -> tuple[np.ndarray, str, str]:
     mark = MarkGuess(cx=bx + bw / 2, cy=by + bh / 2, w=bw, h=bh, angle=float(rng.normal(0, 3)),
                      score=1.0)
     crop = jittered_crops(image, mark, rng, 1)[0]
-    return crop, VARIANT_LABEL[variant], brand.name
+    return crop, VARIANT_LABEL[variant], brand.name, spec.text
 
 
 def negative_crops(p: Parcel, rng: np.random.Generator, count: int) -> list[np.ndarray]:
@@ -201,5 +213,5 @@ def negative_crops(p: Parcel, rng: np.random.Generator, count: int) -> list[np.n
 
 
 def batch_tensor(images: list[np.ndarray] | np.ndarray, spec: InputSpec) -> np.ndarray:
-    """Stacked tensors through the unit's own pre-processing."""
-    return np.concatenate([to_tensor(im, spec) for im in images], axis=0)
+    """Stacked tensors through the unit's own pre-processing (images already at the input size)."""
+    return to_tensors(np.asarray(images), spec)

@@ -30,6 +30,10 @@ from models import dataset as ds
 log = logging.getLogger("metrics")
 SUSPECT_VARIANTS = ("misspelled", "wrong_colour", "distorted", "low_quality", "wrong_packaging")
 EVAL_MARK_PROB = 0.6
+# The issue's target is 90 % of suspects flagged or reviewed; the margin covers the sampling
+# error of about 500 validation suspects, so the held-out figure lands above 90 %.
+TARGET_RECALL = 0.92
+TOTAL_GRID = (0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25)
 
 
 def eval_chunk(args: tuple[str, int, list[int]]) -> list[dict[str, Any]]:
@@ -44,7 +48,7 @@ def eval_item(clf: Classifier, seed: int, index: int) -> dict[str, Any]:
     raw = clf.infer(p.image, Box(*p.truth["parcel_box"]))
     classification = clf.scores_of(raw)
     ms = (time.perf_counter() - start) * 1000.0
-    return {"labels": raw.label_logits, "brand": raw.brand_logits,
+    return {"raw": raw, "labels": raw.label_logits, "brand": raw.brand_logits,
             "packaging": raw.packaging_logits, "classification": classification, "ms": ms,
             "label": p.label, "brand_true": p.brand, "variant": p.variant,
             "packaging_true": p.truth["packaging"], "index": index,
@@ -74,19 +78,38 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def choose_thresholds(probs: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per suspect label: flag where non-suspects rarely reach, review (abstain) below that.
+    """Per suspect label: flag where genuine marks and unbranded parcels rarely reach, review below.
 
-    flag: the lowest of 0.5..0.95 that at most 0.5 % of validation non-suspect
-    parcels reach; review: the lowest that at most 2 % of them reach.
+    flag: the lowest of 0.5..0.95 that at most 0.5 % of validation genuine
+    marks and 0.25 % of unbranded parcels reach.  The targets (5 % and 1 %)
+    are shared by four labels and the packaging rule, whose false flags come
+    from misread brands, and need a margin for sampling error.  review
+    (abstain): the lowest that at most 2 % of the non-suspect parcels reach.
     """
-    clean = np.isin(y, [ds.LABELS.index("none"), ds.LABELS.index("genuine")])
+    genuine, unbranded = y == ds.LABELS.index("genuine"), y == ds.LABELS.index("none")
     out = {}
     for label in ds.FLAG_LABELS:
-        s = probs[clean, ds.LABELS.index(label)]
-        flag = next((t for t in np.arange(0.5, 0.96, 0.05) if (s >= t).mean() <= 0.005), 0.95)
-        review = next((t for t in np.arange(0.1, flag, 0.05) if (s >= t).mean() <= 0.02), flag)
+        s = probs[:, ds.LABELS.index(label)]
+        flag = next((t for t in np.arange(0.5, 0.96, 0.05) if (s[genuine] >= t).mean() <= 0.005
+                     and (s[unbranded] >= t).mean() <= 0.0025), 0.95)
+        clean = s[genuine | unbranded]
+        review = next((t for t in np.arange(0.1, flag, 0.05) if (clean >= t).mean() <= 0.02), flag)
         out[label] = {"flag": round(float(flag), 2), "review": round(float(min(review, flag)), 2)}
     return out
+
+
+def choose_total(clf: Classifier, val: list[dict[str, Any]]) -> float:
+    """The highest suspect-total review threshold at which validation recall reaches the target.
+
+    Each lower step sends more genuine parcels to an officer, so the first
+    step that is enough is taken; if none is, the lowest.
+    """
+    scored = [{**r, "classification": clf.scores_of(r["raw"])} for r in val]
+    for total in TOTAL_GRID:
+        summary = summarize(scored, RulesConfig(review_total_suspect=total))["summary"]
+        if (summary["suspect_recall_flag_or_review"] or 0.0) >= TARGET_RECALL:
+            return total
+    return TOTAL_GRID[-1]
 
 
 def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
@@ -155,7 +178,7 @@ def write_manifest(stage: Path, args: Any, calibration: dict[str, float],
         "format": MANIFEST_FORMAT, "name": "parcel-mark", "version": args.version,
         "model": {**entry("model.onnx", ds.CROP, ["labels", "brand"]), "crop_margin": ds.MARGIN},
         "locator": {**entry("locator.onnx", ds.LOCATOR, ["heat", "geom", "packaging"]),
-                    "stride": ds.STRIDE},
+                    "stride": ds.STRIDE, "candidates": args.candidates},
         "labels": list(ds.LABELS), "flag_labels": list(ds.FLAG_LABELS),
         "brands": list(ds.BRANDS), "packagings": list(ds.PACKAGINGS),
         "thresholds": thresholds, "calibration": calibration, **extra}
@@ -175,7 +198,7 @@ def write_golden(stage: Path, clf: Classifier, picks: list[tuple[int, int]]) -> 
         names = (f"golden_{n}_parcel.png", f"golden_{n}_mark.png")
         cv2.imwrite(str(stage / names[0]), thumb)
         cv2.imwrite(str(stage / names[1]), crop)
-        out = clf.run_inputs(thumb, crop)
+        out = clf.run_inputs(thumb, [crop])
         golden.append({"parcel": names[0], "mark": names[1], "truth": p.label, "atol": 1e-3,
                        "expected": {"heat_max": round(float(out["heat"].max()), 6),
                                     "packaging": np.round(out["packaging"][0], 6).tolist(),
@@ -201,8 +224,11 @@ def calibrate_and_measure(stage: Path, args: Any, seeds: tuple[int, int],
     log.info("calibration %s thresholds %s", calibration, thresholds)
     write_manifest(stage, args, calibration, thresholds, {})
     clf = load_classifier(ClassifyConfig(model_dir=stage))
+    total = choose_total(clf, val)
+    log.info("suspect total for review %.2f", total)
     picks = [(seeds[0], r["index"]) for r in _golden_picks(val)]
-    extra = {"golden": write_golden(stage, clf, picks), "onnx_vs_torch_max_abs_diff": diffs}
+    extra = {"review_suspect_total": total, "golden": write_golden(stage, clf, picks),
+             "onnx_vs_torch_max_abs_diff": diffs}
     write_manifest(stage, args, calibration, thresholds, extra)
     test = evaluate(stage, seeds[1], args.test, args.workers)
     held_out = summarize(test)

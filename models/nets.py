@@ -47,20 +47,39 @@ class LocatorExport(nn.Module):
 
 
 class MarkNet(nn.Module):
-    """Label and brand logits from an upright mark crop (64 x 128).
+    """Label, brand and wordmark-reading logits from an upright mark crop (64 x 128).
 
     The last features are pooled to a 4 x 8 grid, not to one vector: where a
     stroke sits (which letter, emblem or text) is the evidence of a misspelling.
+    The text head reads the wordmark left to right, one step per 8 pixels
+    (CTC); training it makes the shared features encode each letter.
     """
 
-    def __init__(self, labels: int, brands: int) -> None:
+    def __init__(self, labels: int, brands: int, alphabet: int) -> None:
         super().__init__()
         self.body = nn.Sequential(conv(3, 16, 2), conv(16, 32, 2), conv(32, 64), conv(64, 64, 2),
-                                  conv(64, 96), nn.AvgPool2d(2))
+                                  conv(64, 96))
+        self.pool = nn.AvgPool2d(2)
         self.drop = nn.Dropout(0.3)
         self.labels = nn.Linear(96 * 4 * 8, labels)
         self.brand = nn.Linear(96 * 4 * 8, brands)
+        self.reader = nn.Sequential(nn.Conv2d(96, 64, (8, 3), padding=(0, 1)),
+                                    nn.ReLU(inplace=True), nn.Conv2d(64, alphabet, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        grid = self.body(x)
+        f = self.drop(torch.flatten(self.pool(grid), 1))
+        text = self.reader(grid).squeeze(2).transpose(1, 2)  # (N, steps, alphabet)
+        return self.labels(f), self.brand(f), text
+
+
+class MarkExport(nn.Module):
+    """What ships: labels and brand.  The reading head only teaches the features in training."""
+
+    def __init__(self, net: MarkNet) -> None:
+        super().__init__()
+        self.net = net
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f = self.drop(torch.flatten(self.body(x), 1))
-        return self.labels(f), self.brand(f)
+        labels, brand, _ = self.net(x)
+        return labels, brand

@@ -4,15 +4,16 @@
 
 Stages: render 2400 training parcels (thumbnails + mark crops, cached under
 --cache), print extra marks on small sheets (misspellings most often), train
-the locator, cut crops where the trained locator looks (so the classifier
-learns its real errors), train the classifier, export both to ONNX and check
-onnxruntime against PyTorch, then fit the temperature and thresholds on a
-validation seed and measure a held-out seed through the unit's own loader and
-pre-processing (edge.classify), so the figures are what the unit will do.
-Reproducible: every parcel comes from a fixed seed and index; training,
-validation and held-out parcels use three different seeds.  About 18 minutes
-from nothing on this 2-core machine; ``--reuse-locator`` retrains only the
-classifier.
+the locator, cut crops at each of the locator's top peaks (so the classifier
+learns its real errors and rejects its false finds), train the classifier
+(with an auxiliary head that reads the wordmark, dropped at export), export
+both to ONNX and check onnxruntime against PyTorch, then fit the temperature,
+the thresholds and the suspect-total review line on a validation seed and
+measure a held-out seed through the unit's own loader and pre-processing
+(edge.classify), so the figures are what the unit will do.  Reproducible:
+every parcel comes from a fixed seed and index; training, validation and
+held-out parcels use three different seeds.  ``--reuse-locator`` retrains
+only the classifier.
 """
 from __future__ import annotations
 
@@ -30,17 +31,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from edge.classify.crops import crop_mark, cut_padded, decode_locator
+from edge.classify.crops import crop_mark, cut_padded, decode_peaks
 from edge.classify.manifest import ModelFile
 from edge.classify.preprocess import to_tensor
 from edge.classify.session import open_session, run
 from models import dataset as ds
 from models import metrics
-from models.nets import Locator, LocatorExport, MarkNet
+from models.nets import Locator, LocatorExport, MarkExport, MarkNet
 
 log = logging.getLogger("train")
-TRAIN_SEED, VAL_SEED, TEST_SEED = 1001, 2002, 3003
+# Held-out 3003 measured v1.0.0 and a v1.1 candidate, so it helped choose the policy; 4004 has not.
+TRAIN_SEED, VAL_SEED, TEST_SEED = 1001, 2002, 4004
 LOCATOR_OUTPUTS = ["heat", "geom", "packaging"]
+MARK_OUTPUTS = ["labels", "brand"]
+DATA_FORMAT = "v2"  # bump when the cached arrays change shape or meaning
+TEXT_WEIGHT = 1.0
 
 
 def train_item(args: tuple[int, int, float]) -> dict[str, Any]:
@@ -49,21 +54,21 @@ def train_item(args: tuple[int, int, float]) -> dict[str, Any]:
     p = ds.render(seed, index, mark_prob)
     rng = np.random.default_rng([seed, index, 7])
     item = ds.locator_sample(p, ds.jitter_region(p, rng))
-    crops, labels, brands = ds.negative_crops(p, rng, 2 if p.mark is None else 1), [], []
-    labels += [0] * len(crops)
-    brands += [-1] * len(crops)
+    crops = ds.negative_crops(p, rng, 2 if p.mark is None else 1)
+    labels, brands, texts = [0] * len(crops), [-1] * len(crops), [""] * len(crops)
     if p.mark is not None:
         pos = ds.mark_crops(p, rng, 2)
         crops += pos
         labels += [ds.LABELS.index(p.label)] * len(pos)
         brands += [ds.BRANDS.index(p.brand)] * len(pos)
-    item.update(crops=crops, crop_labels=labels, crop_brands=brands)
+        texts += [p.text] * len(pos)
+    item.update(crops=crops, crop_labels=labels, crop_brands=brands, crop_texts=texts)
     return item
 
 
 def build_train(seed: int, count: int, mark_prob: float, workers: int,
                 cache: Path) -> dict[str, np.ndarray]:
-    path = cache / f"train-{seed}-{count}-{mark_prob}.npz"
+    path = cache / f"train-{seed}-{count}-{mark_prob}-{DATA_FORMAT}.npz"
     if path.exists():
         log.info("training data from cache %s", path)
         return dict(np.load(path))
@@ -78,40 +83,43 @@ def build_train(seed: int, count: int, mark_prob: float, workers: int,
         "crops": np.stack([c for it in items for c in it["crops"]]),
         "crop_labels": np.int64([x for it in items for x in it["crop_labels"]]),
         "crop_brands": np.int64([x for it in items for x in it["crop_brands"]]),
+        "crop_texts": np.array([x for it in items for x in it["crop_texts"]], dtype="<U12"),
     }
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, **data)
     return data
 
 
-def patch_item(args: tuple[int, int]) -> tuple[np.ndarray, str, str]:
+def patch_item(args: tuple[int, int]) -> tuple[np.ndarray, str, str, str]:
     return ds.mark_patch(*args)
 
 
 def add_patches(data: dict[str, np.ndarray], seed: int, count: int, workers: int,
                 cache: Path) -> None:
     """Extra mark crops from small printed sheets, appended to the classifier's data."""
-    path = cache / f"patches-{seed}-{count}.npz"
+    path = cache / f"patches-{seed}-{count}-{DATA_FORMAT}.npz"
     if path.exists():
         extra = dict(np.load(path))
     else:
         with Pool(workers) as pool:
             items = pool.map(patch_item, [(seed, i) for i in range(count)], chunksize=32)
-        extra = {"crops": np.stack([c for c, _, _ in items]),
-                 "crop_labels": np.int64([ds.LABELS.index(lb) for _, lb, _ in items]),
-                 "crop_brands": np.int64([ds.BRANDS.index(b) for _, _, b in items])}
+        extra = {"crops": np.stack([it[0] for it in items]),
+                 "crop_labels": np.int64([ds.LABELS.index(it[1]) for it in items]),
+                 "crop_brands": np.int64([ds.BRANDS.index(it[2]) for it in items]),
+                 "crop_texts": np.array([it[3] for it in items], dtype="<U12")}
         np.savez(path, **extra)
     for key, value in extra.items():
         data[key] = np.concatenate([data[key], value])
 
 
-def located_chunk(args: tuple[str, int, list[int]]) -> list[tuple[np.ndarray, int, int]]:
+def located_chunk(args: tuple[str, int, int, list[int]]) -> list[tuple[np.ndarray, int, int, str]]:
     """Crops where the trained locator looks on training parcels, labelled by what they show.
 
-    The classifier then learns the locator's real errors (a mark cut a little
-    off, turned a little wrong) and its false finds on unbranded parcels.
+    Every candidate the unit will classify is cut, so the classifier learns
+    the locator's real errors (a mark cut a little off, turned a little wrong)
+    and rejects its false peaks: tape print, label text, bubbles.
     """
-    path, seed, indices = args
+    path, candidates, seed, indices = args
     entry = ModelFile("locator.onnx", "", ds.LOCATOR, {o: o for o in LOCATOR_OUTPUTS})
     session = open_session(Path(path).read_bytes(), entry, 1)
     out = []
@@ -119,24 +127,29 @@ def located_chunk(args: tuple[str, int, list[int]]) -> list[tuple[np.ndarray, in
         p = ds.render(seed, index, 0.7)
         region = ds.jitter_region(p, np.random.default_rng([seed, index, 8]))
         res = run(session, entry, to_tensor(cut_padded(p.image, region), ds.LOCATOR))
-        guess = decode_locator(res["heat"][0, 0], res["geom"][0], region, ds.STRIDE)
-        label = ds.crop_label(p, guess)
-        if label is not None:
-            crop = crop_mark(p.image, guess, ds.MARGIN, (ds.CROP.height, ds.CROP.width))
-            out.append((crop, ds.LABELS.index(label),
-                        ds.BRANDS.index(p.brand) if label != "none" else -1))
+        for guess in decode_peaks(res["heat"][0, 0], res["geom"][0], region, ds.STRIDE,
+                                  candidates):
+            label = ds.crop_label(p, guess)
+            if label is not None:
+                crop = crop_mark(p.image, guess, ds.MARGIN, (ds.CROP.height, ds.CROP.width))
+                mark = label != "none"
+                out.append((crop, ds.LABELS.index(label), ds.BRANDS.index(p.brand) if mark else -1,
+                            p.text if mark else ""))
     return out
 
 
 def add_located(data: dict[str, np.ndarray], locator: Path, seed: int,
                 args: argparse.Namespace) -> None:
-    chunks = [(str(locator), seed, list(range(i, min(args.train, i + 100))))
+    chunks = [(str(locator), args.candidates, seed, list(range(i, min(args.train, i + 100))))
               for i in range(0, args.train, 100)]
     with Pool(args.workers) as pool:
         items = [it for part in pool.map(located_chunk, chunks, chunksize=1) for it in part]
-    data["crops"] = np.concatenate([data["crops"], np.stack([c for c, _, _ in items])])
-    data["crop_labels"] = np.concatenate([data["crop_labels"], np.int64([lb for _, lb, _ in items])])
-    data["crop_brands"] = np.concatenate([data["crop_brands"], np.int64([b for _, _, b in items])])
+    columns = {"crops": np.stack([it[0] for it in items]),
+               "crop_labels": np.int64([it[1] for it in items]),
+               "crop_brands": np.int64([it[2] for it in items]),
+               "crop_texts": np.array([it[3] for it in items], dtype="<U12")}
+    for key, value in columns.items():
+        data[key] = np.concatenate([data[key], value])
     log.info("%d crops where the locator looks added", len(items))
 
 
@@ -149,7 +162,7 @@ def heat_targets(has: np.ndarray, cells: np.ndarray, grid: tuple[int, int]) -> n
 
 def train_locator(data: dict[str, np.ndarray], epochs: int, seed: int) -> Locator:
     torch.manual_seed(seed)
-    net = Locator(len(ds.PACKAGINGS))
+    net = Locator(len(ds.PACKAGINGS)).to(memory_format=torch.channels_last)
     grid = (ds.LOCATOR.height // ds.STRIDE, ds.LOCATOR.width // ds.STRIDE)
     heat_t = torch.from_numpy(heat_targets(data["has"], data["cells"], grid))
     geom_t, has = torch.from_numpy(data["geom"]), torch.from_numpy(data["has"])
@@ -159,8 +172,7 @@ def train_locator(data: dict[str, np.ndarray], epochs: int, seed: int) -> Locato
         net.train()
         total = 0.0
         for idx in next(order):
-            x = torch.from_numpy(ds.batch_tensor(data["thumbs"][idx], ds.LOCATOR))
-            heat, geom, pk = net(x)
+            heat, geom, pk = net(_batch(data["thumbs"][idx], ds.LOCATOR))
             weight = 1.0 + 40.0 * heat_t[idx]
             loss = nn.functional.binary_cross_entropy_with_logits(heat, heat_t[idx], weight=weight)
             loss = loss + nn.functional.cross_entropy(pk, pack[idx])
@@ -197,19 +209,27 @@ def _geom_loss(geom: torch.Tensor, target: torch.Tensor, cells: torch.Tensor,
 
 
 def train_marknet(data: dict[str, np.ndarray], epochs: int, seed: int) -> MarkNet:
+    """Labels and brand, plus reading the wordmark (CTC) so the features must know each letter.
+
+    A misspelling is one letter in six, easy to overlook for a net that can
+    name the brand from its emblem and colour.  Adding the reading task took
+    misspelt marks flagged or reviewed on validation from 74 % to 81 %.
+    """
     torch.manual_seed(seed)
-    net = MarkNet(len(ds.LABELS), len(ds.BRANDS))
+    net = MarkNet(len(ds.LABELS), len(ds.BRANDS), len(ds.ALPHABET) + 1).to(
+        memory_format=torch.channels_last)
     labels, brands = torch.from_numpy(data["crop_labels"]), torch.from_numpy(data["crop_brands"])
+    texts = [ds.encode_text(str(t)) for t in data["crop_texts"]]
     opt, sched, order = _optimiser(net, epochs, len(labels), 64, seed)
     for epoch in range(epochs):
         net.train()
         total, correct = 0.0, 0
         for idx in next(order):
-            x = torch.from_numpy(ds.batch_tensor(data["crops"][idx], ds.CROP))
-            out, brand = net(x)
+            out, brand, text = net(_batch(data["crops"][idx], ds.CROP))
             loss = nn.functional.cross_entropy(out, labels[idx], label_smoothing=0.05)
             if (brands[idx] >= 0).any():
                 loss = loss + 0.5 * nn.functional.cross_entropy(brand, brands[idx], ignore_index=-1)
+            loss = loss + TEXT_WEIGHT * _ctc_loss(text, [texts[i] for i in idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -219,6 +239,21 @@ def train_marknet(data: dict[str, np.ndarray], epochs: int, seed: int) -> MarkNe
         log.info("classifier epoch %d/%d loss %.4f train acc %.3f", epoch + 1, epochs,
                  total / len(labels), correct / len(labels))
     return net.eval()
+
+
+def _batch(images: np.ndarray, spec: ds.InputSpec) -> torch.Tensor:
+    """A training batch in channels-last order: about 10 % faster convolutions on CPU."""
+    return torch.from_numpy(ds.batch_tensor(images, spec)).contiguous(
+        memory_format=torch.channels_last)
+
+
+def _ctc_loss(text: torch.Tensor, targets: list[list[int]]) -> torch.Tensor:
+    """CTC of (N, T, C) logits against letter lists; an empty list means no text (all blank)."""
+    logp = nn.functional.log_softmax(text, dim=2).transpose(0, 1)
+    flat = torch.tensor([c for t in targets for c in t], dtype=torch.long)
+    lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
+    steps = torch.full((len(targets),), text.shape[1], dtype=torch.long)
+    return nn.functional.ctc_loss(logp, flat, steps, lengths, blank=0, zero_infinity=True)
 
 
 def _optimiser(net: nn.Module, epochs: int, count: int, batch: int, seed: int,
@@ -239,7 +274,7 @@ def export(net: nn.Module, spec: ds.InputSpec, outputs: list[str], path: Path) -
     """ONNX (opset 17, batch axis dynamic); returns onnxruntime's max abs diff from PyTorch."""
     import onnxruntime as ort
 
-    net.eval()
+    net.eval().to(memory_format=torch.contiguous_format)
     x = torch.randn(4, 3, spec.height, spec.width)
     torch.onnx.export(net, (x[:1],), str(path), dynamo=False, opset_version=17,
                       input_names=[spec.name], output_names=outputs,
@@ -269,15 +304,17 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("models/current"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/parcel-edge-train"))
     parser.add_argument("--train", type=int, default=2400, help="training parcels")
-    parser.add_argument("--val", type=int, default=500, help="calibration parcels")
-    parser.add_argument("--test", type=int, default=700, help="held-out parcels")
+    parser.add_argument("--val", type=int, default=1000, help="calibration parcels")
+    parser.add_argument("--test", type=int, default=1000, help="held-out parcels")
     parser.add_argument("--patches", type=int, default=14000, help="extra printed-mark crops")
     parser.add_argument("--reuse-locator", action="store_true",
                         help="take the locator trained by the last run from the cache")
-    parser.add_argument("--epochs", type=int, default=16, help="classifier epochs")
+    parser.add_argument("--epochs", type=int, default=20, help="classifier epochs")
     parser.add_argument("--locator-epochs", type=int, default=24)
+    parser.add_argument("--candidates", type=int, default=5,
+                        help="locator peaks the classifier judges per parcel")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--version", default="1.0.0")
+    parser.add_argument("--version", default="1.1.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)
@@ -294,7 +331,7 @@ def main() -> int:
                                     stage / "locator.onnx")}
     add_located(data, stage / "locator.onnx", TRAIN_SEED, args)
     marknet = train_marknet(data, args.epochs, TRAIN_SEED)
-    diffs["model.onnx"] = export(marknet, ds.CROP, ["labels", "brand"], stage / "model.onnx")
+    diffs["model.onnx"] = export(MarkExport(marknet), ds.CROP, MARK_OUTPUTS, stage / "model.onnx")
     log.info("onnxruntime vs torch max abs diff: %s", diffs)
     result = metrics.calibrate_and_measure(stage, args, (VAL_SEED, TEST_SEED), diffs)
     metrics.publish(stage, args.out)

@@ -13,14 +13,14 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from edge.classify.config import ClassifyConfig
-from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_locator, parcel_region
+from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, parcel_region
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
-from edge.classify.preprocess import softmax, to_tensor
+from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
 from edge.imageio import bgr8
 from edge.records import Box, Classification, ModelInfo
@@ -72,18 +72,26 @@ class Classifier:
         return dataclasses.replace(result, ms=(time.perf_counter() - start) * 1000.0)
 
     def infer(self, image: np.ndarray, box: Box | None = None) -> Inference:
-        """Both models' raw outputs (training calibrates on these logits)."""
+        """Both models' raw outputs (training calibrates on these logits).
+
+        Every candidate the locator offers is classified in one batch and the
+        most mark-like one (lowest ``none`` probability) speaks for the parcel:
+        a faint mark the locator ranked second is still judged on its crop.
+        """
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
         image = bgr8(image)
-        entry = self.manifest.locator
-        region = parcel_region(image, box, entry.input.width / entry.input.height)
-        out = run(self._sessions[0], entry, to_tensor(cut_padded(image, region), entry.input))
-        guess = decode_locator(out["heat"][0, 0], out["geom"][0], region,
-                               self.manifest.locator_stride)
-        model = self.manifest.model
-        mark = run(self._sessions[1], model, to_tensor(self.mark_crop(image, guess), model.input))
-        return Inference(guess, mark["labels"][0], mark["brand"][0], out["packaging"][0])
+        m = self.manifest
+        region = parcel_region(image, box, m.locator.input.width / m.locator.input.height)
+        thumb = to_tensor(cut_padded(image, region), m.locator.input)
+        out = run(self._sessions[0], m.locator, thumb)
+        guesses = decode_peaks(out["heat"][0, 0], out["geom"][0], region, m.locator_stride,
+                               m.locator_candidates)
+        crops = np.stack([self.mark_crop(image, g) for g in guesses])
+        marks = run(self._sessions[1], m.model, to_tensors(crops, m.model.input))
+        best = int(np.argmin(softmax(marks["labels"])[:, m.labels.index("none")]))
+        return Inference(guesses[best], marks["labels"][best], marks["brand"][best],
+                         out["packaging"][0])
 
     def mark_crop(self, image: np.ndarray, guess: MarkGuess) -> np.ndarray:
         """The mark from the full-resolution frame, upright, at the classifier's input size."""
@@ -91,13 +99,17 @@ class Classifier:
         spec = self.manifest.model.input
         return crop_mark(image, guess, self.manifest.crop_margin, (spec.height, spec.width))
 
-    def run_inputs(self, parcel: np.ndarray, mark: np.ndarray) -> dict[str, np.ndarray]:
-        """Both models on a ready thumbnail and mark crop (BGR): what golden checks compare."""
+    def run_inputs(self, parcel: np.ndarray, marks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        """Both models on a ready thumbnail and mark crops (BGR), the crops as one batch.
+
+        What golden checks compare, and what the benchmark times as the models alone.
+        """
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
         m = self.manifest
         out = dict(run(self._sessions[0], m.locator, to_tensor(parcel, m.locator.input)))
-        out.update(run(self._sessions[1], m.model, to_tensor(mark, m.model.input)))
+        batch = np.concatenate([to_tensor(mark, m.model.input) for mark in marks])
+        out.update(run(self._sessions[1], m.model, batch))
         return out
 
     def scores_of(self, raw: Inference) -> Classification:
@@ -116,7 +128,8 @@ class Classifier:
             brand_score=round(float(brands[b]), 4), packaging=m.packagings[p],
             packaging_score=round(float(packaging[p]), 4),
             mark_box=raw.guess.box if top != "none" else None,
-            flag_thresholds=dict(m.flag_thresholds), review_thresholds=dict(m.review_thresholds))
+            flag_thresholds=dict(m.flag_thresholds), review_thresholds=dict(m.review_thresholds),
+            review_suspect_total=m.review_suspect_total)
 
 
 def load_classifier(cfg: ClassifyConfig) -> Classifier:

@@ -76,15 +76,24 @@ def cut_padded(image: np.ndarray, box: Box) -> np.ndarray:
     return cv2.copyMakeBorder(piece, top, bottom, left, right, cv2.BORDER_CONSTANT, value=PAD_BGR)
 
 
-def decode_locator(heat: np.ndarray, geom: np.ndarray, region: Box, stride: int) -> MarkGuess:
-    """The strongest heat-map cell turned into a mark in frame pixels.
+def decode_peaks(heat: np.ndarray, geom: np.ndarray, region: Box, stride: int,
+                 count: int) -> list[MarkGuess]:
+    """The ``count`` strongest local maxima of the heat map as marks in frame pixels, best first.
 
-    ``heat`` is (h, w) in 0..1; ``geom`` is (6, h, w): the centre's offset in
-    the cell (0..1), the mark's width and height as fractions of the region's
-    width (0..1), and the cosine and sine of its angle.
+    The locator sees the parcel small, so tape print, label text and bubbles
+    can outscore a faint or small mark; the classifier, which sees each
+    candidate sharp, then picks among them.  ``heat`` is (h, w) in 0..1;
+    ``geom`` is (6, h, w): the centre's offset in the cell (0..1), the mark's
+    width and height as fractions of the region's width (0..1), and the
+    cosine and sine of its angle.
     """
-    cell = int(np.argmax(heat))
-    row, col = divmod(cell, heat.shape[1])
+    peaks = np.argwhere(heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8)))
+    order = np.argsort(-heat[peaks[:, 0], peaks[:, 1]], kind="stable")[:max(1, count)]
+    return [_guess_at(heat, geom, region, stride, int(r), int(c)) for r, c in peaks[order]]
+
+
+def _guess_at(heat: np.ndarray, geom: np.ndarray, region: Box, stride: int, row: int,
+              col: int) -> MarkGuess:
     dx, dy, fw, fh, cos_a, sin_a = (float(v) for v in geom[:, row, col])
     scale = region.w / (heat.shape[1] * stride)
     return MarkGuess(cx=region.x + (col + dx) * stride * scale,

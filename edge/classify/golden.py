@@ -35,7 +35,7 @@ def _check_case(clf: Classifier, model_dir: Path, case: dict) -> list[str]:
               for k in ("parcel", "mark")]
     if any(im is None for im in images):
         return [f"golden {case['parcel']}: image missing or unreadable"]
-    out = clf.run_inputs(images[0], images[1])
+    out = clf.run_inputs(images[0], [images[1]])
     expected = case["expected"]
     atol = float(case.get("atol", 1e-3))
     got = {"heat_max": np.float32(out["heat"].max()), "packaging": out["packaging"][0],

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 MANIFEST_FORMAT = "parcel-edge/model-manifest/1"
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
+# Each candidate costs a crop and a classifier row; more than this would break the time budget.
+MAX_CANDIDATES = 8
 
 
 class ModelError(RuntimeError):
@@ -59,9 +61,12 @@ class Manifest:
     flag_labels: tuple[str, ...]
     flag_thresholds: Mapping[str, float]
     review_thresholds: Mapping[str, float]
+    review_suspect_total: float
     temperature: float
     brand_temperature: float
     locator_stride: int
+    # How many of the locator's peaks the classifier looks at (its thresholds assume this many).
+    locator_candidates: int
     crop_margin: float
     golden: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
@@ -114,6 +119,8 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         raise ValueError(f"format is {data.get('format')!r}, expected {MANIFEST_FORMAT!r}")
     labels = tuple(str(x) for x in data["labels"])
     flag_labels = tuple(str(x) for x in data["flag_labels"])
+    if "none" not in labels:
+        raise ValueError("labels lack 'none' (no mark), which the unit needs to tell marks apart")
     unknown = set(flag_labels) - set(labels)
     if unknown:
         raise ValueError(f"flag_labels not among labels: {sorted(unknown)}")
@@ -128,10 +135,14 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         labels=labels, brands=tuple(str(b) for b in data["brands"]),
         packagings=tuple(str(p) for p in data["packagings"]),
         flag_labels=flag_labels, flag_thresholds=flag_t, review_thresholds=review_t,
+        review_suspect_total=_fraction(data.get("review_suspect_total", 0.5),
+                                       "review_suspect_total"),
         temperature=temperature,
         brand_temperature=_positive(data["calibration"].get("brand_temperature", 1.0),
                                     "calibration.brand_temperature"),
         locator_stride=int(data["locator"]["stride"]),
+        locator_candidates=_bounded_int(data["locator"].get("candidates", 1),
+                                        "locator.candidates", 1, MAX_CANDIDATES),
         crop_margin=float(data["model"].get("crop_margin", 0.15)),
         golden=tuple(data.get("golden", ())), raw=data)
 
@@ -139,11 +150,15 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:
     out = {}
     for label in labels:
-        value = float(table[label][kind])
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"thresholds.{label}.{kind} = {value} is outside 0..1")
-        out[label] = value
+        out[label] = _fraction(table[label][kind], f"thresholds.{label}.{kind}")
     return out
+
+
+def _fraction(value: Any, key: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{key} = {number} is outside 0..1")
+    return number
 
 
 def _require_roles(entry: Mapping[str, Any], roles: tuple[str, ...]) -> None:
@@ -157,6 +172,12 @@ def _positive(value: Any, key: str) -> float:
     if not number > 0:
         raise ValueError(f"{key} must be > 0, got {number}")
     return number
+
+
+def _bounded_int(value: Any, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key} must be a whole number from {low} to {high}, not {value!r}")
+    return value
 
 
 def _model_file(entry: Mapping[str, Any]) -> ModelFile:

@@ -22,13 +22,23 @@ def resize_to(image: np.ndarray, spec: InputSpec) -> np.ndarray:
 
 def to_tensor(bgr: np.ndarray, spec: InputSpec) -> np.ndarray:
     """A (1, 3, H, W) float32 tensor from a BGR uint8 image of any size."""
-    pixels = resize_to(bgr, spec)
-    if spec.colour == "RGB":
-        pixels = pixels[:, :, ::-1]
+    return to_tensors(resize_to(bgr, spec)[None], spec)
+
+
+def to_tensors(batch: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """(N, 3, H, W) float32 from N BGR uint8 images already at the input size, in one pass.
+
+    The same arithmetic as :func:`to_tensor`, so a batch and its images one by
+    one give identical tensors.
+    """
+    if batch.ndim != 4 or batch.shape[1:] != (spec.height, spec.width, 3):
+        raise ValueError(f"batch of shape {batch.shape} is not "
+                         f"N x {spec.height} x {spec.width} x 3")
+    pixels = batch[..., ::-1] if spec.colour == "RGB" else batch
     x = pixels.astype(np.float32) * np.float32(1.0 / spec.scale)
     x -= np.asarray(spec.mean, dtype=np.float32)
     x *= np.asarray([1.0 / s for s in spec.std], dtype=np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -73,8 +73,10 @@ class RulesConfig(Section):
     # Brand- and packaging-specific rules only fire when the model is this sure of them.
     min_brand_score: float = Field(0.6, ge=0.0, le=1.0)
     min_packaging_score: float = Field(0.7, ge=0.0, le=1.0)
-    # Summed suspect scores at or above this send an otherwise clear parcel to review.
-    review_total_suspect: float = Field(0.5, ge=0.0, le=1.0)
+    review_total_suspect: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Suspect scores summing to this send an otherwise clear parcel to review; "
+                    "null takes the model's value, fitted to its suspect-recall target")
     document_words: tuple[str, ...] = ("document", "documents", "docs", "papers",
                                        "letter", "letters", "correspondence")
     aed: AedConfig = AedConfig()

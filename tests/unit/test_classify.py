@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from edge.classify import Classifier, ClassifyConfig, load_classifier
-from edge.classify.crops import MarkGuess, crop_mark, decode_locator, parcel_region
+from edge.classify.crops import MarkGuess, crop_mark, decode_peaks, parcel_region
 from edge.classify.golden import check_golden
 from edge.classify.manifest import InputSpec, sha256_file
 from edge.classify.preprocess import to_tensor
@@ -166,16 +166,48 @@ def test_preprocessing_follows_the_spec() -> None:
     np.testing.assert_allclose(t[0, :, 0, 0], [(0 - 0.5) / 0.25, (0 - 0.4) / 0.5, (1 - 0.3) / 1.0])
 
 
-def test_locator_geometry_maps_back_to_frame_pixels() -> None:
+def test_locator_peaks_map_back_to_frame_pixels_strongest_first() -> None:
     heat = np.zeros((24, 32), np.float32)
-    heat[10, 20] = 0.9
+    heat[10, 20], heat[10, 21], heat[3, 4] = 0.9, 0.8, 0.5  # (10, 21) is a shoulder, not a peak
     geom = np.zeros((6, 24, 32), np.float32)
     geom[:, 10, 20] = [0.5, 0.5, 0.1, 0.05, 0.0, 1.0]
     region = Box(100, 50, 512, 384)  # two frame pixels per thumbnail pixel
-    g = decode_locator(heat, geom, region, 8)
+    g, second = decode_peaks(heat, geom, region, 8, 2)
     assert (g.cx, g.cy) == (100 + 20.5 * 16, 50 + 10.5 * 16)
     assert (g.w, g.h, g.angle, g.score) == pytest.approx((51.2, 25.6, 90.0, 0.9), rel=1e-5)
+    assert (second.cx, second.cy, second.score) == (100 + 4 * 16, 50 + 3 * 16, 0.5)
+    assert len(decode_peaks(heat, geom, region, 8, 1)) == 1
     assert parcel_region(np.zeros((960, 1280, 3), np.uint8), Box(0, 0, 300, 100), 4 / 3).h == 225
+
+
+def test_a_mark_the_locator_ranks_below_a_decoy_is_still_judged(
+        classifier: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The classifier, not the locator's ranking, decides which candidate is the mark."""
+    import edge.classify as stage
+
+    image, truth = _parcel(101, "genuine")
+    honest = stage.decode_peaks
+
+    def decoy_first(*args):  # type: ignore[no-untyped-def]
+        found = honest(*args)
+        return [dataclasses.replace(found[0], cx=5.0, cy=5.0), *found]
+    monkeypatch.setattr(stage, "decode_peaks", decoy_first)
+    c = classifier.classify(image, Box(*truth["parcel_box"]))
+    assert c.top == "genuine" and c.brand == truth["mark"]["brand"]
+    assert c.mark_box is not None and c.mark_box.x > 20
+
+
+def test_manifest_candidates_out_of_bounds_are_refused(model_copy: Path) -> None:
+    for bad in (0, 9, 2.5, "3"):
+        _edit_manifest(model_copy, lambda m: m["locator"].update(candidates=bad))
+        clf = load_classifier(ClassifyConfig(model_dir=model_copy))
+        assert not clf.available and "locator.candidates" in clf.error
+
+
+def test_manifest_without_a_none_label_is_refused(model_copy: Path) -> None:
+    _edit_manifest(model_copy, lambda m: m.update(labels=["blank", *m["labels"][1:]]))
+    clf = load_classifier(ClassifyConfig(model_dir=model_copy))
+    assert not clf.available and "'none'" in clf.error
 
 
 def test_crop_turns_a_rotated_mark_upright() -> None:
