@@ -56,6 +56,16 @@ def test_shipped_model_loads_and_passes_its_golden_check(classifier: Classifier)
     assert size <= 10_000_000
 
 
+def test_shipped_model_was_measured_within_the_targets(classifier: Classifier) -> None:
+    """A retrained model that misses the targets on its held-out seed must not be committed."""
+    held_out = classifier.manifest.raw["metrics"]["held_out"]
+    summary = held_out["summary"]
+    assert held_out["n"] >= 1000 and held_out["seed"] not in (1001, 2002)
+    assert summary["suspect_recall_flag_or_review"] >= 0.90
+    assert summary["genuine_false_flag"] <= 0.05 and summary["unbranded_false_flag"] <= 0.01
+    assert classifier.manifest.locator_candidates == 5
+
+
 def test_scores_are_calibrated_probabilities_and_carry_thresholds(classifier: Classifier) -> None:
     image, truth = _parcel(1, "genuine")
     c = classifier.classify(image, Box(*truth["parcel_box"]))
@@ -202,6 +212,12 @@ def test_manifest_candidates_out_of_bounds_are_refused(model_copy: Path) -> None
         _edit_manifest(model_copy, lambda m: m["locator"].update(candidates=bad))
         clf = load_classifier(ClassifyConfig(model_dir=model_copy))
         assert not clf.available and "locator.candidates" in clf.error
+
+
+def test_manifest_suspect_total_outside_0_1_is_refused(model_copy: Path) -> None:
+    _edit_manifest(model_copy, lambda m: m.update(review_suspect_total=1.5))
+    clf = load_classifier(ClassifyConfig(model_dir=model_copy))
+    assert not clf.available and "review_suspect_total = 1.5 is outside 0..1" in clf.error
 
 
 def test_manifest_without_a_none_label_is_refused(model_copy: Path) -> None:
