@@ -190,7 +190,7 @@ class Classification:
     flag_thresholds: Mapping[str, float] = field(default_factory=dict)
     review_thresholds: Mapping[str, float] = field(default_factory=dict)
     # Suspect scores that together reach this send a parcel no single label flags to review.
-    review_suspect_total: float = 0.5
+    review_total_suspect: float = 0.5
 
 
 class Outcome(str, enum.Enum):

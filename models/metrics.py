@@ -227,7 +227,7 @@ def calibrate_and_measure(stage: Path, args: Any, seeds: tuple[int, int],
     total = choose_total(clf, val)
     log.info("suspect total for review %.2f", total)
     picks = [(seeds[0], r["index"]) for r in _golden_picks(val)]
-    extra = {"review_suspect_total": total, "golden": write_golden(stage, clf, picks),
+    extra = {"review_total_suspect": total, "golden": write_golden(stage, clf, picks),
              "onnx_vs_torch_max_abs_diff": diffs}
     write_manifest(stage, args, calibration, thresholds, extra)
     test = evaluate(stage, seeds[1], args.test, args.workers)

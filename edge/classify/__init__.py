@@ -129,7 +129,7 @@ class Classifier:
             packaging_score=round(float(packaging[p]), 4),
             mark_box=raw.guess.box if top != "none" else None,
             flag_thresholds=dict(m.flag_thresholds), review_thresholds=dict(m.review_thresholds),
-            review_suspect_total=m.review_suspect_total)
+            review_total_suspect=m.review_total_suspect)
 
 
 def load_classifier(cfg: ClassifyConfig) -> Classifier:

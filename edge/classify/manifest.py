@@ -61,7 +61,7 @@ class Manifest:
     flag_labels: tuple[str, ...]
     flag_thresholds: Mapping[str, float]
     review_thresholds: Mapping[str, float]
-    review_suspect_total: float
+    review_total_suspect: float
     temperature: float
     brand_temperature: float
     locator_stride: int
@@ -135,8 +135,8 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         labels=labels, brands=tuple(str(b) for b in data["brands"]),
         packagings=tuple(str(p) for p in data["packagings"]),
         flag_labels=flag_labels, flag_thresholds=flag_t, review_thresholds=review_t,
-        review_suspect_total=_fraction(data.get("review_suspect_total", 0.5),
-                                       "review_suspect_total"),
+        review_total_suspect=_fraction(data.get("review_total_suspect", 0.5),
+                                       "review_total_suspect"),
         temperature=temperature,
         brand_temperature=_positive(data["calibration"].get("brand_temperature", 1.0),
                                     "calibration.brand_temperature"),

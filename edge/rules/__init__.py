@@ -122,7 +122,7 @@ def _model_findings(c: Classification | None, mark: MarkView | None,
     labels = sorted(set(c.flag_thresholds) | set(cfg.thresholds) | set(LABEL_WORDS))
     found = [f for f in (_label_finding(lb, c, mark, quality, cfg) for lb in labels) if f]
     total = sum(c.scores.get(lb, 0.0) for lb in labels)
-    limit = c.review_suspect_total if cfg.review_total_suspect is None else cfg.review_total_suspect
+    limit = c.review_total_suspect if cfg.review_total_suspect is None else cfg.review_total_suspect
     if not found and total >= limit:
         found.append(Finding(Outcome.REVIEW, f"{mark.words()}: the model is unsure it is genuine "
                                              f"(suspect scores total {total:.2f})", "uncertain"))

@@ -215,9 +215,9 @@ def test_manifest_candidates_out_of_bounds_are_refused(model_copy: Path) -> None
 
 
 def test_manifest_suspect_total_outside_0_1_is_refused(model_copy: Path) -> None:
-    _edit_manifest(model_copy, lambda m: m.update(review_suspect_total=1.5))
+    _edit_manifest(model_copy, lambda m: m.update(review_total_suspect=1.5))
     clf = load_classifier(ClassifyConfig(model_dir=model_copy))
-    assert not clf.available and "review_suspect_total = 1.5 is outside 0..1" in clf.error
+    assert not clf.available and "review_total_suspect = 1.5 is outside 0..1" in clf.error
 
 
 def test_manifest_without_a_none_label_is_refused(model_copy: Path) -> None:

@@ -73,7 +73,7 @@ def test_suspect_total_uses_the_models_value_unless_the_config_sets_one() -> Non
     """Spread doubt (no label alone over its review line) is reviewed at the model's total."""
     spread = classified("genuine", 0.58, suspect_colour=0.14, suspect_quality=0.14,
                         suspect_distorted=0.14)  # total 0.42, each under review's 0.3
-    model_says = dataclasses.replace(spread, review_suspect_total=0.4)
+    model_says = dataclasses.replace(spread, review_total_suspect=0.4)
     verdict = decide(reading(), quality(), model_says, load_rules(RulesConfig()))
     assert verdict.outcome == "review" and "suspect scores total 0.42" in verdict.reasons[0]
     assert decide(reading(), quality(), spread, load_rules(RulesConfig())).outcome == "clear"
