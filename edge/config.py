@@ -38,6 +38,8 @@ class UnitConfig(Section):
     id: str = Field("unit-01", description="letters, digits, '_' or '-'; unique per facility")
     data_dir: Path = Field(Path("/var/lib/parcel-edge"),
                            description="outbox database and spool; must survive reboots")
+    demo: bool = Field(False, description=(
+        "a demonstration unit: the synthetic camera is allowed and no broker is needed"))
 
     _id = field_validator("id")(safe_id)
 
@@ -154,9 +156,33 @@ def parse_config(text: str, source: str = "<config>") -> EdgeConfig:
 
 
 def load_config(path: str | Path) -> EdgeConfig:
+    """Validate a file; relative paths in it are resolved against the file's folder."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{p}: cannot read config: {exc.__class__.__name__}: {exc}"]) from None
-    return parse_config(text, str(p))
+    return resolve_paths(parse_config(text, str(p)), p.resolve().parent)
+
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def resolve_paths(model: Any, base: Path, root: Path = PACKAGE_ROOT) -> Any:
+    """Relative paths made absolute: those written in the file against ``base`` (its folder),
+    defaults (``models/current``) against the installed package, never the working directory,
+    so a unit started from ``/`` by systemd finds the same files as one started by hand."""
+    updates: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        anchor = base if name in model.model_fields_set else root
+        if isinstance(value, Path) and not value.is_absolute():
+            updates[name] = anchor / value
+        elif isinstance(value, tuple) and any(isinstance(v, Path) for v in value):
+            updates[name] = tuple(anchor / v if isinstance(v, Path) and not v.is_absolute()
+                                  else v for v in value)
+        elif isinstance(value, Section):
+            resolved = resolve_paths(value, base, root)
+            if resolved is not value:
+                updates[name] = resolved
+    return model.model_copy(update=updates) if updates else model

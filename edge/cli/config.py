@@ -11,10 +11,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check = sub.add_parser("check", help="validate config files; errors name the key and line")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--json", action="store_true", help="one JSON object per file")
+    check.add_argument("--syntax-only", action="store_true",
+                       help="validate only; accept empty files, demos and missing files")
 
 
 def main(args: argparse.Namespace) -> int:
     from edge.config import ConfigError, load_config
+    from edge.deploy import deployment_problems
 
     failed = 0
     for path in args.files:
@@ -24,8 +27,16 @@ def main(args: argparse.Namespace) -> int:
             failed += 1
             _report(args.json, path, exc.lines)
             continue
-        _report(args.json, path, [], cfg.unit.id)
+        problems = [] if args.syntax_only else deployment_problems(
+            cfg, _text(path), path)
+        failed += bool(problems)
+        _report(args.json, path, problems, cfg.unit.id)
     return 1 if failed else 0
+
+
+def _text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def _report(as_json: bool, path: str, errors: list[str], unit: str | None = None) -> None:

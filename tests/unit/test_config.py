@@ -1,6 +1,7 @@
 """Config: unknown keys and out-of-range numbers are errors that name the key and the line."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,59 @@ def test_example_config_is_generated_from_the_code() -> None:
 
     committed = (REPO / "config" / "edge.example.yaml").read_text()
     assert committed == render(), "run: python -m edge.config_doc config/edge.example.yaml"
+
+
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edge", "config", "check", str(path)],
+                          capture_output=True, text=True, cwd=REPO)
+
+
+def test_config_check_refuses_an_empty_file_and_a_unit_without_a_broker(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n")
+    proc = check(empty)
+    assert proc.returncode == 1 and "the file is empty" in proc.stderr
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    silent = tmp_path / "silent.yaml"
+    silent.write_text(f"camera:\n  type: replay\n  path: {frames}\n")
+    proc = check(silent)
+    assert proc.returncode == 1 and "mqtt: missing" in proc.stderr
+    fake = tmp_path / "fake.yaml"
+    fake.write_text("camera:\n  type: synthetic\nmqtt:\n  host: localhost\n")
+    proc = check(fake)
+    assert proc.returncode == 1 and "synthetic makes fake parcels" in proc.stderr
+    demo = tmp_path / "demo.yaml"
+    demo.write_text("unit:\n  demo: true\ncamera:\n  type: synthetic\n")
+    assert check(demo).returncode == 0
+    assert check(REPO / "config" / "demo.yaml").returncode == 0
+
+
+def test_pi_config_is_a_real_unit_that_needs_its_tls_files(tmp_path: Path) -> None:
+    from edge.config import load_config
+
+    cfg = load_config(REPO / "config" / "pi.yaml")
+    assert cfg.camera.type == "picamera2" and cfg.trigger.type == "photo_eye"
+    assert cfg.mqtt is not None and cfg.mqtt.tls is not None and not cfg.unit.demo
+    proc = check(REPO / "config" / "pi.yaml")
+    assert proc.returncode == 1 and "mqtt.tls.ca_file" in proc.stderr
+    etc = tmp_path / "etc"
+    (etc / "tls").mkdir(parents=True)
+    for name in ("ca.crt", "unit.crt", "unit.key"):
+        (etc / "tls" / name).write_text("x")
+    shutil.copy(REPO / "config" / "pi.yaml", etc / "edge.yaml")
+    proc = check(etc / "edge.yaml")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_paths_resolve_against_the_config_file_not_the_working_directory(tmp_path: Path) -> None:
+    from edge.config import PACKAGE_ROOT, load_config
+
+    (tmp_path / "sub").mkdir()
+    cfg_file = tmp_path / "sub" / "unit.yaml"
+    cfg_file.write_text("unit:\n  data_dir: data\ncamera:\n  type: replay\n  path: ../frames\n")
+    cfg = load_config(cfg_file)
+    assert cfg.unit.data_dir == tmp_path / "sub" / "data"
+    assert cfg.camera.path == tmp_path / "sub" / "../frames"
+    assert cfg.classify.model_dir == PACKAGE_ROOT / "models" / "current"
+    assert (cfg.classify.model_dir / "manifest.json").exists()
