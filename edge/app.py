@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,14 +35,40 @@ class Unit:
     outbox: Any
     publisher: Any | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    classifier: Any = None
+    camera: Any = None
 
-    def run(self, stop: threading.Event) -> int:
+    def camera_identity(self) -> str:
+        """One line for the self-test and the log: which camera, what exposure."""
+        from edge.camera import identity
+
+        info = identity(self.camera)
+        self.stats.gauge("camera", info)
+        return ", ".join(f"{k} {v}" for k, v in info.items() if v is not None)
+
+    def run(self, stop: threading.Event, drain_s: float | None = None) -> int:
+        """Until ``stop`` or the camera ends; ``drain_s``: then wait that long for delivery."""
         if self.publisher is not None:
             self.publisher.start()
         try:
-            return self.pipeline.run(stop)
+            code = self.pipeline.run(stop)
+            if drain_s is not None and self.publisher is not None and not stop.is_set():
+                code = code or self._drain(stop, drain_s)
+            return code
         finally:
             self.close()
+
+    def _drain(self, stop: threading.Event, timeout_s: float) -> int:
+        """Wait until the broker acknowledged everything; 1 if the outbox is still not empty."""
+        deadline = time.monotonic() + timeout_s
+        while (depth := self.outbox.stats()["depth"]) and time.monotonic() < deadline:
+            if stop.wait(0.2):
+                break
+        if depth:
+            log.error("drain: %d items still in the outbox after %.0f s", depth, timeout_s)
+            return 1
+        log.info("drain: the outbox is delivered")
+        return 0
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -65,7 +92,7 @@ class FolderSink:
 
 
 def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink, ...],
-                 stats: Stats) -> Stages:
+                 stats: Stats, classifier: Any = None) -> Stages:
     """The per-parcel stages; a model that fails to load leaves classification unavailable."""
     from edge.classify import load_classifier
     from edge.decode import LabelReader
@@ -73,7 +100,7 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
     from edge.quality import choose_frame
     from edge.rules import decide, load_rules
 
-    classifier = load_classifier(cfg.classify)
+    classifier = classifier or load_classifier(cfg.classify)
     info = classifier.info
     stats.gauge("model", {"name": info.name, "version": info.version, "sha256": info.sha256}
                 if info else {"available": False, "error": classifier.error})
@@ -144,17 +171,19 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
                on_package: Callable[[Package], None] | None = None,
                commands: dict[str, Callable[..., Any]] | None = None) -> Unit:
     """Build the whole unit.  ``backpressure`` suits sources that can wait (replay, synthetic)."""
+    from edge.classify import load_classifier
     from edge.outbox import Outbox
 
     stats = Stats()
     camera, trigger, assembler = build_capture(cfg, hardware, seed)
     outbox = Outbox(cfg.outbox, cfg.unit.data_dir / "outbox")
-    stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats)
+    classifier = load_classifier(cfg.classify)
+    stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats, classifier)
     settings = LoopSettings(cfg.pipeline.capture_queue, cfg.pipeline.frame_timeout_s,
                             cfg.pipeline.camera_retries, backpressure,
-                            workers=cfg.pipeline.workers)
+                            workers=cfg.pipeline.workers, stall_s=cfg.pipeline.camera_stall_s)
     pipeline = Pipeline(camera, trigger, assembler, stages, stats, settings, on_package)
-    unit = Unit(cfg, stats, pipeline, outbox)
+    unit = Unit(cfg, stats, pipeline, outbox, classifier=classifier, camera=camera)
     unit.closers.append(outbox.close)
     if with_publisher and cfg.mqtt is not None:
         handlers = {"test-capture": partial(_test_capture, pipeline), **(commands or {})}
@@ -164,7 +193,10 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
 
 
 def _test_capture(pipeline: Pipeline, args: Any) -> dict[str, str]:
-    pipeline.request_test_capture()
+    from edge.publish.commands import CommandError
+
+    if not pipeline.request_test_capture():
+        raise CommandError("busy: a test capture is already pending or in the path")
     return {"result": "the next frame is captured as a test parcel"}
 
 

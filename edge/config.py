@@ -80,6 +80,8 @@ class PipelineConfig(Section):
     frame_timeout_s: float = Field(1.0, gt=0, le=60, description="wait for a frame before counting a time-out")
     camera_retries: int = Field(5, ge=0, le=1000,
                                 description="camera restarts in a row before the unit exits")
+    camera_stall_s: float = Field(10.0, ge=1, le=600, description=(
+        "no frame for this long counts as a failed camera and it is restarted"))
     workers: int = Field(2, ge=1, le=8, description=(
         "parcels analysed at once; numbering and committing stay in order"))
 

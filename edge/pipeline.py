@@ -33,6 +33,7 @@ class LoopSettings:
     backpressure: bool = False
     retry_base_s: float = 0.5
     workers: int = 1
+    stall_s: float = 10.0
 
 
 class Pipeline:
@@ -44,17 +45,25 @@ class Pipeline:
         self.camera, self.trigger, self.assembler = camera, trigger, assembler
         self.stages, self.stats, self.settings = stages, stats, settings
         self.on_package = on_package
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_size)
+        # One slot beyond the parcels' share is the test capture's own: it never takes a parcel's.
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_size + 1)
         self._fatal: str | None = None
         self._test_capture = threading.Event()
+        self._test_lock = threading.Lock()
+        self._tests_in_path = 0
 
-    def request_test_capture(self) -> None:
+    def request_test_capture(self) -> bool:
         """The next frame goes through the whole path as a parcel (``cmd/test-capture``).
 
         Lets an installer check focus, framing and delivery without a parcel
-        on the belt; the record says ``trigger: test``.
+        on the belt; the record says ``trigger: test``.  One at a time, in its
+        own queue slot: False (refused) while one is pending or in the path.
         """
-        self._test_capture.set()
+        with self._test_lock:
+            if self._tests_in_path or self._test_capture.is_set():
+                return False
+            self._test_capture.set()
+            return True
 
     def run(self, stop: threading.Event) -> int:
         capture_thread = threading.Thread(target=self._capture_loop, args=(stop,),
@@ -76,8 +85,8 @@ class Pipeline:
     # -- capture side -----------------------------------------------------------------
     def _capture_loop(self, stop: threading.Event) -> None:
         try:
-            self.camera.start()
-            self._frames(stop)
+            if self._start_camera(stop):
+                self._frames(stop)
         except CameraError as exc:
             self._fatal = f"camera: {exc}"
             self.stats.error("camera")
@@ -88,32 +97,52 @@ class Pipeline:
         finally:
             self._finish_capture()
 
-    def _frames(self, stop: threading.Event) -> None:
+    def _start_camera(self, stop: threading.Event) -> bool:
+        """A camera absent at start is retried like one that fails later; False if stopped."""
         failures = 0
         while not stop.is_set():
             try:
+                self.camera.start()
+                return True
+            except CameraError as exc:
+                failures += 1
+                self._recover(exc, failures, stop, restart=False)
+        return False
+
+    def _frames(self, stop: threading.Event) -> None:
+        failures = 0
+        silent_since = time.monotonic()
+        while not stop.is_set():
+            try:
                 frame = self.camera.read(self.settings.frame_timeout_s)
+                if frame is None and time.monotonic() - silent_since > self.settings.stall_s:
+                    raise CameraError(f"stalled: no frame for {self.settings.stall_s:.0f} s")
             except EndOfStream:
                 return
             except CameraError as exc:
                 failures += 1
                 self._recover(exc, failures, stop)
+                silent_since = time.monotonic()
                 continue
-            failures = 0
             if frame is None:
                 self.stats.incr("frame_timeouts")
                 continue
+            failures, silent_since = 0, time.monotonic()
             self._observe(frame)
 
-    def _recover(self, exc: CameraError, failures: int, stop: threading.Event) -> None:
+    def _recover(self, exc: CameraError, failures: int, stop: threading.Event,
+                 restart: bool = True) -> None:
         """Restart the camera with a growing pause; give up after the configured retries."""
         if failures > self.settings.camera_retries:
             raise CameraError(f"{exc} (gave up after {failures - 1} restarts)")
         self.stats.error("camera")
+        self.stats.incr("camera_restarts")
         delay = exponential(self.settings.retry_base_s, 30.0, failures - 1)
         log.warning("camera failed (%s); restart %d/%d in %.1f s",
                     exc, failures, self.settings.camera_retries, delay)
         stop.wait(delay)
+        if not restart:
+            return
         try:
             self.camera.stop()
             self.camera.start()
@@ -123,13 +152,24 @@ class Pipeline:
     def _observe(self, frame: Any) -> None:
         self.stats.incr("frames")
         if self._test_capture.is_set():
-            self._test_capture.clear()
-            self._hand_over(single_frame(frame, "test", capture_id=-frame.seq))
+            self._hand_over_test(single_frame(frame, "test", capture_id=-frame.seq))
         presence = self.trigger.observe(frame)
         self.stats.time("presence", presence.ms)
         capture = self.assembler.push(frame, presence)
         if capture is not None:
             self._hand_over(capture)
+
+    def _hand_over_test(self, capture: ParcelCapture) -> None:
+        with self._test_lock:
+            self._test_capture.clear()
+            self._tests_in_path += 1
+        try:
+            self._queue.put_nowait(capture)  # its own slot: live parcels never fill the last one
+            self.stats.incr("test_captures")
+        except queue.Full:  # a source with backpressure may have filled every slot
+            self._test_done(capture)
+            self.stats.incr("dropped.test_capture")
+            log.warning("test capture skipped: the path is busy")
 
     def _hand_over(self, capture: ParcelCapture) -> None:
         self.stats.incr("captures")
@@ -137,7 +177,10 @@ class Pipeline:
             self._queue.put(capture)
             return
         try:
-            self._queue.put_nowait(capture)
+            with self._test_lock:
+                if self._queue.qsize() - self._tests_in_path >= self.settings.queue_size:
+                    raise queue.Full
+                self._queue.put_nowait(capture)
         except queue.Full:
             self.stats.incr("dropped.capture_queue_full")
             self.stats.error("queue_full")
@@ -159,6 +202,10 @@ class Pipeline:
             self._queue.put(_DONE)
 
     # -- processing side --------------------------------------------------------------
+    def _test_done(self, capture: ParcelCapture) -> None:
+        if capture.trigger == "test":
+            with self._test_lock:
+                self._tests_in_path -= 1
     def _process_loop(self) -> None:
         while True:
             item = self._queue.get()
@@ -173,10 +220,12 @@ class Pipeline:
         try:
             package = process_parcel(capture, self.stages, self.stats)
         except Exception as exc:
+            self._test_done(capture)
             self.stats.error("process")
             log.error("parcel capture %d failed: %s: %s", capture.capture_id,
                       exc.__class__.__name__, exc)
             return
+        self._test_done(capture)
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
         if self.on_package is not None:
             self.on_package(package)

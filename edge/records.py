@@ -221,6 +221,12 @@ class ImageRef:
     redacted: bool = False
 
 
+def _clock_synced() -> bool | None:
+    from edge.clock import clock_synced
+
+    return clock_synced()
+
+
 @dataclass(frozen=True)
 class ParcelRecord:
     """The record published per parcel and kept in its sidecar."""
@@ -238,6 +244,9 @@ class ParcelRecord:
     redaction: str = ""
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     trigger: str = ""
+    # Whether NTP had set the clock when the record was made (None: the OS cannot say); a Pi
+    # has no battery-backed clock, so before sync ``time_utc`` is a guess.
+    clock_synced: bool | None = field(default_factory=_clock_synced)
     schema: str = RECORD_SCHEMA
 
 

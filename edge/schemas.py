@@ -91,6 +91,8 @@ def status_schema() -> dict[str, Any]:
     """The retained health message; open to additions so older consoles keep reading it."""
     outbox = {"type": "object", "required": ["depth", "oldest_age_s", "disk_bytes", "low_disk"],
               "properties": {"depth": _INT, "oldest_age_s": _NUM_OR_NULL, "disk_bytes": _INT,
+                             "evicted_images": _INT, "dropped_acked": _INT,
+                             "thumbnails": _INT,
                              "budget_bytes": _INT, "over_budget": {"type": "boolean"},
                              "free_bytes": _INT, "low_disk": {"type": "boolean"}}}
     props = {"schema": {"const": records.STATUS_SCHEMA}, "unit": {"type": "string"},
@@ -100,7 +102,11 @@ def status_schema() -> dict[str, Any]:
              "read": _INT_OR_NULL, "read_rate": _NUM_OR_NULL, "flagged": _INT_OR_NULL,
              "model": {"type": ["object", "null"]},
              "errors": {"type": "object", "additionalProperties": _INT},
-             "delivery": {"type": "object"}, "stats": {"type": "object"}}
+             "delivery": {"type": "object"}, "stats": {"type": "object"},
+             "software": {"type": ["object", "null"]}, "config": {"type": ["object", "null"]},
+             "camera": {"type": ["object", "null"]}, "selftest": {"type": ["object", "null"]},
+             "last_error": {"type": ["object", "null"]},
+             "clock_synced": {"type": ["boolean", "null"]}}
     body = {"type": "object", "properties": props,
             "required": ["schema", "unit", "time_utc", "uptime_s", "outbox", "disk", "errors"]}
     return _document("status", "Unit health (topic <p>/status, retained)", body, {})

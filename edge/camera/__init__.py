@@ -53,3 +53,17 @@ class CameraContext:
 
 def open_camera(cfg: Any, ctx: CameraContext) -> Camera:
     return CAMERAS.opener(cfg.type)(cfg, ctx)
+
+
+def identity(camera: Any) -> dict[str, Any]:
+    """What the status says about the camera: its type, and model and exposure where known."""
+    info: dict[str, Any] = {"type": getattr(camera, "name", type(camera).__name__)}
+    describe = getattr(camera, "identity", None)
+    if callable(describe):
+        try:
+            info.update(describe())
+        except Exception as exc:  # a status line must never take the unit down
+            info["error"] = f"{exc.__class__.__name__}: {exc}"
+    elif getattr(camera, "exposure_us", None) is not None:
+        info["exposure_us"] = camera.exposure_us
+    return info

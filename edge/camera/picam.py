@@ -128,6 +128,13 @@ class PiCamera:
         self._seq += 1
         return make_frame(self._seq, image, f"picamera2:{self.cfg.camera_num}")
 
+    def identity(self) -> dict[str, Any]:
+        """Sensor model (libcamera's ``Model``, e.g. imx477), mode and the exposure in use."""
+        props = getattr(self._cam, "camera_properties", None) or {}
+        return {"model": props.get("Model"), "camera_num": self.cfg.camera_num,
+                "size": f"{self.cfg.width}x{self.cfg.height}", "fps": self.cfg.fps,
+                "exposure_us": self.exposure_us, "analogue_gain": self.cfg.analogue_gain}
+
     def _count_failure(self, exc: Exception) -> None:
         self._failures += 1
         reason = f"{exc.__class__.__name__}: {exc}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -27,9 +26,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _version() -> str:
+    from edge import __version__
+
+    return f"parcel-edge {__version__} (python {sys.version.split()[0]})"
+
+
 def _parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
     parser = argparse.ArgumentParser(prog="parcel-edge", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=_version())
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if a in COMMANDS), None)
     for name, (module, help_text) in COMMANDS.items():
@@ -46,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     if chosen is None or args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from edge.logs import setup_logging
+
+    setup_logging(args.verbose)
     try:
         return int(importlib.import_module(COMMANDS[chosen][0]).main(args) or 0)
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from edge.clock import clock_synced
 from edge.records import STATUS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 THERMAL = Path("/sys/class/thermal")
 # Headline figures lifted from the path's stats to the top of the payload.
 PATH_KEYS = ("fps", "parcels", "read", "read_rate", "flagged", "model")
+# What a maintainer asks first, lifted from the path's gauges: which software on which config,
+# which camera at what exposure, how the self-test went, and the last thing that went wrong.
+GAUGE_KEYS = ("software", "config", "camera", "selftest", "last_error")
 
 
 def cpu_temperature_c(root: Path = THERMAL) -> float | None:
@@ -96,4 +100,8 @@ class StatusReporter:
         }
         for key in PATH_KEYS:
             body[key] = stats.get(key)
+        gauges = stats.get("gauges") if isinstance(stats.get("gauges"), Mapping) else {}
+        for key in GAUGE_KEYS:
+            body[key] = gauges.get(key)
+        body["clock_synced"] = clock_synced()
         return body
