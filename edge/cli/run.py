@@ -120,8 +120,8 @@ def _serve(cfg: Any, state: RunState, notifier: Any, drain: float | None) -> int
 
     try:
         unit = build_unit(cfg, commands={"reload-config": state.reload})
-    except (CameraError, OSError, ValueError) as exc:
-        print(f"run: cannot start: {exc}", file=sys.stderr)
+    except (CameraError, OSError, ValueError, RuntimeError) as exc:  # GPIO missing: one line
+        print(f"run: cannot start: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     _describe(unit, cfg, state)
     outcome: dict[str, int] = {}

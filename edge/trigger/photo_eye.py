@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from typing import Any, Callable, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -84,12 +85,16 @@ class PhotoEyeTrigger:
 
 
 def open(cfg: Config, ctx: Any) -> PhotoEyeTrigger:  # noqa: A001 - registry entry point
-    from gpiozero import DigitalInputDevice
-
+    try:
+        from gpiozero import DigitalInputDevice
+    except ImportError as exc:
+        raise RuntimeError(f"photo_eye needs gpiozero (pip install 'parcel-edge[pi]'): {exc}") from None
     hardware = ctx.hardware if ctx is not None else {}
     try:
-        device = DigitalInputDevice(cfg.pin, pull_up=cfg.pull_up, active_state=cfg.active_high,
-                                    pin_factory=hardware.get("pin_factory"))
+        with warnings.catch_warnings():  # gpiozero warns once per factory it falls back from
+            warnings.simplefilter("ignore")
+            device = DigitalInputDevice(cfg.pin, pull_up=cfg.pull_up, active_state=cfg.active_high,
+                                        pin_factory=hardware.get("pin_factory"))
     except Exception as exc:  # no GPIO on this machine, pin in use, bad pin name
         raise RuntimeError(f"photo_eye on pin {cfg.pin}: {exc.__class__.__name__}: {exc}") from None
     return PhotoEyeTrigger(device, cfg.debounce_s, hardware.get("clock", time.monotonic))
