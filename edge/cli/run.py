@@ -171,9 +171,12 @@ def _wait(runner: threading.Thread, unit: Any, notifier: Any) -> None:
     next_status = time.monotonic() + STATUS_EVERY_S
     while runner.is_alive():
         runner.join(0.5)
-        if time.monotonic() >= next_status:
+        if time.monotonic() >= next_status and runner.is_alive():
             next_status += STATUS_EVERY_S
-            notifier.status(_status_line(unit))
+            try:
+                notifier.status(_status_line(unit))
+            except Exception as exc:  # closing between the check and the query
+                log.debug("status line skipped: %s", exc)
 
 
 def _status_line(unit: Any) -> str:

@@ -106,6 +106,7 @@ class CommandRouter:
         # One bucket per known command and one shared by every unknown name (bounded memory).
         self._buckets = {name: TokenBucket(rate_per_s, burst, clock)
                          for name in (*self._handlers, UNKNOWN)}
+        self._flooded: set[str] = set()
         self.errors = Counter[str]()
         self.handled = 0
 
@@ -129,13 +130,16 @@ class CommandRouter:
             args = self._arguments(payload)
         except CommandError as exc:
             self.errors["command_rejected"] += 1
-            log.warning("rejected command %r: %s", name[:64], exc)
+            # A flood is logged once, not once per message: the journal is not a victim too.
+            quiet = getattr(exc, "quiet", False)
+            log.log(logging.DEBUG if quiet else logging.WARNING, "rejected command %r: %s",
+                    name[:64], exc)
             return self._reply(reply_to, correlation, name, ok=False, error=str(exc))
         try:
             result = handler(args)
         except CommandError as exc:  # the handler refused (busy, not now): not a failure
             self.errors["command_refused"] += 1
-            log.info("refused command %s: %s", name, exc)
+            log.debug("refused command %s: %s", name, exc)  # answered and counted
             return self._reply(reply_to, correlation, name, ok=False, error=str(exc))
         except Exception as exc:  # a failing handler must not take the unit down
             self.errors["command_failed"] += 1
@@ -146,10 +150,15 @@ class CommandRouter:
         return self._reply(reply_to, correlation, name, ok=True, result=dict(result or {}))
 
     def _admit(self, name: str) -> None:
-        bucket = self._buckets[name if name in self._handlers else UNKNOWN]
-        if not bucket.take():
-            self.errors["command_rate_limited"] += 1
-            raise CommandError("rate limited: too many commands of this name; try again later")
+        key = name if name in self._handlers else UNKNOWN
+        if self._buckets[key].take():
+            self._flooded.discard(key)
+            return
+        self.errors["command_rate_limited"] += 1
+        exc = CommandError("rate limited: too many commands of this name; try again later")
+        exc.quiet = key in self._flooded  # type: ignore[attr-defined]  # one log line per flood
+        self._flooded.add(key)
+        raise exc
 
     def _handler(self, name: str) -> CommandHandler:
         if not SAFE_ID.match(name):
