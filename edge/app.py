@@ -184,6 +184,7 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
                             workers=cfg.pipeline.workers, stall_s=cfg.pipeline.camera_stall_s)
     pipeline = Pipeline(camera, trigger, assembler, stages, stats, settings, on_package)
     unit = Unit(cfg, stats, pipeline, outbox, classifier=classifier, camera=camera)
+    outbox.start_housekeeping(cfg.outbox.housekeeping_s)
     unit.closers.append(outbox.close)
     if with_publisher and cfg.mqtt is not None:
         handlers = {"test-capture": partial(_test_capture, pipeline), **(commands or {})}

@@ -20,8 +20,11 @@ class OutboxConfig(Section):
     keep_views: tuple[str, ...] = ("thumb", "label", "label-redacted")
     # Keep acknowledged data as a local cache until the budget needs the room.
     retain_acked: bool = True
-    # Below this much free space on the file system, status reports low disk.
+    # Below this much free space on the file system, status reports low disk and the outbox
+    # frees space in its eviction order (acknowledged data, then cleared full-size images).
     min_free_mb: float = Field(256, ge=0, le=1_000_000)
+    # How often an idle unit enforces the budget and free space (a busy one does on each commit).
+    housekeeping_s: float = Field(60.0, ge=1, le=3600)
 
     @field_validator("keep_views")
     @classmethod

@@ -125,6 +125,9 @@ class Outbox:
         self.spool = self.root / "spool"
         self.spool.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._halt = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self._closed = False
         self._listeners: list[Callable[[], None]] = []
         # Files of one package are fsync'd in parallel: ext4 folds them into one journal commit.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbox-spool")
@@ -216,7 +219,7 @@ class Outbox:
                            (str(self._seq),))
         with self._lock:
             self._evictor.added(sum(len(f.data) for f in images_of(package)))
-            self._evictor.enforce()
+            self._evictor.enforce(self._free_bytes)
             self._bump()
 
     def _has_record(self, record_id: str) -> bool:
@@ -289,7 +292,7 @@ class Outbox:
             "disk_bytes": usage,
             "budget_bytes": self.cfg.budget_bytes,
             "over_budget": usage > self.cfg.budget_bytes,
-            "evicted_images": self._evictor.evicted_images,
+            **self._evictor.counters,
             "free_bytes": free,
             "low_disk": free < self.cfg.min_free_mb * 1024 * 1024,
         }
@@ -310,7 +313,29 @@ class Outbox:
                 log.error("outbox: spool file %s is missing; its image is marked evicted", name)
                 self._db.execute("UPDATE items SET state='evicted', path=NULL WHERE path=?", (name,))
 
+    def housekeep(self) -> None:
+        """Budget and free space enforced without waiting for the next parcel (idle units)."""
+        with self._lock:
+            if not self._closed:
+                self._evictor.enforce(self._free_bytes)
+
+    def start_housekeeping(self, interval_s: float) -> None:
+        """Run :meth:`housekeep` every ``interval_s`` on a thread of its own until ``close``."""
+        def loop() -> None:
+            while not self._halt.wait(interval_s):
+                try:
+                    self.housekeep()
+                except (sqlite3.Error, OSError) as exc:  # a failed round is retried next time
+                    log.warning("outbox housekeeping failed: %s", exc)
+
+        self._housekeeper = threading.Thread(target=loop, name="outbox-housekeeping", daemon=True)
+        self._housekeeper.start()
+
     def close(self) -> None:
+        self._halt.set()
+        if self._housekeeper is not None:
+            self._housekeeper.join(5.0)
         self._pool.shutdown(wait=True)
         with self._lock:
+            self._closed = True
             self._db.close()
