@@ -23,7 +23,8 @@ setup(
     ],
     extras_require={
         "pi": ["picamera2>=0.3.17,<0.4", "gpiozero>=2.0,<3"],
-        "dev": ["pytest>=8", "gpiozero>=2.0,<3", "jsonschema>=4.18,<5"],
+        # fusepy: the power-cut file system in the tests (needs Debian's libfuse2).
+        "dev": ["pytest>=8", "gpiozero>=2.0,<3", "jsonschema>=4.18,<5", "fusepy>=3.0.1,<4"],
         "train": ["torch==2.13.0", "onnx>=1.16,<2"],
     },
     entry_points={"console_scripts": ["parcel-edge=edge.cli:main"]},

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto"
+# fuse3 + libfuse2: the power-cut tests mount a FUSE file system (fusepy loads libfuse2).
+APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto fuse3 libfuse2"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

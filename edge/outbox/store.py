@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator
 
-from edge.durable import fsync_dir, write_atomic
+from edge.durable import fsync_dir, make_dirs, write_atomic
 from edge.configbase import safe_id
 from edge.outbox.config import OutboxConfig
 from edge.outbox.evict import Evictor
@@ -123,7 +123,7 @@ class Outbox:
         self.cfg = cfg
         self.root = Path(data_dir)
         self.spool = self.root / "spool"
-        self.spool.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.spool)
         self._lock = threading.RLock()
         self._halt = threading.Event()
         self._housekeeper: threading.Thread | None = None
