@@ -179,3 +179,40 @@ def test_version() -> None:
     from edge import __version__
 
     assert proc.returncode == 0 and proc.stdout.startswith(f"parcel-edge {__version__}")
+
+
+def test_run_drain_waits_until_the_broker_has_everything(tmp_path: Path, broker) -> None:
+    import cv2
+    import numpy as np
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(30):
+        cv2.imwrite(str(frames / f"{i:03d}.png"), np.full((480, 640, 3), 40 + 5 * i, np.uint8))
+    cfg = tmp_path / "unit.yaml"
+    cfg.write_text(f"unit:\n  id: t1\n  data_dir: {tmp_path / 'data'}\n"
+                   f"camera:\n  type: replay\n  path: {frames}\n  fps: 30\n  loop: false\n"
+                   "trigger:\n  type: interval\n  period_s: 0.2\n  window_s: 0.1\n"
+                   f"mqtt:\n  host: 127.0.0.1\n  port: {broker.port}\n")
+    listener = Listener(broker.port)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "edge", "run", "--config", str(cfg),
+                               "--drain", "60"], capture_output=True, text=True, cwd=REPO,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "drain: the outbox is delivered" in proc.stderr
+        from edge.outbox import Outbox
+        from edge.outbox.config import OutboxConfig
+
+        box = Outbox(OutboxConfig(), tmp_path / "data" / "outbox")
+        stats = box.stats()
+        with box._lock:
+            records = box._db.execute("SELECT COUNT(*) FROM items WHERE kind='record'").fetchone()[0]
+        box.close()
+        assert records > 0 and stats["depth"] == 0
+        got = set()
+        while len(got) < records:
+            got.add(json.loads(listener.expect("parcel-edge/t1/parcels", timeout=10))["seq"])
+        assert len(got) == records
+    finally:
+        listener.close()
