@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 
 def deployment_problems(cfg: Any, text: str, source: str) -> list[str]:
     """One line per reason this config would not make a working unit (empty: fine)."""
-    if not text.strip() or text.lstrip().startswith("{}"):
+    if _empty(text):
         return [f"{source}: the file is empty: a unit needs at least camera, trigger and mqtt "
                 "(start from config/pi.yaml)"]
     problems = []
@@ -28,6 +30,14 @@ def deployment_problems(cfg: Any, text: str, source: str) -> list[str]:
                             "broker, or set unit.demo: true for a demonstration")
     problems += [f"{source}: {key}: {path} {why}" for key, path, why in _unreadable(cfg)]
     return problems
+
+
+def _empty(text: str) -> bool:
+    """Nothing but whitespace, comments or ``{}``: every value would be a default."""
+    try:
+        return not yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False  # the validator has already named the line
 
 
 def _unreadable(cfg: Any) -> list[tuple[str, Path, str]]:
