@@ -57,8 +57,8 @@ def setup_logging(verbose: bool = False, stream: TextIO | None = None) -> loggin
     else:
         handler.setFormatter(logging.Formatter(PLAIN))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if root.handlers:  # configured already (an embedding program, pytest): like basicConfig
+        return root.handlers[0]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     return handler
