@@ -44,6 +44,7 @@ class RunState:
         self.next_cfg: Any = None
         self.last_error: dict[str, Any] | None = None
         self.stats: Any = None
+        self.on_reload: Any = lambda: None  # RELOADING=1 as soon as a reload is accepted
 
     def terminate(self, *_: Any) -> None:
         self.terminating = True
@@ -60,6 +61,7 @@ class RunState:
         if problems:
             raise ValueError("; ".join(problems))
         self.next_cfg = cfg
+        self.on_reload()
         self.unit_stop.set()
         return {"result": f"{self.path} is valid; the unit restarts on it"}
 
@@ -87,6 +89,10 @@ def main(args: argparse.Namespace) -> int:
     from edge.health import Notifier
     from edge.logs import LastError
 
+    state = RunState(args.config)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # first: a stop during start-up is still clean
+        signal.signal(sig, state.terminate)
+    signal.signal(signal.SIGHUP, state.hangup)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
@@ -96,18 +102,16 @@ def main(args: argparse.Namespace) -> int:
     for line in _refusals(cfg):
         print(f"{args.config}: {line}", file=sys.stderr)
         return 2
-    state = RunState(args.config)
+    if state.terminating:
+        return 0
     logging.getLogger().addHandler(LastError(state.record_error))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, state.terminate)
-    signal.signal(signal.SIGHUP, state.hangup)
     notifier = Notifier()
+    state.on_reload = notifier.reloading
     while True:
         code = _serve(cfg, state, notifier, args.drain)
         if state.terminating or state.next_cfg is None or code != 0:
             notifier.stopping()
             return code
-        notifier.reloading()
         cfg, state.next_cfg = state.next_cfg, None
         state.unit_stop = threading.Event()
         log.info("config reloaded from %s", state.path)
