@@ -107,8 +107,16 @@ def test_example_config_is_generated_from_the_code() -> None:
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge", "config", "check", str(path)],
-                          capture_output=True, text=True, cwd=REPO)
+    """``parcel-edge config check`` in this process (the CLI itself is tested above)."""
+    import contextlib
+    import io
+
+    from edge.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["config", "check", str(path)])
+    return subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue())
 
 
 def test_config_check_refuses_an_empty_file_and_a_unit_without_a_broker(tmp_path: Path) -> None:
