@@ -35,7 +35,7 @@ class ShadowConfig(Section):
     parcels: int = Field(200, ge=0, le=100_000, description=(
         "live parcels the candidate judges in the shadow; 0 skips the trial"))
     max_disagreement: float = Field(0.05, ge=0.0, le=1.0, description=(
-        "highest share of parcels whose top label differs for an automatic promotion"))
+        "highest share of parcels whose top label or flag differs, for promotion"))
     auto_promote: bool = Field(True, description=(
         "promote by itself within the bound; false waits for a maintainer's promote"))
 
@@ -50,7 +50,8 @@ class ProbationConfig(Section):
     max_flag_rate: float = Field(0.5, ge=0.0, le=1.0, description=(
         "share of parcels the model flags above which its verdict mix has collapsed"))
     min_flag_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
-        "share below which it has collapsed the other way (flags nothing); 0 turns it off"))
+        "share below which it has collapsed the other way; 0: only 'nothing flagged where the "
+        "previous model flagged 5 or more in the window' counts"))
 
 
 class UpdateConfig(Section):

@@ -301,8 +301,10 @@ class UpdateManager:
             self.pointer = self.store.end_probation()
             self.phase = "idle"
             return
+        baseline = float((self.trial or {}).get("flag_rate_current", 0.0))
         probation = Probation(self.cfg.probation,
-                              lambda reason, figures: self.post("probation-end", (reason, figures)))
+                              lambda reason, figures: self.post("probation-end", (reason, figures)),
+                              baseline)
         self.slot.watch(probation)
         self.phase = "probation"
         self._report()

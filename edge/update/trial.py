@@ -19,6 +19,10 @@ from edge.update.config import ProbationConfig
 
 log = logging.getLogger(__name__)
 
+# Flags the previous model would have raised in the window before "none at all" is a collapse
+# (the chance of seeing none by luck is then under 1%).
+NOTHING_EXPECTED = 5.0
+
 
 def model_flags(result: Classification) -> bool:
     """Whether the model alone would flag: a flag label at or over its calibrated threshold."""
@@ -78,8 +82,12 @@ class ShadowTrial:
 class Probation:
     """Watches the promoted model; ``on_end(reason or None, figures)`` is called once."""
 
-    def __init__(self, cfg: ProbationConfig, on_end: Callable[[str | None, dict], None]) -> None:
+    def __init__(self, cfg: ProbationConfig, on_end: Callable[[str | None, dict], None],
+                 baseline_flag_rate: float = 0.0) -> None:
         self.cfg = cfg
+        # The old model's flag rate over the shadow trial: a model that now flags nothing
+        # where the old one would have flagged several parcels has collapsed.
+        self.baseline = baseline_flag_rate
         self._on_end = on_end
         self._lock = threading.Lock()
         self._ms: list[float] = []
@@ -120,6 +128,9 @@ class Probation:
         if rate < cfg.min_flag_rate:
             return f"verdict mix collapsed: {rate:.0%} of parcels flagged (at least " \
                    f"{cfg.min_flag_rate:.0%})"
+        if self._flags == 0 and self.baseline * seen >= NOTHING_EXPECTED:
+            return f"verdict mix collapsed: nothing flagged in {seen} parcels where the " \
+                   f"previous model flagged {self.baseline:.0%} in the shadow trial"
         return None
 
     def _figures(self) -> dict[str, Any]:

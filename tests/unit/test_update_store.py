@@ -196,6 +196,19 @@ def test_probation_ends_with_a_reason(feed: list, reason: str | None) -> None:
     assert (ended[0][0] is None) if reason is None else (reason in ended[0][0])
 
 
+def test_probation_sees_a_model_that_flags_nothing_any_more() -> None:
+    ended: list = []
+    probation = Probation(ProbationConfig(parcels=50), lambda r, f: ended.append(r), 0.2)
+    for _ in range(50):
+        probation.observe(result("none", False))
+    assert "nothing flagged in 50 parcels where the previous model flagged 20%" in ended[0]
+    quiet: list = []
+    belt = Probation(ProbationConfig(parcels=50), lambda r, f: quiet.append(r), 0.04)
+    for _ in range(50):
+        belt.observe(result("none", False))
+    assert quiet == [None]  # two expected flags missing is not yet a collapse
+
+
 def test_the_slot_swaps_between_parcels_under_load(tmp_path: Path, key) -> None:
     """Every call gets a whole answer from one model or the other; none fails, none is lost."""
     def renamed(manifest: dict) -> None:
