@@ -167,9 +167,15 @@ def _publish(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _install(args: argparse.Namespace) -> dict[str, Any]:
-    """Into a stopped unit's store: every check, then promoted; probation runs at its next start."""
+    """Into a stopped unit's store: every check, then promoted; probation runs at its next start.
+
+    With ``--broker`` and no bundle: a running unit takes the offer on its update topic again
+    (after a download that timed out, or one it refused and should now retry).
+    """
     from edge.update import build_updater
 
+    if args.broker and args.bundle is None:
+        return _remote(args, "install")
     cfg = _config(_need(args.config, "--config"))
     update = cfg.update.model_copy(update={"shadow": cfg.update.shadow.model_copy(
         update={"parcels": 0})})

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from edge import __version__ as EDGE_VERSION
-from edge.update.bundle import (BundleError, BundleManifest, file_path, parse_manifest,
-                                sha256_of, version_key)
+from edge.update.bundle import (MANIFEST_FILE, MAX_MANIFEST_BYTES, SIGNATURES_FILE, BundleError,
+                                BundleManifest, file_path, parse_manifest, sha256_of, version_key)
 from edge.update.signing import parse_signatures, trusted_signers
 
 STEPS = ("signature", "manifest", "version", "expiry", "size", "files", "loads", "golden",
@@ -115,8 +115,6 @@ def _no_extra_files(root: Path, manifest: BundleManifest) -> None:
 
 def read_bundle_dir(root: Path) -> tuple[bytes, Any]:
     """The manifest bytes and signature list of a bundle folder (``sign``'s output)."""
-    from edge.update.bundle import MANIFEST_FILE, MAX_MANIFEST_BYTES, SIGNATURES_FILE
-
     try:
         manifest = (root / MANIFEST_FILE).read_bytes()
         sigs = json.loads((root / SIGNATURES_FILE).read_text(encoding="utf-8"))

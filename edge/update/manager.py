@@ -173,10 +173,11 @@ class UpdateManager:
             return None
         return manifest
 
-    def _on_chunk(self, value: tuple[str, int, int, bytes]) -> None:
-        version, index, chunk, data = value
+    def _on_chunk(self, value: tuple[str, str, int, int, bytes]) -> None:
+        name, version, index, chunk, data = value
         d = self._download
-        if d is None or self.phase != "downloading" or version != d.manifest.version:
+        if d is None or self.phase != "downloading" or \
+                (name, version) != (d.manifest.name, d.manifest.version):
             return
         d.accept(index, chunk, data)
         if d.complete:
@@ -206,8 +207,12 @@ class UpdateManager:
         self._install(d.manifest, d.assemble(), d.discard)
 
     def _on_local(self, bundle: Path) -> None:
-        """A bundle folder on this machine (``model install``): the same checks, no download."""
-        if self.phase != "idle":
+        """A bundle folder on this machine (``model install``): the same checks, no download.
+
+        A maintainer's explicit install ends a running probation (the version on
+        probation becomes the previous one); it waits for nothing else.
+        """
+        if self.phase not in ("idle", "probation"):
             raise Rejected("busy", f"an update is already {self.phase}")
         try:
             manifest_bytes, sigs = read_bundle_dir(bundle)
@@ -381,14 +386,18 @@ class UpdateManager:
         log.warning("update %s refused at %s: %s", version or "offer", exc.step, exc.reason)
         if version is not None and exc.step not in ("version", "busy"):
             self.pointer = self.store.reject(version, f"{exc.step}: {exc.reason}")
-        self.phase = "idle"
+        self.phase = self._resting()
         self._result(version, "rejected", exc.step, exc.reason)
 
     def _abandon(self, step: str, reason: str, version: str | None = None) -> None:
         self.want_chunks(None)
         self._download = None
-        self.phase = "idle"
+        self.phase = self._resting()
         self._result(version, "failed", step, reason)
+
+    def _resting(self) -> str:
+        """Where a refused update leaves the unit: in the running version's probation, or idle."""
+        return "probation" if self.slot.watching else "idle"
 
     def _result(self, version: str | None, result: str, step: str, reason: str) -> None:
         self.last = {"version": version, "result": result, "step": step, "reason": reason,

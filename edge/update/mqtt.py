@@ -112,5 +112,4 @@ class UpdateLink:
             return
         parsed = parse_chunk_topic(msg.topic, self.topic)
         if parsed is not None:
-            _name, version, index, chunk = parsed
-            self._on_event("chunk", (version, index, chunk, bytes(msg.payload)))
+            self._on_event("chunk", (*parsed, bytes(msg.payload)))

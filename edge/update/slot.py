@@ -79,6 +79,10 @@ class ClassifierSlot:
             self._on_change(classifier)
         return old
 
+    @property
+    def watching(self) -> bool:
+        return self._state.watch is not None
+
     def watch(self, watch: Any) -> None:
         self._state = _State(self._state.classifier, self._state.shadow, watch)
 

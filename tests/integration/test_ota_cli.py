@@ -100,3 +100,30 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
     versions = [r["classification"]["model"]["version"] for r in records
                 if r["classification"].get("model")]
     assert "1.1.0" in versions and "1.2.0" in versions
+
+
+def test_install_status_and_rollback_on_a_stopped_units_store(tmp_path: Path) -> None:
+    ok_json("keygen", "--key", str(tmp_path / "k.pem"))
+    pub = ok_json("keygen", "--key", str(tmp_path / "other.pem"))["public_key"]
+    key = json.loads(cli("keygen", "--key", str(tmp_path / "k2.pem"), "--json").stdout)
+    config = tmp_path / "unit.yaml"
+    config.write_text(
+        f"unit: {{id: u1, data_dir: {tmp_path / 'data'}}}\n"
+        f"classify: {{model_dir: {REPO / 'models' / 'current'}}}\n"
+        f"update:\n  enabled: true\n  trusted_keys: [{key['public_key']}, {pub}]\n")
+    bundle = tmp_path / "b"
+    ok_json("sign", str(bundle), "--model", str(REPO / "models" / "current"), "--version", "1.5",
+            "--key", str(tmp_path / "k2.pem"))
+    installed = ok_json("install", str(bundle), "--config", str(config))
+    assert installed["installed"]["version"] == "1.5" and installed["installed"]["probation"]
+    status = ok_json("status", "--config", str(config))
+    assert status["pointer"]["current"] == "1.5" and status["current_intact"]
+    again = cli("install", str(bundle), "--config", str(config), "--json")
+    assert again.returncode == 2 and "not above 1.5" in again.stderr
+    rolled = ok_json("rollback", "--config", str(config))
+    assert rolled["pointer"]["current"] == "0" and rolled["pointer"]["highest"] == "1.5"
+    tampered = tmp_path / "t"
+    ok_json("sign", str(tampered), "--model", str(REPO / "models" / "current"), "--version", "2",
+            "--key", str(tmp_path / "k.pem"))
+    refused = cli("install", str(tampered), "--config", str(config))
+    assert refused.returncode == 2 and "signature" in refused.stderr
