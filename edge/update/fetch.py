@@ -8,6 +8,8 @@ disconnect or a restart resumes with the chunks already held.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import shutil
@@ -16,12 +18,31 @@ from typing import Any
 
 from edge.durable import write_atomic
 from edge.update.bundle import MANIFEST_FILE, SIGNATURES_FILE, BundleManifest
+from edge.update.checks import Rejected
 
 log = logging.getLogger(__name__)
 
 MIN_CHUNK = 1024
 MAX_CHUNK = 1 << 20
 OFFER_FILE = "offer.json"
+OFFER_SCHEMA = "parcel-edge/update-offer/1"
+MAX_OFFER_BYTES = 512 * 1024
+
+
+def parse_offer(payload: bytes) -> tuple[bytes, Any, int]:
+    """Manifest bytes, signatures and chunk size from an offer message (untrusted)."""
+    if len(payload) > MAX_OFFER_BYTES:
+        raise Rejected("signature", f"offer over {MAX_OFFER_BYTES} bytes")
+    try:
+        body = json.loads(payload.decode("utf-8"))
+        manifest = base64.b64decode(body["manifest"], validate=True)
+        chunk = body["chunk_size"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
+        raise Rejected("signature", "offer is not a parcel-edge update offer") from None
+    if not isinstance(body, dict) or body.get("schema") != OFFER_SCHEMA or \
+            isinstance(chunk, bool) or not isinstance(chunk, int):
+        raise Rejected("signature", "offer is not a parcel-edge update offer")
+    return manifest, body.get("signatures"), chunk
 
 
 class Download:

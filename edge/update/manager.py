@@ -7,9 +7,7 @@ outcome (and every refusal, with its step and reason) goes to ``model/status``.
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
-import binascii
 import hashlib
 import json
 import logging
@@ -24,7 +22,7 @@ from edge.records import utc_now
 from edge.update.bundle import BundleManifest
 from edge.update.checks import Rejected, Trust, check_files, check_offer, read_bundle_dir
 from edge.update.config import UpdateConfig
-from edge.update.fetch import Download
+from edge.update.fetch import Download, parse_offer
 from edge.update.slot import ClassifierSlot
 from edge.update.store import Pointer, StoreError, VersionStore
 from edge.update.trial import Probation, ShadowTrial
@@ -33,29 +31,11 @@ from edge.update.validators import Context, Validator, validate
 log = logging.getLogger(__name__)
 
 STATUS_SCHEMA = "parcel-edge/model-status/1"
-OFFER_SCHEMA = "parcel-edge/update-offer/1"
-MAX_OFFER_BYTES = 512 * 1024
 COMMAND_WAIT_S = 30.0
 
 
 def _noop(*_: Any) -> None:
     return None
-
-
-def parse_offer(payload: bytes) -> tuple[bytes, Any, int]:
-    """Manifest bytes, signatures and chunk size from an offer message (untrusted)."""
-    if len(payload) > MAX_OFFER_BYTES:
-        raise Rejected("signature", f"offer over {MAX_OFFER_BYTES} bytes")
-    try:
-        body = json.loads(payload.decode("utf-8"))
-        manifest = base64.b64decode(body["manifest"], validate=True)
-        chunk = body["chunk_size"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
-        raise Rejected("signature", "offer is not a parcel-edge update offer") from None
-    if not isinstance(body, dict) or body.get("schema") != OFFER_SCHEMA or \
-            isinstance(chunk, bool) or not isinstance(chunk, int):
-        raise Rejected("signature", "offer is not a parcel-edge update offer")
-    return manifest, body.get("signatures"), chunk
 
 
 class UpdateManager:

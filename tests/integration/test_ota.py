@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,8 +23,6 @@ from edge.config import parse_config
 from edge.update import build_updater, signing
 from edge.update.bundle import parse_manifest
 from edge.update.checks import read_bundle_dir
-from edge.update.manager import OFFER_SCHEMA
-from edge.update.mqtt import chunk_topic
 from edge.update.publish import chunks, offer_payload, publish_bundle
 from edge.update.store import VersionStore
 
@@ -90,6 +89,13 @@ def test_over_the_broker_a_bundle_is_trialled_promoted_and_a_replay_refused(
         replay = wait_for(lambda: watcher.last(step="version"), 20)
         assert replay and "not above 1.2.0" in replay["last"]["reason"]
         assert up.manager.pointer.current == "1.2.0"
+        left: list = []  # the broker keeps one bundle per topic: 1.2.0's chunks were cleared
+        watcher.client.message_callback_add(f"{TOPIC}/bundles/models/#",
+                                            lambda c, u, m: left.append(m.topic))
+        watcher.client.subscribe(f"{TOPIC}/bundles/models/#", qos=1)
+        assert wait_for(lambda: left, 5)
+        time.sleep(0.5)
+        assert left and all("/1.1.0/" in t for t in left)
     finally:
         up.close()
         watcher.close()
