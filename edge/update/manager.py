@@ -31,7 +31,7 @@ from edge.update.validators import Context, Validator, validate
 log = logging.getLogger(__name__)
 
 STATUS_SCHEMA = "parcel-edge/model-status/1"
-COMMAND_WAIT_S = 30.0
+COMMAND_WAIT_S = 120.0
 
 
 def _noop(*_: Any) -> None:

@@ -65,7 +65,7 @@ def start(tmp_path: Path, key, port: int, extra: str):
 
 
 TRIAL = ("  shadow: {parcels: 12, max_disagreement: 0.05}\n"
-         "  probation: {parcels: 12, latency_budget_ms: 2000, max_flag_rate: 0.9}\n")
+         "  probation: {parcels: 12, latency_budget_ms: 10000, max_flag_rate: 0.9}\n")
 
 
 def test_over_the_broker_a_bundle_is_trialled_promoted_and_a_replay_refused(
@@ -75,7 +75,7 @@ def test_over_the_broker_a_bundle_is_trialled_promoted_and_a_replay_refused(
     try:
         with Feeder(up.slot) as feeder:
             publish_bundle(watcher.client, make_bundle(tmp_path, "1.2.0", [key]), TOPIC, 16 * 1024)
-            stable = wait_for(lambda: watcher.last(result="stable"), 60)
+            stable = wait_for(lambda: watcher.last(result="stable"), 180)
             assert stable, watcher.statuses[-1:]
         assert not feeder.failures
         phases = [s["phase"] for s in watcher.statuses]
@@ -86,7 +86,7 @@ def test_over_the_broker_a_bundle_is_trialled_promoted_and_a_replay_refused(
         assert stable["installed"] == {**stable["installed"], "version": "1.2.0", "previous": "0",
                                        "highest": "1.2.0", "probation": False}
         publish_bundle(watcher.client, make_bundle(tmp_path, "1.1.0", [key]), TOPIC, 16 * 1024)
-        replay = wait_for(lambda: watcher.last(step="version"), 20)
+        replay = wait_for(lambda: watcher.last(step="version"), 180)
         assert replay and "not above 1.2.0" in replay["last"]["reason"]
         assert up.manager.pointer.current == "1.2.0"
         left: list = []  # the broker keeps one bundle per topic: 1.2.0's chunks were cleared
@@ -116,12 +116,12 @@ def publish_parts(client, bundle: Path, skip: set[int] = frozenset(), cut_last: 
 
 def test_a_truncated_download_fails_with_its_reason(tmp_path: Path, broker, key) -> None:
     watcher = Watcher(broker.port)
-    up = start(tmp_path, key, broker.port, "  download_timeout_s: 3\n")
+    up = start(tmp_path, key, broker.port, "  download_timeout_s: 5\n")
     try:
         publish_parts(watcher.client, make_bundle(tmp_path, "1.2.0", [key]), cut_last=100)
-        failed = wait_for(lambda: watcher.last(result="failed"), 30)
+        failed = wait_for(lambda: watcher.last(result="failed"), 180)
         assert failed and failed["last"]["step"] == "files"
-        assert "1 of" in failed["last"]["reason"] and "1 refused" in failed["last"]["reason"]
+        assert "chunks missing, 1 refused for a wrong size" in failed["last"]["reason"]
         assert up.manager.pointer.current == "0"
     finally:
         up.close()
@@ -133,7 +133,7 @@ def test_an_oversized_offer_is_refused_before_download(tmp_path: Path, broker, k
     up = start(tmp_path, key, broker.port, "  max_bundle_mb: 0.1\n")
     try:
         publish_bundle(watcher.client, make_bundle(tmp_path, "1.2.0", [key]), TOPIC, 16 * 1024)
-        refused = wait_for(lambda: watcher.last(step="size"), 20)
+        refused = wait_for(lambda: watcher.last(step="size"), 180)
         assert refused and "over this unit's limit" in refused["last"]["reason"]
         assert not list((tmp_path / "data" / "models" / "staging").iterdir())
     finally:
@@ -149,7 +149,7 @@ def test_a_download_resumes_after_a_restart(tmp_path: Path, broker, key) -> None
     staging = tmp_path / "data" / "models" / "staging" / "1.2.0" / "chunks"
     try:
         total = publish_parts(watcher.client, bundle, skip={3, 7})
-        assert wait_for(lambda: staging.exists() and len(list(staging.iterdir())) == total - 2, 20)
+        assert wait_for(lambda: staging.exists() and len(list(staging.iterdir())) == total - 2, 180)
     finally:
         up.close()
     held = {p.name: p.stat().st_mtime_ns for p in staging.iterdir()}
@@ -160,7 +160,7 @@ def test_a_download_resumes_after_a_restart(tmp_path: Path, broker, key) -> None
     before = len(watcher.statuses)
     up = start(tmp_path, key, broker.port, extra)
     try:
-        done = wait_for(lambda: watcher.last(result="promoted", version="1.2.0"), 30)
+        done = wait_for(lambda: watcher.last(result="promoted", version="1.2.0"), 180)
         assert done and manifest.version == "1.2.0"
         assert up.manager.pointer.current == "1.2.0"
         resumed = [s["pending"] for s in watcher.statuses[before:] if s["phase"] == "downloading"]
@@ -179,7 +179,7 @@ def test_a_shadow_trial_that_disagrees_too_much_is_refused(tmp_path: Path, key) 
                              model=model_copy(tmp_path / "m", flag_everything))
         with Feeder(up.slot) as feeder:
             up.manager.command("install-local", {"bundle": str(bundle)})
-            done = wait_for(lambda: (up.manager.last or {}).get("step") == "shadow", 30)
+            done = wait_for(lambda: (up.manager.last or {}).get("step") == "shadow", 180)
         assert done, up.manager.status()
         assert "of 10 parcels (bound 5.0%)" in up.manager.last["reason"]
         assert up.manager.pointer.current == "0" and "1.2.0" in up.manager.pointer.rejected
@@ -190,7 +190,7 @@ def test_a_shadow_trial_that_disagrees_too_much_is_refused(tmp_path: Path, key) 
 
 def test_probation_rolls_back_a_collapsed_verdict_mix(tmp_path: Path, key) -> None:
     extra = ("  shadow: {parcels: 4, max_disagreement: 1.0}\n"
-             "  probation: {parcels: 10, max_flag_rate: 0.5, latency_budget_ms: 2000}\n")
+             "  probation: {parcels: 10, max_flag_rate: 0.5, latency_budget_ms: 10000}\n")
     up = build_updater(parse_config(unit_yaml(tmp_path, [key], extra=extra)), with_link=False)
     up.manager.start()
     try:
@@ -198,7 +198,7 @@ def test_probation_rolls_back_a_collapsed_verdict_mix(tmp_path: Path, key) -> No
                              model=model_copy(tmp_path / "m", flag_everything))
         with Feeder(up.slot):
             up.manager.command("install-local", {"bundle": str(bundle)})
-            done = wait_for(lambda: (up.manager.last or {}).get("result") == "rolled_back", 30)
+            done = wait_for(lambda: (up.manager.last or {}).get("result") == "rolled_back", 180)
         assert done, up.manager.status()
         assert "verdict mix collapsed: 100% of parcels flagged" in up.manager.last["reason"]
         ptr = up.manager.pointer

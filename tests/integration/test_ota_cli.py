@@ -52,10 +52,10 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
         "trigger: {type: interval, period_s: 0.25, window_s: 0.1}\n"
         f"mqtt: {{host: 127.0.0.1, port: {broker.port}, backoff_min_s: 0.1, backoff_max_s: 0.5}}\n"
         "status: {interval_s: 1}\n"
-        "update:\n  enabled: true\n"
+        "update:\n  enabled: true\n  warmup_budget_ms: 20000\n"
         f"  trusted_keys: [{keys[0]['public_key']}, {keys[1]['public_key']}]\n  threshold: 2\n"
         "  shadow: {parcels: 6, max_disagreement: 0.5}\n"
-        "  probation: {parcels: 6, latency_budget_ms: 3000, max_flag_rate: 1.0}\n")
+        "  probation: {parcels: 6, latency_budget_ms: 10000, max_flag_rate: 1.0}\n")
     assert ok_json("verify", str(bundle), "--config", str(config))["version"] == "2.0.0"
     one = tmp_path / "one-signer"
     ok_json("sign", str(one), "--model", str(model), "--version", "3.0.0",
@@ -73,18 +73,18 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
                             cwd=REPO, stderr=subprocess.PIPE, text=True)
     broker_arg = f"127.0.0.1:{broker.port}"
     try:
-        assert wait_for(lambda: len(records) >= 3, 60), "the unit published no parcels"
+        assert wait_for(lambda: len(records) >= 3, 180), "the unit published no parcels"
         ok_json("publish", str(bundle), "--broker", broker_arg, "--chunk-kb", "32")
 
         def stable() -> dict | None:
             proc = cli("status", "--broker", broker_arg, "--unit", "u1", "--json", timeout=30)
             status = json.loads(proc.stdout) if proc.returncode == 0 else {}
             return status if (status.get("last") or {}).get("result") == "stable" else None
-        status = wait_for(stable, 120, every=1.0)
+        status = wait_for(stable, 300, every=1.0)
         assert status and status["installed"]["version"] == "2.0.0", status
         assert status["installed"]["model"]["version"] == "1.2.0"
         n = len(records)
-        assert wait_for(lambda: len(records) > n + 2, 30)
+        assert wait_for(lambda: len(records) > n + 2, 120)
         rolled = ok_json("rollback", "--broker", broker_arg, "--unit", "u1")
         assert rolled["installed"]["version"] == "0" and rolled["last"]["result"] == "rolled_back"
         promote = cli("promote", "--broker", broker_arg, "--unit", "u1")
