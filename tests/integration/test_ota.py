@@ -240,3 +240,50 @@ def test_a_kill_between_any_two_install_steps_leaves_one_valid_version(tmp_path:
             assert left == sorted({ptr.current, *( [ptr.previous] if ptr.previous else [])}), step
         finally:
             up.close()
+
+
+def _tls(pki: Path, port: int, cn: str, seen: list) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{cn}-ota",
+                         protocol=MQTTProtocolVersion.MQTTv5)
+    client.tls_set(ca_certs=str(pki / "ca.crt"), certfile=str(pki / f"{cn}.crt"),
+                   keyfile=str(pki / f"{cn}.key"))
+    client.on_message = lambda c, u, m: seen.append((m.topic, bytes(m.payload)))
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    assert wait_for(client.is_connected, 10)
+    return client
+
+
+def test_the_production_acl_lets_maintainers_publish_updates_and_units_only_read_them(
+        tmp_path: Path) -> None:
+    from conftest import Broker, free_port, production_config
+    from delivery_tls import make_pki
+
+    pki, workdir, port = tmp_path / "pki", tmp_path / "prod", free_port()
+    make_pki(pki, ["unit-01", "maintainer"])
+    workdir.mkdir()
+    configs = REPO / "config" / "mosquitto"
+    broker = Broker(workdir, port, config=production_config(
+        configs / "production.conf", workdir, port, pki, configs / "production.acl"))
+    broker.start()
+    unit_seen: list = []
+    maint_seen: list = []
+    unit = _tls(pki, port, "unit-01", unit_seen)
+    maintainer = _tls(pki, port, "maintainer", maint_seen)
+    try:
+        unit.subscribe(f"{TOPIC}/#", qos=1)
+        maintainer.subscribe([(f"{TOPIC}/#", 1), ("parcel-edge/unit-01/model/status", 1)])
+        time.sleep(0.3)
+        maintainer.publish(f"{TOPIC}/offer", b"from the maintainer", qos=1,
+                           retain=True).wait_for_publish(5)
+        unit.publish(f"{TOPIC}/offer", b"forged by a unit", qos=1, retain=True).wait_for_publish(5)
+        unit.publish("parcel-edge/unit-01/model/status", b"{}", qos=1).wait_for_publish(5)
+        assert wait_for(lambda: (f"{TOPIC}/offer", b"from the maintainer") in unit_seen, 10)
+        assert wait_for(lambda: any(t.endswith("model/status") for t, _ in maint_seen), 10)
+        time.sleep(0.5)
+        assert all(p != b"forged by a unit" for _, p in unit_seen + maint_seen)
+    finally:
+        for client in (unit, maintainer):
+            client.disconnect()
+            client.loop_stop()
+        broker.stop()
