@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trusted-key", action="append", default=[], help="verify: base64 key")
     parser.add_argument("--threshold", type=int, default=1, help="verify: signatures needed")
     parser.add_argument("--broker", help="host:port of the broker (publish, remote commands)")
+    parser.add_argument("--ca-file", type=Path, help="TLS: the broker's CA certificate")
+    parser.add_argument("--cert-file", type=Path, help="TLS: the maintainer's certificate")
+    parser.add_argument("--key-file", type=Path, help="TLS: the maintainer's certificate key")
     parser.add_argument("--topic", default="parcel-edge/updates", help="publish: update topic")
     parser.add_argument("--chunk-kb", type=int, default=64, help="publish: chunk size in KiB")
     parser.add_argument("--unit", help="remote status/rollback/promote: the unit id")
@@ -146,7 +149,11 @@ def _client(args: argparse.Namespace) -> Any:
     host, _, port = _need(args.broker, "--broker").rpartition(":")
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"maintainer-{uuid.uuid4().hex[:8]}",
                          protocol=MQTTProtocolVersion.MQTTv5)
-    client.connect(host or "localhost", int(port or 1883))
+    if args.ca_file or args.cert_file:
+        client.tls_set(ca_certs=str(args.ca_file) if args.ca_file else None,
+                       certfile=str(args.cert_file) if args.cert_file else None,
+                       keyfile=str(args.key_file) if args.key_file else None)
+    client.connect(host or "localhost", int(port or (8883 if args.ca_file else 1883)))
     client.loop_start()
     return client
 
