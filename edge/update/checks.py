@@ -1,7 +1,7 @@
 """The checks a bundle passes, in this order, each refusal naming its step and reason.
 
-signature → manifest → version → expiry → size → files → loads → golden → warm-up.
-The first five run on the offer alone, before a byte of the bundle is fetched;
+signature → manifest → version → expiry → requires → size → files → loads → golden →
+warm-up.  The first six run on the offer alone, before a byte of the bundle is fetched;
 ``files`` checks every size, then every hash, before anything parses a file;
 the last three are the component validators (:mod:`edge.update.validators`).
 """
@@ -19,8 +19,8 @@ from edge.update.bundle import (MANIFEST_FILE, MAX_MANIFEST_BYTES, SIGNATURES_FI
                                 BundleManifest, file_path, parse_manifest, sha256_of, version_key)
 from edge.update.signing import parse_signatures, trusted_signers
 
-STEPS = ("signature", "manifest", "version", "expiry", "size", "files", "loads", "golden",
-         "warm-up")
+STEPS = ("signature", "manifest", "version", "expiry", "requires", "size", "files", "loads",
+         "golden", "warm-up")
 
 
 class Rejected(Exception):
@@ -53,7 +53,7 @@ def check_signature(manifest: bytes, signatures: Any, trust: Trust) -> set[str]:
 
 def check_offer(manifest: bytes, signatures: Any, trust: Trust, highest: str | None,
                 max_bytes: int, now: datetime | None = None) -> BundleManifest:
-    """Steps 1-5 on the offer alone: who signed it, is it new, is it fresh, is it small enough."""
+    """Steps 1-6 on the offer alone: who signed it, is it new, is it fresh, is it small enough."""
     check_signature(manifest, signatures, trust)
     try:
         parsed = parse_manifest(manifest)
@@ -79,13 +79,13 @@ def _check_requires(parsed: BundleManifest) -> None:
     try:
         ok = version_key(EDGE_VERSION) >= version_key(need)
     except BundleError:
-        raise Rejected("expiry", f"requires.edge {need[:20]!r} is not a version") from None
+        raise Rejected("requires", f"requires.edge {need[:20]!r} is not a version") from None
     if not ok:
-        raise Rejected("expiry", f"needs parcel-edge {need}, this unit runs {EDGE_VERSION}")
+        raise Rejected("requires", f"needs parcel-edge {need}, this unit runs {EDGE_VERSION}")
 
 
 def check_files(root: Path, manifest: BundleManifest) -> None:
-    """Step 6: exactly the listed files, every size, then every hash; nothing is parsed."""
+    """Step 7: exactly the listed files, every size, then every hash; nothing is parsed."""
     for entry in manifest.files:
         path = file_path(root, entry)
         try:
@@ -129,7 +129,7 @@ def read_bundle_dir(root: Path) -> tuple[bytes, Any]:
 def verify_bundle_dir(root: Path, trust: Trust, highest: str | None = None,
                       max_bytes: int = 1 << 34, now: datetime | None = None
                       ) -> BundleManifest:
-    """Steps 1-6 on a bundle folder: what ``model verify`` and a local install run first."""
+    """Steps 1-7 on a bundle folder: what ``model verify`` and a local install run first."""
     manifest, sigs = read_bundle_dir(root)
     parsed = check_offer(manifest, sigs, trust, highest, max_bytes, now)
     check_files(root, parsed)

@@ -144,3 +144,16 @@ def test_update_config_is_checked(keys: list) -> None:
         with pytest.raises(ConfigError) as info:
             parse_config(text, "u.yaml")
         assert expected in str(info.value), info.value
+
+
+def test_a_bundle_needing_newer_software_is_refused(tmp_path: Path, keys: list) -> None:
+    from edge.update.bundle import MANIFEST_FILE
+
+    bundle = make_bundle(tmp_path, "1.2.0", keys[:1])
+    body = json.loads((bundle / MANIFEST_FILE).read_text())
+    body["requires"] = {"edge": "99.0"}
+    data = json.dumps(body).encode()
+    (bundle / MANIFEST_FILE).write_bytes(data)
+    (bundle / "signatures.json").write_text(json.dumps([signing.sign(keys[0], data).to_json()]))
+    exc = refused(bundle, trust(keys[:1]))
+    assert exc.step == "requires" and "needs parcel-edge 99.0" in exc.reason
