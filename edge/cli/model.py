@@ -229,16 +229,16 @@ def _remote(args: argparse.Namespace, command: str) -> dict[str, Any]:
     return dict(body.get("result") or {})
 
 
-def _local_store(args: argparse.Namespace) -> Any:
+def _local_store(args: argparse.Namespace, lock: bool = True) -> Any:
     from edge.update.store import VersionStore
 
     cfg = _config(args.config)
-    return VersionStore(cfg.update.store_for(cfg.unit.data_dir))
+    return VersionStore(cfg.update.store_for(cfg.unit.data_dir), lock=lock)
 
 
 def _status(args: argparse.Namespace) -> dict[str, Any]:
     if args.config:
-        store = _local_store(args)
+        store = _local_store(args, lock=False)
         try:
             ptr = store.pointer()
             return {"store": str(store.root), "pointer": ptr.__dict__ if ptr else None,

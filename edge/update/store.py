@@ -75,12 +75,16 @@ def list_files(root: Path) -> dict[str, dict[str, Any]]:
 class VersionStore:
     """One unit's versions; one process at a time holds it (an exclusive lock)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, lock: bool = True) -> None:
+        """``lock=False`` only reads (``model status`` beside a running unit)."""
         self.root = Path(root)
         self.versions = self.root / "versions"
         self.staging = self.root / "staging"
         for folder in (self.root, self.versions, self.staging):
             folder.mkdir(parents=True, exist_ok=True)
+        self._lock = -1
+        if not lock:
+            return
         self._lock = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o640)
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

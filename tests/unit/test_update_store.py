@@ -54,8 +54,12 @@ def test_store_seeds_promotes_rolls_back_and_never_forgets_the_highest(tmp_path:
 
 def test_store_is_held_by_one_process(tmp_path: Path) -> None:
     store = VersionStore(tmp_path / "s")
+    store.open(SHIPPED)
     with pytest.raises(StoreError, match="in use"):
         VersionStore(tmp_path / "s")
+    reader = VersionStore(tmp_path / "s", lock=False)  # model status beside a running unit
+    assert reader.pointer().current == "0"
+    reader.close()
     store.close()
 
 
