@@ -76,6 +76,8 @@ class UpdateManager:
         self._report()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._trial is not None:
+            self._trial.close()
         self._stop.set()
         self._events.put(("stop", None))
         if self._thread is not None:
@@ -251,8 +253,13 @@ class UpdateManager:
     def _on_trial_done(self, summary: dict[str, Any]) -> None:
         if self.phase != "trial":
             return
-        self.slot.shadow(None)
+        self._end_shadow()
         self._after_trial(summary)
+
+    def _end_shadow(self) -> None:
+        self.slot.shadow(None)
+        if self._trial is not None:
+            self._trial.close()
 
     def _after_trial(self, summary: dict[str, Any]) -> None:
         assert self._candidate is not None
@@ -335,7 +342,7 @@ class UpdateManager:
         if name == "promote":
             if self.phase not in ("trial", "awaiting-promote") or self._candidate is None:
                 raise ValueError(f"nothing to promote (phase {self.phase})")
-            self.slot.shadow(None)
+            self._end_shadow()
             self._promote()
         elif name == "rollback":
             self._command_rollback()
@@ -351,7 +358,7 @@ class UpdateManager:
 
     def _command_rollback(self) -> None:
         if self.phase in ("trial", "awaiting-promote") and self._candidate is not None:
-            self.slot.shadow(None)
+            self._end_shadow()
             version = self._candidate[0].version
             self._candidate = None
             self._refuse(version, Rejected("maintainer", "refused by a maintainer"))

@@ -1,14 +1,14 @@
 """Shadow trial before promotion and probation after it, both on live parcels.
 
 The shadow runs the candidate beside the current model on the same frame and
-box, in the parcel's own worker, and only counts: its result never reaches the
-record.  Probation watches the promoted model's own results: an error, a p95
+box, on its own thread, and only counts: its result never reaches the record.  Probation watches the promoted model's own results: an error, a p95
 past the latency budget or a verdict mix that collapsed (everything flagged,
 or nothing) ends it with a reason, and the manager rolls back.
 """
 from __future__ import annotations
 
 import logging
+import queue
 import statistics
 import threading
 from typing import Any, Callable
@@ -36,47 +36,77 @@ def disagree(current: Classification, candidate: Classification) -> bool:
 
 
 class ShadowTrial:
-    """Counts how often the candidate would judge a parcel differently; calls ``on_done`` once."""
+    """Counts how often the candidate would judge a parcel differently; calls ``on_done`` once.
 
-    def __init__(self, candidate: Any, parcels: int, on_done: Callable[[dict], None]) -> None:
+    The candidate runs on its own thread from a small backlog, off the parcel's
+    path: a parcel never waits for the shadow, and when the shadow falls behind
+    a parcel is skipped (counted) rather than delayed, so on a busy belt the
+    trial just takes longer.  Frames are never written after capture (the
+    path's parallel workers already rely on that), so they are shared, not copied.
+    """
+
+    def __init__(self, candidate: Any, parcels: int, on_done: Callable[[dict], None],
+                 backlog: int = 2) -> None:
         self.candidate = candidate
         self.parcels = parcels
         self._on_done = on_done
         self._lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=backlog)
+        self._closed = threading.Event()
         self._reserved = 0
         self._seen = 0
+        self._skipped = 0
         self._disagree = 0
         self._errors = 0
         self._flags = [0, 0]
-        self._extra_ms: list[float] = []
+        self._ms: list[float] = []
+        self._thread = threading.Thread(target=self._work, name="shadow-trial", daemon=True)
+        self._thread.start()
 
     def observe(self, image: Any, box: Box | None, current: Classification) -> None:
         with self._lock:
-            if self._reserved >= self.parcels:
+            if self._reserved >= self.parcels or self._closed.is_set():
+                return
+            try:
+                self._queue.put_nowait((image, box, current))
+            except queue.Full:
+                self._skipped += 1
                 return
             self._reserved += 1
-        result = self.candidate.classify(image, box)
-        with self._lock:
-            self._seen += 1
-            self._disagree += disagree(current, result)
-            self._errors += not result.available
-            self._flags[0] += model_flags(current)
-            self._flags[1] += model_flags(result)
-            self._extra_ms.append(result.ms)
-            done = self._seen == self.parcels
-        if done:
-            self._on_done(self.summary())
+
+    def close(self) -> None:
+        """Stop the shadow thread (trial ended, promoted early or refused)."""
+        self._closed.set()
+
+    def _work(self) -> None:
+        while not self._closed.is_set():
+            try:
+                image, box, current = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            result = self.candidate.classify(image, box)
+            with self._lock:
+                self._seen += 1
+                self._disagree += disagree(current, result)
+                self._errors += not result.available
+                self._flags[0] += model_flags(current)
+                self._flags[1] += model_flags(result)
+                self._ms.append(result.ms)
+                done = self._seen == self.parcels
+            if done:
+                self._closed.set()
+                self._on_done(self.summary())
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
             seen = max(1, self._seen)
             return {"parcels": self._seen, "of": self.parcels, "disagreements": self._disagree,
                     "disagreement_rate": round(self._disagree / seen, 4),
-                    "candidate_errors": self._errors,
+                    "candidate_errors": self._errors, "skipped": self._skipped,
                     "flag_rate_current": round(self._flags[0] / seen, 4),
                     "flag_rate_candidate": round(self._flags[1] / seen, 4),
-                    "extra_ms_median": round(statistics.median(self._extra_ms), 2)
-                    if self._extra_ms else 0.0}
+                    "candidate_ms_median": round(statistics.median(self._ms), 2)
+                    if self._ms else 0.0}
 
 
 class Probation:

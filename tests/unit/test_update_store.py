@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -172,17 +173,33 @@ class Fixed:
         return self.res
 
 
-def test_shadow_trial_counts_disagreements_once_per_parcel() -> None:
+def test_shadow_trial_counts_disagreements_once_per_parcel_off_the_path() -> None:
     done: list[dict] = []
-    trial = ShadowTrial(Fixed(result("counterfeit", True)), 40, done.append)
-    threads = [threading.Thread(target=lambda: [trial.observe(None, None, result(
-        "none", False)) for _ in range(30)]) for _ in range(3)]
+
+    class Slow(Fixed):
+        def classify(self, image, box):
+            time.sleep(0.01)
+            return self.res
+
+    trial = ShadowTrial(Slow(result("counterfeit", True)), 40, done.append)
+    started = time.perf_counter()
+    offered = 0
+
+    def feed() -> None:
+        nonlocal offered
+        while not done and time.perf_counter() - started < 30:
+            trial.observe(None, None, result("none", False))
+            offered += 1
+            time.sleep(0.002)
+    threads = [threading.Thread(target=feed) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(done) == 1 and done[0]["parcels"] == 40 and done[0]["disagreement_rate"] == 1.0
     assert done[0]["flag_rate_candidate"] == 1.0 and done[0]["flag_rate_current"] == 0.0
+    assert done[0]["skipped"] > 0  # the shadow fell behind: parcels skipped, never delayed
+    assert trial.summary()["parcels"] == 40
 
 
 @pytest.mark.parametrize("feed, reason", [
