@@ -95,8 +95,12 @@ def swaps_under_load(tmp: Path, key: Any, swaps: int) -> dict[str, Any]:
         up.close()
 
 
-def shadow_cost(tmp: Path, key: Any, parcels: int) -> dict[str, float]:
-    """Median ms per parcel through the slot, alone and with a candidate in the shadow."""
+def shadow_cost(tmp: Path, key: Any, parcels: int, rate: float) -> dict[str, Any]:
+    """Median ms per parcel through the slot, alone and with a candidate in the shadow.
+
+    ``rate`` parcels/s paces the parcels as a belt would (0: back to back, the worst case
+    for contention: the shadow thread then competes for the same cores all the time).
+    """
     up = build_updater(parse_config(unit_yaml(tmp, [key])), with_link=False)
     images = golden_parcels()
     try:
@@ -106,13 +110,19 @@ def shadow_cost(tmp: Path, key: Any, parcels: int) -> dict[str, float]:
                 t = time.perf_counter()
                 up.slot.classify(images[i % len(images)], None)
                 times.append((time.perf_counter() - t) * 1000)
+                if rate:
+                    time.sleep(max(0.0, 1.0 / rate - times[-1] / 1000))
             return statistics.median(times)
         alone = run()
         candidate = up.manager.loader(up.store.path(up.manager.pointer.current))
-        up.slot.shadow(ShadowTrial(candidate, parcels * 10, lambda s: None))
+        trial = ShadowTrial(candidate, parcels * 10, lambda s: None)
+        up.slot.shadow(trial)
         shadowed = run()
-        return {"parcels": parcels, "alone_ms": round(alone, 2), "shadow_ms": round(shadowed, 2),
-                "extra_ms": round(shadowed - alone, 2)}
+        trial.close()
+        summary = trial.summary()
+        return {"parcels": parcels, "rate_per_s": rate, "alone_ms": round(alone, 2),
+                "with_shadow_ms": round(shadowed, 2), "extra_ms": round(shadowed - alone, 2),
+                "shadow_judged": summary["parcels"], "shadow_skipped": summary["skipped"]}
     finally:
         up.close()
 
@@ -121,6 +131,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shadow", type=int, default=200, help="shadow trial parcels")
     parser.add_argument("--swaps", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=5.0, help="belt parcels/s for shadow cost")
+    parser.add_argument("--parcels", type=int, default=100, help="parcels per shadow-cost run")
     args = parser.parse_args()
     key = signing.generate()
     out: dict[str, Any] = {}
@@ -138,8 +150,10 @@ def main() -> int:
             broker.stop()
         (tmp / "swap").mkdir()
         out["swap_under_load"] = swaps_under_load(tmp / "swap", key, args.swaps)
-        (tmp / "shadow").mkdir()
-        out["shadow_cost"] = shadow_cost(tmp / "shadow", key, 200)
+        for rate in (args.rate, 0.0):
+            (tmp / f"shadow{rate}").mkdir()
+            out[f"shadow_cost_rate_{rate:g}"] = shadow_cost(tmp / f"shadow{rate}", key,
+                                                            args.parcels, rate)
     print(json.dumps(out, indent=1))
     return 0
 
