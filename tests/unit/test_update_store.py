@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ota_helpers import SHIPPED, Feeder, flag_everything, make_bundle, model_copy, unit_yaml
+from ota_helpers import SHIPPED, Feeder, make_bundle, model_copy, unit_yaml
 
 from edge.config import parse_config
 from edge.records import Classification
