@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from edge.records import utc_now
-from edge.update.bundle import BundleManifest
+from edge.update.bundle import BundleError, BundleManifest, parse_manifest
 from edge.update.checks import Rejected, Trust, check_files, check_offer, read_bundle_dir
 from edge.update.config import UpdateConfig
 from edge.update.fetch import Download, parse_offer
@@ -147,13 +147,28 @@ class UpdateManager:
             self._finish_download()
 
     def _check(self, manifest_bytes: bytes, sigs: Any) -> BundleManifest | None:
-        manifest = check_offer(manifest_bytes, sigs, self.trust, self.pointer.highest,
-                               int(self.cfg.max_bundle_mb * 1_000_000))
+        """The offer's checks; None for an offer already dealt with (retained, seen again)."""
+        try:
+            manifest = check_offer(manifest_bytes, sigs, self.trust, self.pointer.highest,
+                                   int(self.cfg.max_bundle_mb * 1_000_000))
+        except Rejected as exc:
+            if exc.step == "version" and self._known(manifest_bytes):
+                return None
+            raise
         if manifest.version in self.pointer.rejected:
             log.info("update %s was refused before (%s); ignoring its offer", manifest.version,
                      self.pointer.rejected[manifest.version])
             return None
         return manifest
+
+    def _known(self, manifest_bytes: bytes) -> bool:
+        """A signed offer of a version this unit runs, kept or refused: no news, no report."""
+        try:
+            version = parse_manifest(manifest_bytes).version
+        except BundleError:
+            return False
+        p = self.pointer
+        return version in (p.current, p.previous) or version in p.rejected
 
     def _on_chunk(self, value: tuple[str, str, int, int, bytes]) -> None:
         name, version, index, chunk, data = value

@@ -85,6 +85,9 @@ def test_local_install_promotes_and_a_replay_is_refused(tmp_path: Path, key) -> 
                                     {"bundle": str(make_bundle(tmp_path, "1.2.0", [key]))})
         assert status["last"]["result"] == "promoted", status
         assert status["installed"]["version"] == "1.2.0" and up.slot.available
+        from edge.update.publish import offer_payload
+        up.manager.post("offer", offer_payload(make_bundle(tmp_path, "1.2.0", [key]), 65536))
+        assert up.manager.command("status")["last"]["result"] == "promoted"  # retained, no news
         up.manager.command("rollback")
         assert up.manager.pointer.current == "0" and up.manager.pointer.highest == "1.2.0"
         old = make_bundle(tmp_path, "1.1.0", [key])
