@@ -218,7 +218,8 @@ class UpdateManager:
             self._refuse(None, exc)
             raise
         if manifest is None:
-            raise Rejected("version", f"{bundle}: refused here before")
+            raise Rejected("version", f"{bundle}: this version is installed here or was "
+                           "refused before")
         files = self.store.staging / manifest.version / "local"
         shutil.rmtree(files.parent, ignore_errors=True)
         files.mkdir(parents=True)
