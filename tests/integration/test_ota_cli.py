@@ -119,7 +119,12 @@ def test_install_status_and_rollback_on_a_stopped_units_store(tmp_path: Path) ->
     status = ok_json("status", "--config", str(config))
     assert status["pointer"]["current"] == "1.5" and status["current_intact"]
     again = cli("install", str(bundle), "--config", str(config), "--json")
-    assert again.returncode == 2 and "not above 1.5" in again.stderr
+    assert again.returncode == 2 and "installed here" in again.stderr
+    older = tmp_path / "older"
+    ok_json("sign", str(older), "--model", str(REPO / "models" / "current"), "--version", "1.4",
+            "--key", str(tmp_path / "k2.pem"))
+    replay = cli("install", str(older), "--config", str(config), "--json")
+    assert replay.returncode == 2 and "not above 1.5" in replay.stderr
     rolled = ok_json("rollback", "--config", str(config))
     assert rolled["pointer"]["current"] == "0" and rolled["pointer"]["highest"] == "1.5"
     tampered = tmp_path / "t"
