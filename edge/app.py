@@ -34,6 +34,7 @@ class Unit:
     pipeline: Pipeline
     outbox: Any
     publisher: Any | None = None
+    updater: Any | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
     classifier: Any = None
     camera: Any = None
@@ -93,17 +94,20 @@ class FolderSink:
 
 def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink, ...],
                  stats: Stats, classifier: Any = None) -> Stages:
-    """The per-parcel stages; a model that fails to load leaves classification unavailable."""
+    """The per-parcel stages; a model that fails to load leaves classification unavailable.
+
+    ``classifier`` is the update slot when over-the-air updates are on (it swaps
+    models between two parcels); otherwise the model in ``classify.model_dir``.
+    """
     from edge.classify import load_classifier
     from edge.decode import LabelReader
     from edge.package import build_package
     from edge.quality import choose_frame
     from edge.rules import decide, load_rules
 
-    classifier = classifier or load_classifier(cfg.classify)
-    info = classifier.info
-    stats.gauge("model", {"name": info.name, "version": info.version, "sha256": info.sha256}
-                if info else {"available": False, "error": classifier.error})
+    if classifier is None:
+        classifier = load_classifier(cfg.classify)
+    model_gauge(stats, classifier)
     if not classifier.available:
         stats.error("model_unavailable")
     rules = load_rules(cfg.rules)
@@ -115,6 +119,13 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
         decide=partial(_decide, rules=rules, decide=decide),
         package=partial(_package, profile=cfg.quality, cfg=cfg.package, build=build_package),
         next_seq=next_seq, sinks=sinks)
+
+
+def model_gauge(stats: Stats, classifier: Any) -> None:
+    """The model the path runs now, in ``status`` (set again on every swap)."""
+    info = classifier.info
+    stats.gauge("model", {"name": info.name, "version": info.version, "sha256": info.sha256}
+                if info else {"available": False, "error": classifier.error})
 
 
 class PerThread:
@@ -177,8 +188,15 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
     stats = Stats()
     camera, trigger, assembler = build_capture(cfg, hardware, seed)
     outbox = Outbox(cfg.outbox, cfg.unit.data_dir / "outbox")
-    classifier = load_classifier(cfg.classify)
-    stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats, classifier)
+    updater = _build_updater(cfg, stats)
+    classifier = updater.slot if updater else load_classifier(cfg.classify)
+    try:
+        stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats, classifier)
+    except Exception:
+        outbox.close()
+        if updater:
+            updater.close()
+        raise
     settings = LoopSettings(cfg.pipeline.capture_queue, cfg.pipeline.frame_timeout_s,
                             cfg.pipeline.camera_retries, backpressure,
                             workers=cfg.pipeline.workers, stall_s=cfg.pipeline.camera_stall_s)
@@ -186,11 +204,25 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
     unit = Unit(cfg, stats, pipeline, outbox, classifier=classifier, camera=camera)
     outbox.start_housekeeping(cfg.outbox.housekeeping_s)
     unit.closers.append(outbox.close)
+    if updater is not None:
+        unit.updater = updater
+        updater.start()
+        unit.closers.append(updater.close)
+        commands = {**updater.commands(), **(commands or {})}
     if with_publisher and cfg.mqtt is not None:
         handlers = {"test-capture": partial(_test_capture, pipeline), **(commands or {})}
         unit.publisher = _build_publisher(cfg, outbox, stats, handlers)
         unit.closers.append(unit.publisher.stop)
     return unit
+
+
+def _build_updater(cfg: EdgeConfig, stats: Stats) -> Any:
+    """Signed model updates (``update.enabled``): the store's current version in a swappable slot."""
+    if not cfg.update.enabled:
+        return None
+    from edge.update import build_updater
+
+    return build_updater(cfg, partial(model_gauge, stats))
 
 
 def _test_capture(pipeline: Pipeline, args: Any) -> dict[str, str]:

@@ -22,6 +22,7 @@ from edge.publish.config import MqttConfig, StatusConfig
 from edge.quality.config import QualityProfile
 from edge.rules.config import RulesConfig
 from edge.trigger import TRIGGERS
+from edge.update.config import UpdateConfig
 
 
 class ConfigError(ValueError):
@@ -105,6 +106,7 @@ class EdgeConfig(Section):
     outbox: OutboxConfig = OutboxConfig()
     mqtt: MqttConfig | None = None
     status: StatusConfig = StatusConfig()
+    update: UpdateConfig = UpdateConfig()
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "process": ("edge.cli.process", "the whole path on image files"),
     "alerts": ("edge.cli.alerts", "an officer's live console of alerts"),
     "receive": ("edge.cli.receive", "reference receiver for central systems"),
+    "model": ("edge.cli.model", "signed model and catalogue updates: keygen, sign, verify, "
+              "publish, install, status, rollback, promote"),
 }
 
 
