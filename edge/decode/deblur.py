@@ -58,7 +58,7 @@ def box_length(profile: np.ndarray, max_px: float) -> float | None:
         return None
     spec = np.abs(np.fft.rfft(p * np.hanning(n))) + 1e-3 * float(np.abs(p).max() + 1.0)
     ceps = np.fft.irfft(np.log(spec), n)
-    lo, hi = 3, int(min(max_px, n // 4))
+    lo, hi = 2, int(min(max_px, n // 4))
     if hi <= lo:
         return None
     seg = ceps[lo:hi + 1]
@@ -129,7 +129,8 @@ def restorations(crop: np.ndarray, max_px: float, prior_px: float | None = None)
     prof = bar_profile(crop)
     out = [("averaged", render(prof))]
     length = box_length(prof, max_px)
-    lengths = [x for x in (length, prior_px) if x is not None and x >= 2.0]
+    near = (length, length * 1.15, length * 0.87) if length is not None else ()
+    lengths = [x for x in (prior_px, *near) if x is not None and x >= 2.0]
     kernels = [(f"motion {n:.1f}px", box_kernel(n)) for n in dict.fromkeys(round(x, 1) for x in lengths)]
     sigma = gaussian_sigma(prof)
     if sigma is not None:
