@@ -128,6 +128,16 @@ def check_resolution(cfg: EdgeConfig) -> str | None:
             f"{need_fov:.0f} mm")
 
 
+def expected_blur_px(cfg: EdgeConfig) -> float | None:
+    """The belt's smear in camera pixels (speed x exposure / mm per pixel): the deblurring's prior."""
+    width = getattr(cfg.camera, "width", None)
+    if not width:
+        return None
+    exposure_us = getattr(cfg.camera, "exposure_us", None) or cfg.conveyor.max_exposure_us()
+    mm_per_px = cfg.conveyor.field_of_view_mm / width
+    return cfg.conveyor.belt_speed_m_s * exposure_us * 1e-3 / mm_per_px
+
+
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at ``loc``, or of its nearest ancestor."""
     line = node.start_mark.line + 1 if node is not None else None
