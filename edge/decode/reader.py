@@ -62,16 +62,39 @@ class _Attempt:
         return self.reference is not None or self.spent()
 
 
-@dataclass(frozen=True)
 class _View:
-    """One frame's region of interest (as given, and in gray), where it sits, and its finder scale."""
+    """One frame's region of interest (as given), where it sits, and a reduced gray copy for finding things.
 
-    image: np.ndarray
-    gray: np.ndarray
-    dx: int
-    dy: int
-    seq: int
-    scale: float
+    The full-resolution gray is made on first use only: a 12 MP frame whose
+    label is found on the reduced copy is converted only where it is cut.
+    """
+
+    def __init__(self, image: np.ndarray, dx: int, dy: int, seq: int, finder_width: int) -> None:
+        self.image, self.dx, self.dy, self.seq = image, dx, dy, seq
+        width = image.shape[1]
+        step = int(np.ceil(width / finder_width)) if width > finder_width else 1
+        self.scale = 1.0 / step  # whole-pixel steps: the fast area-averaging path
+        self._gray: np.ndarray | None = None
+        if step == 1:
+            self.small = self.gray
+        else:
+            reduced = cv2.resize(image, (width // step, image.shape[0] // step), interpolation=cv2.INTER_AREA)
+            self.small = to_gray(reduced)
+            self.scale = reduced.shape[1] / width
+
+    @property
+    def gray(self) -> np.ndarray:
+        if self._gray is None:
+            self._gray = to_gray(self.image)
+        return self._gray
+
+    def gray_part(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """Full-resolution gray of one rectangle (from the whole gray when it exists already)."""
+        if self._gray is not None:
+            return self._gray[y0:y1, x0:x1]
+        return to_gray(np.ascontiguousarray(self.image[y0:y1, x0:x1]))
+
+
 def check_image(image: object) -> np.ndarray:
     """The array itself if it is an 8-bit gray, BGR or BGRA image; ValueError otherwise."""
     if not isinstance(image, np.ndarray) or image.size == 0 or image.ndim not in (2, 3):
@@ -141,9 +164,7 @@ class LabelReader:
                 image, dx, dy = image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w], roi.x, roi.y
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
-        gray = to_gray(image)
-        scale = min(1.0, self.cfg.finder_width / gray.shape[1])
-        return _View(image, gray, dx, dy, seq, scale)
+        return _View(image, dx, dy, seq, self.cfg.finder_width)
 
     def _run(self, views: list[_View], started: float) -> LabelReading:
         state = _Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
@@ -176,13 +197,16 @@ class LabelReader:
         if "zxing" not in self._decoders:
             yield "zbar_plain", lambda: self._decode("zbar", view, view.gray, state)
             return
+        rectified: list[Rung] = [("rectified", lambda: self._rectified(view, state))] if self.cfg.rectify else []
+        if view.scale < 1.0:  # a large frame: the label found at low resolution, decoded at full first
+            yield from rectified
         yield "plain", lambda: self._whole(view, state)
         yield "maxicode", lambda: self._maxicodes(view, state)
         if self._finder is not None:
             yield "located", lambda: self._regions(view, view.gray, "gray", state)
-        if self.cfg.rectify:
-            yield "rectified", lambda: self._rectified(view, state)
-        if self.cfg.enhance and enhance.mean_level(view.gray) < self.cfg.dark_level:
+        if view.scale == 1.0:
+            yield from rectified
+        if self.cfg.enhance and enhance.mean_level(view.small) < self.cfg.dark_level:
             bright = enhance.denoise(enhance.stretch(view.gray))
             yield "stretched", lambda: self._decode("zxing", view, _small(bright, view.scale), state,
                                                     _scaled(view.scale))
@@ -195,16 +219,16 @@ class LabelReader:
 
     def _whole(self, view: _View, state: _Attempt) -> None:
         """zxing-cpp with its defaults on the frame as given; on a reduced copy when the frame is large."""
-        if view.gray.size <= self.cfg.whole_frame_mpx * 1e6:
+        if view.image.shape[0] * view.image.shape[1] <= self.cfg.whole_frame_mpx * 1e6:
             self._decode("zxing", view, view.image, state, whole=True)
         else:
-            self._decode("zxing", view, _small(view.gray, view.scale), state, _scaled(view.scale), whole=True)
+            self._decode("zxing", view, view.small, state, _scaled(view.scale), whole=True)
 
     def _maxicodes(self, view: _View, state: _Attempt) -> None:
         """Each MaxiCode bullseye's symbol cut out alone (zxing-cpp reads MaxiCode only that way)."""
         if any(s.format == "MaxiCode" for s in state.symbols):
             return
-        for x, y, r in bullseye.bullseyes(_small(view.gray, view.scale)):
+        for x, y, r in bullseye.bullseyes(view.small):
             eye = (x / view.scale, y / view.scale, r / view.scale)
             for crop, (ox, oy) in bullseye.cutouts(view.gray, eye):
                 self._decode("zxing", view, crop, state, lambda c, o=(ox, oy): _shift(c, np.float32(o)))
@@ -219,7 +243,7 @@ class LabelReader:
         """
         key = (id(view), variant)
         if key not in state.quads:
-            small = _small(gray, view.scale)
+            small = view.small if gray is view.gray else _small(gray, view.scale)
             found = self._finder.find(small, self.cfg.max_regions) if self._finder is not None else []
             for q in locate.find_bars(small, self.cfg.max_regions):
                 if not any(_overlap(q, f) > 0.6 for f in found):
@@ -249,9 +273,14 @@ class LabelReader:
 
     def _rectified(self, view: _View, state: _Attempt) -> None:
         """The label's quadrilateral found on the reduced copy, warped upright at full resolution."""
-        for quad in rectify.label_quads(_small(view.gray, view.scale)):
-            label, inverse = rectify.straighten_label(view.gray, quad / view.scale)
-            self._decode("zxing", view, label, state, lambda c, inv=inverse: rectify.map_back(c, inv))
+        for quad in rectify.label_quads(view.small):
+            full = quad / view.scale
+            h, w = view.image.shape[:2]
+            x0, y0 = (max(0, int(v) - 4) for v in full.min(axis=0))
+            x1, y1 = min(w, int(full[:, 0].max()) + 5), min(h, int(full[:, 1].max()) + 5)
+            label, inverse = rectify.straighten_label(view.gray_part(x0, y0, x1, y1), full - np.float32([x0, y0]))
+            self._decode("zxing", view, label, state,
+                         lambda c, inv=inverse, o=np.float32([x0, y0]): _shift(rectify.map_back(c, inv), o))
             if state.done():
                 return
 
@@ -270,7 +299,7 @@ class LabelReader:
     def _zbar_regions(self, view: _View, state: _Attempt) -> None:
         quads = self._quads(view, view.gray, "gray", state) if self._finder is not None else []
         if not quads:
-            self._decode("zbar", view, _small(view.gray, view.scale), state, _scaled(view.scale))
+            self._decode("zbar", view, view.small, state, _scaled(view.scale))
             return
         for quad in quads:
             crop = locate.straighten(view.gray, quad, self.cfg.region_pad)

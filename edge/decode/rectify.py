@@ -54,9 +54,9 @@ def homography(quad: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, int, i
 
 
 def straighten_label(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The label warped upright (cubic), and the inverse map back into ``gray``'s pixels."""
+    """The label warped upright (bilinear), and the inverse map back into ``gray``'s pixels."""
     m, w, h = homography(quad)
-    warped = cv2.warpPerspective(gray, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.warpPerspective(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return warped, np.linalg.inv(m)
 
 
