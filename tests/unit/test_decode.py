@@ -331,3 +331,18 @@ def test_a_broken_frame_is_skipped_and_the_next_one_read() -> None:
     reading = reader.read(ParcelCapture(2, (bad, good), (Box(0, 0, 10, 10), Box(250, 150, 780, 660)), (1.0, 1.0)))
     assert reading.reference is not None and reading.frame_seq == 9
     assert reader.counters["bad_frames"] == 1
+
+
+def test_a_12_megapixel_frame_is_read_from_a_full_resolution_crop_of_the_label() -> None:
+    """At 4056x3040 the bars are too fine for the reduced copy; the label found there is decoded at full size."""
+    canvas = np.full((3040, 4056), 60, np.uint8)
+    canvas[1800:2700, 2500:3700] = 150  # the parcel
+    art = symbol(S10, "Code128", scale=2)
+    canvas[2000:2000 + art.shape[0] + 160, 2700:2700 + art.shape[1] + 200] = 245  # the label
+    canvas[2080:2080 + art.shape[0], 2800:2800 + art.shape[1]] = art
+    reader = LabelReader()
+    reading = reader.read_image(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert reader.counters.get("read_by_rectified") == 1
+    box = reading.label_box
+    assert box is not None and abs(box.x - 2800) < 40 and abs(box.y - 2080) < 40
