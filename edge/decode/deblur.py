@@ -138,3 +138,52 @@ def restorations(crop: np.ndarray, max_px: float, prior_px: float | None = None)
     for nsr in NSRS:  # the averaged profile is quiet: little regularisation first, less next
         out += [(f"{name} nsr {nsr}", render(wiener_1d(prof, k, nsr))) for name, k in kernels]
     return out
+
+
+def _wiener_rows(img: np.ndarray, kernel: np.ndarray, nsr: float) -> np.ndarray:
+    """Every row of ``img`` Wiener-deconvolved by the same 1D kernel (edge-padded)."""
+    pad = 2 * len(kernel)
+    p = np.pad(img, ((0, 0), (pad, pad)), mode="edge")
+    psf = np.zeros(p.shape[1])
+    psf[:len(kernel)] = kernel
+    h = np.fft.rfft(np.roll(psf, -(len(kernel) // 2)))
+    out = np.fft.irfft(np.fft.rfft(p, axis=1) * (np.conj(h) / (np.abs(h) ** 2 + nsr)), p.shape[1], axis=1)
+    return out[:, pad:p.shape[1] - pad]
+
+
+def row_box_lengths(patch: np.ndarray, max_px: float, count: int = 3) -> list[float]:
+    """Candidate smears along x of a whole patch, likeliest first: the deepest minima of the cepstrum
+    of the mean log spectrum of its busiest rows (one blur for every row; flat paper rows only add noise)."""
+    rows = patch.astype(np.float32)
+    busy = np.argsort(rows.var(axis=1))[-max(8, rows.shape[0] // 4):]
+    rows = rows[busy] - rows[busy].mean(axis=1, keepdims=True)
+    n = rows.shape[1]
+    lo, hi = 2, int(min(max_px, n // 4))
+    if n < 32 or hi <= lo:
+        return []
+    spec = np.log(np.abs(np.fft.rfft(rows * np.hanning(n), axis=1)) + 1.0).mean(axis=0)
+    seg = np.fft.irfft(spec, n)[lo:hi + 1]
+    minima = [i for i in range(1, len(seg) - 1) if seg[i] < seg[i - 1] and seg[i] <= seg[i + 1] and seg[i] < 0]
+    minima.sort(key=lambda i: seg[i])
+    return [float(lo + i) for i in minima[:count]]
+
+
+def patch_restorations(patch: np.ndarray, max_px: float, prior_px: float | None = None) -> list[tuple[str, np.ndarray]]:
+    """A whole label patch (2D codes too) deconvolved for the belt's smear along x, and for defocus.
+
+    The belt smears every row the same way, so the length comes from all
+    rows at once; defocus is taken as Gaussian, its sigma from the patch's
+    mean row spectrum, undone along rows and then columns.
+    """
+    img = patch.astype(np.float64)
+    out = []
+    lengths = [prior_px, *row_box_lengths(patch, max_px)]
+    for n in dict.fromkeys(round(x, 1) for x in lengths if x is not None and x >= 2.0):
+        restored = _wiener_rows(img, box_kernel(n), 0.003)
+        out.append((f"label motion {n:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)))
+    sigma = gaussian_sigma(img[::max(1, img.shape[0] // 32)].mean(axis=0))
+    if sigma is not None:
+        k = gauss_kernel(sigma)
+        restored = _wiener_rows(_wiener_rows(img, k, 0.003).T, k, 0.003).T
+        out.append((f"label defocus {sigma:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)))
+    return out

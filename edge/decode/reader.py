@@ -215,6 +215,8 @@ class LabelReader:
         if self.cfg.upscale and self._finder is not None:
             yield "upscaled", lambda: self._regions(view, view.gray, "gray", state, 2.0)
         if self.cfg.deblur:
+            if self.cfg.rectify:
+                yield "deblurred_label", lambda: self._deblurred_labels(view, state)
             yield "deblurred", lambda: self._deblurred(view, state)
 
     def _whole(self, view: _View, state: _Attempt) -> None:
@@ -293,6 +295,21 @@ class LabelReader:
             mapper = _crop_mapper(quad, self.cfg.region_pad, 1.0)
             for _, symbol in deblur.restorations(crop, self.cfg.max_blur_px, self.blur_prior_px):
                 self._decode("zxing", view, symbol, state, lambda c, sh=crop.shape, m=mapper: m(_rows_to_crop(c, sh)))
+                if state.done():
+                    return
+
+    def _deblurred_labels(self, view: _View, state: _Attempt) -> None:
+        """Each label's upright bounding rectangle deconvolved whole (2D codes, codes no region was found for)."""
+        h, w = view.image.shape[:2]
+        for quad in rectify.label_quads(view.small):
+            full = quad / view.scale
+            x0, y0 = (max(0, int(v) - 8) for v in full.min(axis=0))
+            x1, y1 = min(w, int(full[:, 0].max()) + 9), min(h, int(full[:, 1].max()) + 9)
+            if (x1 - x0) * (y1 - y0) > 4_000_000:
+                continue
+            patch = view.gray_part(x0, y0, x1, y1)
+            for _, restored in deblur.patch_restorations(patch, self.cfg.max_blur_px, self.blur_prior_px):
+                self._decode("zxing", view, restored, state, lambda c, o=np.float32([x0, y0]): _shift(c, o))
                 if state.done():
                     return
 
