@@ -47,3 +47,7 @@ class DecodeConfig(Section):
         "Wiener-deconvolved across them"))
     max_blur_px: float = Field(40.0, ge=2, le=200, description="longest blur (px) the deblurring estimates")
     zbar_fallback: bool = Field(True, description="pyzbar on located regions once zxing has failed")
+    ocr: bool = Field(False, description=(
+        "read the printed S10/1Z line by OCR when no symbol gives a reference (accepted only when its "
+        "check digit validates; about 50-200 ms per no-read parcel)"))
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field("rapidocr", description="OCR engine (edge.ocr)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
@@ -130,6 +130,7 @@ class LabelReader:
         self.blur_prior_px = blur_prior_px
         self._decoders: dict[str, Decoder] = {n: DECODERS.opener(n)(self.cfg) for n in self.cfg.decoders}
         self._finder = locate.RegionFinder() if self.cfg.locate else None
+        self._ocr: Any = None
         self.counters: dict[str, int] = {"parcels": 0, "read": 0, "oversize": 0, "symbols": 0}
 
     def read(self, capture: ParcelCapture) -> LabelReading:
@@ -192,6 +193,8 @@ class LabelReader:
         if "zbar" in self._decoders and self.cfg.zbar_fallback:
             for view in views:
                 yield "zbar", lambda v=view: self._zbar_regions(v, state)
+        if self.cfg.ocr and views:
+            yield "ocr", lambda: self._printed(views[0], state)
 
     def _zxing_rungs(self, view: _View, state: _Attempt) -> Iterator[Rung]:
         if "zxing" not in self._decoders:
@@ -313,6 +316,33 @@ class LabelReader:
                 if state.done():
                     return
 
+    def _printed(self, view: _View, state: _Attempt) -> None:
+        """OCR of each straightened label; a printed id that validates becomes a symbol read by ``ocr``."""
+        from edge.decode import printed
+
+        if self._ocr is None:
+            from edge.ocr import OcrError, open_engine
+
+            try:
+                self._ocr = open_engine(self.cfg.ocr_engine)
+            except OcrError as exc:
+                self._ocr = False
+                log.warning("printed-line OCR unavailable: %s", exc)
+        if self._ocr is False:
+            self.counters["ocr_unavailable"] = self.counters.get("ocr_unavailable", 0) + 1
+            return
+        quads = rectify.label_quads(view.small) or [_whole_quad(view.small)]
+        for quad in quads:
+            label, inverse = rectify.straighten_label(view.gray, quad / view.scale)
+            state.attempts += 1
+            state.pixels += label.size
+            for line in self._ocr.read_lines(label):
+                corners = rectify.map_back(tuple((int(x), int(y)) for x, y in line.box), inverse)
+                found = [RawSymbol(printed.PRINTED_FORMAT, text, corners) for text in printed.candidates(line.text)]
+                self._keep(found, "ocr", view, state, None)
+            if state.reference is not None:
+                return
+
     def _zbar_regions(self, view: _View, state: _Attempt) -> None:
         quads = self._quads(view, view.gray, "gray", state) if self._finder is not None else []
         if not quads:
@@ -346,6 +376,11 @@ class LabelReader:
             state.reference = best_reference(state.symbols)
             if state.reference is not None and state.frame_seq < 0:
                 state.frame_seq = view.seq
+
+
+def _whole_quad(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape[:2]
+    return np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
 
 
 def _small(gray: np.ndarray, scale: float) -> np.ndarray:

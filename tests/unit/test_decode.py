@@ -366,3 +366,24 @@ def test_a_smeared_2d_code_is_read_by_deconvolving_the_label() -> None:
     reading = reader.read_image(img)
     assert reading.reference is not None and reading.reference.value == S10
     assert reader.counters.get("read_by_deblurred_label") == 1
+
+
+def _printed_label(text: str) -> np.ndarray:
+    """A frame whose label carries only the printed id (its barcode torn off), in a Debian TrueType face."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    label = Image.new("L", (520, 120), 245)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 34)
+    ImageDraw.Draw(label).text((20, 35), text, fill=10, font=font)
+    return frame(np.asarray(label))
+
+
+def test_printed_s10_line_is_read_by_ocr_only_when_its_check_digit_validates() -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    reader = LabelReader(DecodeConfig(ocr=True))
+    reading = reader.read_image(_printed_label("RB 3141 5926 8 GB"))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert [(s.format, s.decoder) for s in reading.symbols] == [("Printed", "ocr")]
+    wrong = reader.read_image(_printed_label("RB 3141 5926 4 GB"))
+    assert wrong.reference is None and wrong.symbols == ()
+    assert LabelReader().read_image(_printed_label("RB 3141 5926 8 GB")).reference is None  # OCR is opt-in
