@@ -104,7 +104,7 @@ def run(folder: Path, rows: list[dict[str, Any]], ms: dict[str, Method]) -> dict
 
 def report(title: str, result: dict[str, Any]) -> None:
     names = list(result["wrong"])
-    print(f"\n## {title}")
+    print(f"\n## {title}", flush=True)
     print(f"{'nuisance':<13}" + "".join(f"{n:>14}" for n in names))
     totals = {n: [0, 0] for n in names}
     for nuisance, cells in result["table"].items():
@@ -115,7 +115,7 @@ def report(title: str, result: dict[str, Any]) -> None:
     print(f"{'all':<13}" + "".join(f"{totals[n][0] / max(1, totals[n][1]):>13.1%} " for n in names))
     print(f"{'wrong refs':<13}" + "".join(f"{result['wrong'][n]:>14}" for n in names))
     for stat, fn in (("median ms", statistics.median), ("p95 ms", lambda v: float(np.percentile(v, 95)))):
-        print(f"{stat:<13}" + "".join(f"{fn(result['cpu'][n]):>14.1f}" for n in names))
+        print(f"{stat:<13}" + "".join(f"{fn(result['cpu'][n]):>14.1f}" for n in names), flush=True)
 
 
 def main() -> None:
