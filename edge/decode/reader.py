@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 import cv2
 import numpy as np
 
-from edge.decode import bullseye, deblur, enhance, locate, rectify
+from edge.decode import bullseye, deblur, enhance, frames, locate, rectify
 from edge.decode.base import Decoder, RawSymbol
 from edge.decode.config import DecodeConfig
 from edge.identify import best_reference
@@ -185,7 +185,7 @@ class LabelReader:
         frame_seq = state.frame_seq if state.reference is not None else (views[0].seq if views else -1)
         return LabelReading(symbols=tuple(state.symbols), reference=state.reference,
                             attempts=state.attempts, ms=round(ms, 3), frame_seq=frame_seq,
-                            label_box=_label_box(state.symbols), module_px=_module_px(state.symbols))
+                            label_box=frames.label_box(state.symbols), module_px=frames.module_px(state.symbols))
     def _ladder(self, views: list[_View], state: _Attempt) -> Iterator[Rung]:
         """The rungs in order, frame by frame; pyzbar on every frame's regions last."""
         for view in views:
@@ -211,8 +211,8 @@ class LabelReader:
             yield from rectified
         if self.cfg.enhance and enhance.mean_level(view.small) < self.cfg.dark_level:
             bright = enhance.denoise(enhance.stretch(view.gray))
-            yield "stretched", lambda: self._decode("zxing", view, _small(bright, view.scale), state,
-                                                    _scaled(view.scale))
+            yield "stretched", lambda: self._decode("zxing", view, frames.small(bright, view.scale), state,
+                                                    frames.scaled(view.scale))
             if self._finder is not None:
                 yield "stretched_located", lambda: self._regions(view, bright, "bright", state)
         if self.cfg.upscale and self._finder is not None:
@@ -227,7 +227,7 @@ class LabelReader:
         if view.image.shape[0] * view.image.shape[1] <= self.cfg.whole_frame_mpx * 1e6:
             self._decode("zxing", view, view.image, state, whole=True)
         else:
-            self._decode("zxing", view, view.small, state, _scaled(view.scale), whole=True)
+            self._decode("zxing", view, view.small, state, frames.scaled(view.scale), whole=True)
 
     def _maxicodes(self, view: _View, state: _Attempt) -> None:
         """Each MaxiCode bullseye's symbol cut out alone (zxing-cpp reads MaxiCode only that way)."""
@@ -236,7 +236,7 @@ class LabelReader:
         for x, y, r in bullseye.bullseyes(view.small):
             eye = (x / view.scale, y / view.scale, r / view.scale)
             for crop, (ox, oy) in bullseye.cutouts(view.gray, eye):
-                self._decode("zxing", view, crop, state, lambda c, o=(ox, oy): _shift(c, np.float32(o)))
+                self._decode("zxing", view, crop, state, lambda c, o=(ox, oy): frames.shift(c, np.float32(o)))
                 if state.done() or any(s.format == "MaxiCode" for s in state.symbols):
                     return
 
@@ -248,10 +248,10 @@ class LabelReader:
         """
         key = (id(view), variant)
         if key not in state.quads:
-            small = view.small if gray is view.gray else _small(gray, view.scale)
+            small = view.small if gray is view.gray else frames.small(gray, view.scale)
             found = self._finder.find(small, self.cfg.max_regions) if self._finder is not None else []
             for q in locate.find_bars(small, self.cfg.max_regions):
-                if not any(_overlap(q, f) > 0.6 for f in found):
+                if not any(frames.overlap(q, f) > 0.6 for f in found):
                     found.append(q)
             state.quads[key] = [q / view.scale for q in found[:2 * self.cfg.max_regions]]
         return state.quads[key]
@@ -272,7 +272,7 @@ class LabelReader:
         for quad in self._quads(view, gray, variant, state):
             crop = locate.straighten(gray, quad, self.cfg.region_pad, zoom)
             if crop is not None:
-                self._decode("zxing", view, crop, state, _crop_mapper(quad, self.cfg.region_pad, zoom))
+                self._decode("zxing", view, crop, state, frames.crop_mapper(quad, self.cfg.region_pad, zoom))
             if state.done():
                 return
 
@@ -285,7 +285,7 @@ class LabelReader:
             x1, y1 = min(w, int(full[:, 0].max()) + 5), min(h, int(full[:, 1].max()) + 5)
             label, inverse = rectify.straighten_label(view.gray_part(x0, y0, x1, y1), full - np.float32([x0, y0]))
             self._decode("zxing", view, label, state,
-                         lambda c, inv=inverse, o=np.float32([x0, y0]): _shift(rectify.map_back(c, inv), o))
+                         lambda c, inv=inverse, o=np.float32([x0, y0]): frames.shift(rectify.map_back(c, inv), o))
             if state.done():
                 return
 
@@ -295,9 +295,9 @@ class LabelReader:
             crop = locate.straighten(view.gray, quad, self.cfg.region_pad)
             if crop is None:
                 continue
-            mapper = _crop_mapper(quad, self.cfg.region_pad, 1.0)
+            mapper = frames.crop_mapper(quad, self.cfg.region_pad, 1.0)
             for _, symbol in deblur.restorations(crop, self.cfg.max_blur_px, self.blur_prior_px):
-                self._decode("zxing", view, symbol, state, lambda c, sh=crop.shape, m=mapper: m(_rows_to_crop(c, sh)))
+                self._decode("zxing", view, symbol, state, lambda c, sh=crop.shape, m=mapper: m(frames.rows_to_crop(c, sh)))
                 if state.done():
                     return
 
@@ -312,7 +312,7 @@ class LabelReader:
                 continue
             patch = view.gray_part(x0, y0, x1, y1)
             for _, restored in deblur.patch_restorations(patch, self.cfg.max_blur_px, self.blur_prior_px):
-                self._decode("zxing", view, restored, state, lambda c, o=np.float32([x0, y0]): _shift(c, o))
+                self._decode("zxing", view, restored, state, lambda c, o=np.float32([x0, y0]): frames.shift(c, o))
                 if state.done():
                     return
 
@@ -331,7 +331,7 @@ class LabelReader:
         if self._ocr is False:
             self.counters["ocr_unavailable"] = self.counters.get("ocr_unavailable", 0) + 1
             return
-        quads = rectify.label_quads(view.small) or [_whole_quad(view.small)]
+        quads = rectify.label_quads(view.small) or [frames.whole_quad(view.small)]
         for quad in quads:
             label, inverse = rectify.straighten_label(view.gray, quad / view.scale)
             state.attempts += 1
@@ -346,12 +346,12 @@ class LabelReader:
     def _zbar_regions(self, view: _View, state: _Attempt) -> None:
         quads = self._quads(view, view.gray, "gray", state) if self._finder is not None else []
         if not quads:
-            self._decode("zbar", view, view.small, state, _scaled(view.scale))
+            self._decode("zbar", view, view.small, state, frames.scaled(view.scale))
             return
         for quad in quads:
             crop = locate.straighten(view.gray, quad, self.cfg.region_pad)
             if crop is not None:
-                self._decode("zbar", view, crop, state, _crop_mapper(quad, self.cfg.region_pad, 1.0))
+                self._decode("zbar", view, crop, state, frames.crop_mapper(quad, self.cfg.region_pad, 1.0))
             if state.done():
                 return
 
@@ -376,70 +376,3 @@ class LabelReader:
             state.reference = best_reference(state.symbols)
             if state.reference is not None and state.frame_seq < 0:
                 state.frame_seq = view.seq
-
-
-def _whole_quad(gray: np.ndarray) -> np.ndarray:
-    h, w = gray.shape[:2]
-    return np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
-
-
-def _small(gray: np.ndarray, scale: float) -> np.ndarray:
-    if scale >= 1.0:
-        return gray
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-
-
-def _scaled(scale: float) -> Mapper | None:
-    if scale >= 1.0:
-        return None
-    return lambda corners: tuple((int(round(x / scale)), int(round(y / scale))) for x, y in corners)
-
-
-def _rows_to_crop(corners: Corners, shape: tuple[int, ...]) -> Corners:
-    """A drawn restoration's corners (its quiet zone dropped) as the band of the crop it was averaged from."""
-    xs = [min(max(x - deblur.QUIET, 0), shape[1] - 1) for x, _ in corners]
-    top, bottom = shape[0] // 5, shape[0] - shape[0] // 5
-    return ((min(xs), top), (max(xs), top), (max(xs), bottom), (min(xs), bottom))
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over the smaller area of two quadrilaterals."""
-    inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
-    small = min(cv2.contourArea(a), cv2.contourArea(b))
-    return float(inter) / small if small > 0 else 0.0
-
-
-def _crop_mapper(quad: np.ndarray, pad: float, zoom: float) -> Mapper:
-    return lambda corners: locate.back_to_frame(corners, quad, pad, zoom)
-
-
-def _shift(corners: Corners, origin: np.ndarray) -> Corners:
-    return tuple((int(x + origin[0]), int(y + origin[1])) for x, y in corners)
-
-
-def _label_box(symbols: list[Symbol]) -> Box | None:
-    """The box around every decoded symbol: where the label is, for the quality stage and crops."""
-    pts = [p for s in symbols for p in s.corners]
-    if not pts:
-        return None
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-
-
-def _code128_modules(text: str) -> int:
-    """Modules of a Code 128 symbol for ``text``: start, check and stop plus 11 per codeword."""
-    digits = sum(c.isdigit() for c in text)
-    others = len(text) - digits - text.count("(") - text.count(")")
-    codewords = others + (digits + 1) // 2 + text.count("(")
-    return 11 * (codewords + 2) + 13
-
-
-def _module_px(symbols: list[Symbol]) -> float | None:
-    """Pixels per module of the first Code 128 symbol: the number the exposure and focus must keep above 2."""
-    for s in symbols:
-        if s.format == "Code128" and len(s.corners) >= 2:
-            (x0, y0), (x1, y1) = s.corners[0], s.corners[1]
-            length = float(np.hypot(x1 - x0, y1 - y0))
-            if length > 0:
-                return round(length / _code128_modules(s.text), 2)
-    return None
