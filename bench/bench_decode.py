@@ -1,16 +1,22 @@
-"""Label-reading benchmark (issue #3): read rate per nuisance, wrong references, ms per image.
+"""Label-reading benchmark: read rate per nuisance, wrong references, ms per parcel, beside the plain libraries.
 
-Not a test: it prints a table for the closing note.  The seeded set is
-rendered once into a folder (PNG + truth JSON) and reused on later runs:
+Not a test: it prints the table for an issue's closing note.  Three sets, all
+rendered once into folders and reused:
 
-    .venv/bin/python bench/bench_decode.py --set /tmp/decode-set --per-nuisance 60
+- ``independent``: bench/independent_labels.py, written apart from edge.synth
+  (zxing-cpp's writer, other fonts, surfaces and decoys), 1280x960;
+- ``independent-12mp``: the same renderer at 4056x3040 (a Pi HQ camera);
+- ``own``: the project's own generator (edge.synth), which flatters.
 
-Wall time depends on what else the machine runs; CPU time (process time,
-one thread: OpenCV is set to one thread) is the cost on one core.
-Compared side by side on the same images: the full reader (``LabelReader``
-with the parcel box the capture stage would give it), plain zxing-cpp on the
-full frame, plain pyzbar on the full frame.  A "read" is a validated
-reference equal to the truth; a "wrong" is a validated reference that is not.
+On every image, side by side: parcel-edge (``LabelReader().read_image``,
+default config, whole frame, no parcel box), plain zxing-cpp
+(``zxingcpp.read_barcodes(img)`` with its defaults) and plain pyzbar
+(``pyzbar.decode(gray)``).  A "read" is a validated reference equal to the
+truth, a "wrong" a validated reference that is not.  Milliseconds are CPU
+time of this process on one thread (OpenCV set to one thread; zxing-cpp and
+libzbar use one), so a loaded machine inflates them less than wall time.
+
+    python bench/bench_decode.py --dir /tmp/decode-bench --n 210 --n12 35 --seed 1000
 """
 from __future__ import annotations
 
@@ -20,138 +26,121 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for p in (ROOT, ROOT / "bench"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
 
-from edge.decode import DecodeConfig, LabelReader  # noqa: E402
-from edge.decode.zbar import open as open_zbar  # noqa: E402
-from edge.decode.zxing import open as open_zxing  # noqa: E402
+import independent_labels  # noqa: E402
+
+from edge.decode import LabelReader  # noqa: E402
 from edge.identify import best_reference  # noqa: E402
-from edge.identify.sanitize import safe_text  # noqa: E402
-from edge.records import Box, Reference, Symbol  # noqa: E402
+from edge.records import Reference, Symbol  # noqa: E402
 
-NUISANCES = ("clean", "rotation", "perspective", "motion_blur", "defocus", "low_light", "gradient", "glare", "jpeg")
+Method = Callable[[np.ndarray], Reference | None]
 
 
-def generate(folder: Path, per_nuisance: int, seed: int) -> None:
-    """Render the seeded set (skipped when its index already exists)."""
+def own_set(folder: Path, n: int, seed: int) -> list[dict[str, Any]]:
+    """The project's own generator, same nuisances where it has them."""
     from edge.synth import render_still, sample_parcel
 
     index = folder / "index.json"
     if index.exists():
-        return
+        return json.loads(index.read_text())
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    items = []
-    for name in NUISANCES:
-        for i in range(per_nuisance):
-            image, truth = render_still(sample_parcel(rng), rng, (name,))
-            stem = f"{name}-{i:04d}"
-            cv2.imwrite(str(folder / f"{stem}.png"), image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-            (folder / f"{stem}.json").write_text(json.dumps(truth))
-            items.append({"stem": stem, "nuisance": name})
-    index.write_text(json.dumps(items))
+    names = ("clean", "jpeg", "rotation", "perspective", "low_light", "defocus", "motion_blur")
+    rows = []
+    for i in range(n):
+        name = names[i % len(names)]
+        image, truth = render_still(sample_parcel(rng), rng, (name,))
+        path = folder / f"{i:04d}_{name}.png"
+        cv2.imwrite(str(path), image)
+        rows.append({"file": path.name, "nuisance": name, "reference": truth["reference"]["value"]})
+    index.write_text(json.dumps(rows, indent=1))
+    return rows
 
 
-def load(folder: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, dict[str, Any]]]:
-    items = json.loads((folder / "index.json").read_text())
-    for item in items[:limit]:
-        image = cv2.imread(str(folder / f"{item['stem']}.png"), cv2.IMREAD_COLOR)
-        truth = json.loads((folder / f"{item['stem']}.json").read_text())
-        yield item["nuisance"], image, truth
+def methods() -> dict[str, Method]:
+    import zxingcpp
+    from pyzbar import pyzbar
 
+    reader = LabelReader()
 
-def _plain(decoder: Any) -> Callable[[np.ndarray, dict[str, Any]], Reference | None]:
-    def run(image: np.ndarray, truth: dict[str, Any]) -> Reference | None:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        syms = [Symbol(r.format, safe_text(r.text), decoder.name) for r in decoder.decode(gray)]
-        return best_reference(syms)
-    return run
+    def plain(found: list[tuple[str, str]]) -> Reference | None:
+        return best_reference([Symbol(f, t, "plain") for f, t in found])
 
-
-def _full(reader: LabelReader, use_box: bool) -> Callable[[np.ndarray, dict[str, Any]], Reference | None]:
-    def run(image: np.ndarray, truth: dict[str, Any]) -> Reference | None:
-        box = Box(*truth["parcel_box"]) if use_box and truth.get("parcel_box") else None
-        return reader.read_image(image, box=box).reference
-    return run
-
-
-def score(ref: Reference | None, truth: dict[str, Any]) -> str:
-    want = truth.get("reference")
-    if ref is None:
-        return "miss"
-    if want and ref.kind == want["kind"] and ref.value == want["value"]:
-        return "read"
-    return "wrong"
-
-
-def bench(folder: Path, limit: int | None, cfg: DecodeConfig,
-          reader: LabelReader | None = None) -> dict[str, dict[str, Any]]:
-    methods = {
-        "reader": _full(reader or LabelReader(cfg), True),
-        "reader-nobox": _full(LabelReader(cfg), False),
-        "zxing": _plain(open_zxing(cfg)),
-        "pyzbar": _plain(open_zbar(cfg)),
+    return {
+        "parcel-edge": lambda img: reader.read_image(img).reference,
+        "zxing-cpp": lambda img: plain([(b.format.name, b.text) for b in zxingcpp.read_barcodes(img)]),
+        "pyzbar": lambda img: plain([(d.type, d.data.decode("latin-1"))
+                                     for d in pyzbar.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))]),
     }
-    results: dict[str, dict[str, Any]] = {m: {"ms": [], "cpu_ms": [], "by": {}} for m in methods}
-    for nuisance, image, truth in load(folder, limit):
-        for name, fn in methods.items():
-            t0, c0 = time.perf_counter(), time.process_time()
-            ref = fn(image, truth)
-            results[name]["ms"].append((time.perf_counter() - t0) * 1000)
-            results[name]["cpu_ms"].append((time.process_time() - c0) * 1000)
-            by = results[name]["by"].setdefault(nuisance, {"read": 0, "miss": 0, "wrong": 0})
-            by[score(ref, truth)] += 1
-    return results
 
 
-def table(results: dict[str, dict[str, Any]]) -> str:
-    names = list(results)
-    rows = ["| nuisance | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    nuisances = list(next(iter(results.values()))["by"])
-    for nz in nuisances + ["overall"]:
-        cells = []
-        for name in names:
-            by = results[name]["by"]
-            counts = by[nz] if nz != "overall" else {
-                k: sum(v[k] for v in by.values()) for k in ("read", "miss", "wrong")}
-            total = sum(counts.values())
-            cells.append(f"{100 * counts['read'] / total:.1f}% ({counts['wrong']} wrong)")
-        rows.append(f"| {nz} | " + " | ".join(cells) + " |")
-    for label, key, q in (("median ms (wall)", "ms", 50), ("p95 ms (wall)", "ms", 95),
-                          ("median ms (CPU)", "cpu_ms", 50), ("p95 ms (CPU)", "cpu_ms", 95)):
-        rows.append(f"| {label} | " + " | ".join(
-            f"{np.percentile(results[n][key], q):.1f}" for n in names) + " |")
-    return "\n".join(rows)
+def run(folder: Path, rows: list[dict[str, Any]], ms: dict[str, Method]) -> dict[str, Any]:
+    table: dict[str, dict[str, list[int]]] = {}
+    cpu: dict[str, list[float]] = {m: [] for m in ms}
+    wrong = {m: 0 for m in ms}
+    for row in rows:
+        img = cv2.imread(str(folder / row["file"]), cv2.IMREAD_COLOR)
+        for name, method in ms.items():
+            t = time.process_time()
+            ref = method(img)
+            cpu[name].append((time.process_time() - t) * 1000.0)
+            cell = table.setdefault(row["nuisance"], {}).setdefault(name, [0, 0])
+            cell[1] += 1
+            if ref is not None and ref.value == row["reference"]:
+                cell[0] += 1
+            elif ref is not None:
+                wrong[name] += 1
+    return {"table": table, "wrong": wrong, "cpu": cpu}
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(title: str, result: dict[str, Any]) -> None:
+    names = list(result["wrong"])
+    print(f"\n## {title}", flush=True)
+    print(f"{'nuisance':<13}" + "".join(f"{n:>14}" for n in names))
+    totals = {n: [0, 0] for n in names}
+    for nuisance, cells in result["table"].items():
+        print(f"{nuisance:<13}" + "".join(f"{cells[n][0]:>9}/{cells[n][1]:<4}" for n in names))
+        for n in names:
+            totals[n][0] += cells[n][0]
+            totals[n][1] += cells[n][1]
+    print(f"{'all':<13}" + "".join(f"{totals[n][0] / max(1, totals[n][1]):>13.1%} " for n in names))
+    print(f"{'wrong refs':<13}" + "".join(f"{result['wrong'][n]:>14}" for n in names))
+    for stat, fn in (("median ms", statistics.median), ("p95 ms", lambda v: float(np.percentile(v, 95)))):
+        print(f"{stat:<13}" + "".join(f"{fn(result['cpu'][n]):>14.1f}" for n in names), flush=True)
+
+
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", type=Path, default=Path("/tmp/decode-set"), help="folder of the seeded set")
-    ap.add_argument("--per-nuisance", type=int, default=60, help="images per nuisance when generating")
-    ap.add_argument("--seed", type=int, default=20260301)
-    ap.add_argument("--limit", type=int, default=None, help="only the first N images")
-    ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
-    args = ap.parse_args(argv)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/decode-bench"))
+    ap.add_argument("--n", type=int, default=210, help="frames per 1280x960 set (a multiple of 7)")
+    ap.add_argument("--n12", type=int, default=35, help="frames in the 4056x3040 set")
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--sets", default="independent,independent-12mp,own")
+    a = ap.parse_args()
     cv2.setNumThreads(1)
-    generate(args.set, args.per_nuisance, args.seed)
-    reader = LabelReader(DecodeConfig())
-    results = bench(args.set, args.limit, DecodeConfig(), reader)
-    print(table(results))
-    rungs = {k[len("read_by_"):]: v for k, v in reader.counters.items() if k.startswith("read_by_")}
-    print("reader (with parcel box), reads by rung:", ", ".join(f"{k} {v}" for k, v in rungs.items()))
-    if args.json:
-        args.json.write_text(json.dumps({k: {"by": v["by"], "median_ms": statistics.median(v["ms"]),
-                                             "median_cpu_ms": statistics.median(v["cpu_ms"])}
-                                         for k, v in results.items()}, indent=1))
-    return 0
+    ms = methods()
+    sets = a.sets.split(",")
+    if "independent" in sets:
+        folder = a.dir / f"independent-{a.seed}"
+        report(f"independent renderer, 1280x960, seed {a.seed}",
+               run(folder, independent_labels.generate(folder, a.n, a.seed), ms))
+    if "independent-12mp" in sets:
+        folder = a.dir / f"independent12-{a.seed}"
+        rows = independent_labels.generate(folder, a.n12, a.seed + 1, (4056, 3040))
+        report(f"independent renderer, 4056x3040, seed {a.seed + 1}", run(folder, rows, ms))
+    if "own" in sets:
+        folder = a.dir / f"own-{a.seed}"
+        report(f"own generator (edge.synth), seed {a.seed}", run(folder, own_set(folder, a.n, a.seed), ms))
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -49,13 +49,18 @@ class ConveyorConfig(Section):
     """The belt under the camera: it sets motion blur and so the longest usable exposure."""
 
     belt_speed_m_s: float = Field(0.5, gt=0, le=5.0, description="belt speed in m/s")
-    field_of_view_mm: float = Field(600.0, ge=50, le=5000,
-                                    description="width of the belt the frame covers, in mm")
+    field_of_view_mm: float = Field(250.0, ge=50, le=5000, description=(
+        "width of the belt the frame covers, in mm; a 600 mm belt needs a 12 MP sensor (4056 px) "
+        "to see 0.33 mm bars at 2.2 px per module"))
     min_module_mm: float = Field(0.33, ge=0.05, le=5.0,
                                  description="narrowest barcode bar the unit must read, in mm")
     max_blur_modules: float = Field(2.0, gt=0, le=10, description=(
-        "longest motion blur in module widths; beyond ~2 no decoder reads, "
-        "so exposure is capped at this"))
+        "longest motion blur the exposure may cause, in module widths; plain decoders lose codes "
+        "past about 2, the reader's deconvolution reads several more, so the cap keeps reads cheap"))
+
+    def px_per_module(self, sensor_width_px: int) -> float:
+        """Camera pixels across the narrowest bar: below about 1.5 no decoder reads a label."""
+        return sensor_width_px * self.min_module_mm / self.field_of_view_mm
 
     def max_exposure_us(self) -> int:
         """Exposure at which the belt moves ``max_blur_modules`` module widths."""
@@ -109,6 +114,36 @@ class EdgeConfig(Section):
     update: UpdateConfig = UpdateConfig()
 
 
+MIN_PX_PER_MODULE = 1.5
+
+
+def check_resolution(cfg: EdgeConfig) -> str | None:
+    """Why this camera cannot read the narrowest bar over this field of view, and what would; None if it can."""
+    width = getattr(cfg.camera, "width", None)
+    if not width:
+        return None
+    conv = cfg.conveyor
+    ppm = conv.px_per_module(width)
+    if ppm >= MIN_PX_PER_MODULE:
+        return None
+    need_w = int(MIN_PX_PER_MODULE * conv.field_of_view_mm / conv.min_module_mm + 0.999)
+    need_fov = conv.min_module_mm * width / MIN_PX_PER_MODULE
+    return (f"camera.width {width} px over conveyor.field_of_view_mm {conv.field_of_view_mm:g} mm with "
+            f"{conv.min_module_mm:g} mm bars is {ppm:.2f} px per module; reading needs {MIN_PX_PER_MODULE}: "
+            f"a sensor at least {need_w} px wide (Pi HQ camera 4056) or a field of view of at most "
+            f"{need_fov:.0f} mm")
+
+
+def expected_blur_px(cfg: EdgeConfig) -> float | None:
+    """The belt's smear in camera pixels (speed x exposure / mm per pixel): the deblurring's prior."""
+    width = getattr(cfg.camera, "width", None)
+    if not width:
+        return None
+    exposure_us = getattr(cfg.camera, "exposure_us", None) or cfg.conveyor.max_exposure_us()
+    mm_per_px = cfg.conveyor.field_of_view_mm / width
+    return cfg.conveyor.belt_speed_m_s * exposure_us * 1e-3 / mm_per_px
+
+
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at ``loc``, or of its nearest ancestor."""
     line = node.start_mark.line + 1 if node is not None else None
@@ -154,9 +189,14 @@ def parse_config(text: str, source: str = "<config>") -> EdgeConfig:
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping of sections"])
     try:
-        return EdgeConfig.model_validate(data)
+        cfg = EdgeConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, root, source)) from None
+    problem = check_resolution(cfg)
+    if problem:
+        line = _line_of(root, ("camera", "width")) or _line_of(root, ("conveyor", "field_of_view_mm"))
+        raise ConfigError([f"{source}:{line}: {problem}" if line else f"{source}: {problem}"])
+    return cfg
 
 
 def load_config(path: str | Path) -> EdgeConfig:

@@ -88,7 +88,8 @@ class ParcelCapture:
 
 @dataclass(frozen=True)
 class Symbol:
-    """One decoded barcode.  ``text`` is untrusted: printable-escaped, length capped."""
+    """One decoded barcode.  ``text`` is exactly as decoded and untrusted: JSON escapes it; a name,
+    topic or terminal line takes :func:`edge.identify.sanitize.safe_text` of it."""
 
     format: str
     text: str

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field
 
 from edge.camera import CameraError
@@ -39,6 +40,10 @@ class Config(Section):
                                     description="None: the longest exposure the belt allows")
     analogue_gain: float = Field(4.0, ge=1.0, le=16.0)
     retries: int = Field(3, ge=0, le=100, description="failed captures in a row before giving up")
+    lores_width: int | None = Field(None, ge=64, le=2028, description=(
+        "a second, low-resolution YUV420 stream of the same exposures for presence detection "
+        "(picamera2's lores); None: main only"))
+    lores_height: int | None = Field(None, ge=64, le=1520)
 
 
 def exposure_for(cfg: Config, conveyor: Any) -> int:
@@ -93,9 +98,12 @@ class PiCamera:
         main = {"size": (self.cfg.width, self.cfg.height), "format": "RGB888"}
         frame_us = int(1_000_000 / self.cfg.fps)
         controls = {"FrameDurationLimits": (frame_us, frame_us)}
+        lores = None
+        if self.cfg.lores_width and self.cfg.lores_height:
+            lores = {"size": (self.cfg.lores_width, self.cfg.lores_height), "format": "YUV420"}
         if self.cfg.mode == "still":
-            return cam.create_still_configuration(main=main, controls=controls)
-        return cam.create_video_configuration(main=main, controls=controls)
+            return cam.create_still_configuration(main=main, lores=lores, controls=controls)
+        return cam.create_video_configuration(main=main, lores=lores, controls=controls)
 
     def _controls(self, cam: Any) -> dict[str, Any]:
         """Fixed exposure and gain; AeEnable only where this libcamera advertises it."""
@@ -112,11 +120,33 @@ class PiCamera:
         return controls
 
     def read(self, timeout: float) -> Frame | None:
+        got = self._capture(timeout, lores=False)
+        return None if got is None else got[0]
+
+    def read_with_lores(self, timeout: float) -> tuple[Frame, np.ndarray] | None:
+        """One exposure as the full-resolution frame and the low-resolution gray (the lores Y plane).
+
+        Presence runs on the small gray every frame; only the frames chosen
+        for a parcel need the full one, decoded as crops where the label is.
+        """
+        if not (self.cfg.lores_width and self.cfg.lores_height):
+            raise CameraError("picamera2: lores_width/lores_height are not configured")
+        got = self._capture(timeout, lores=True)
+        if got is None:
+            return None
+        frame, lores = got
+        assert lores is not None
+        return frame, lores
+
+    def _capture(self, timeout: float, lores: bool) -> tuple[Frame, np.ndarray | None] | None:
         if self._cam is None:
             raise CameraError("picamera2 camera read before start")
+        small = None
         try:
             with self._cam.captured_request(wait=timeout) as request:
                 image = request.make_array("main")
+                if lores:  # YUV420 arrays are (height * 3 / 2, width): the first height rows are Y
+                    small = request.make_array("lores")[:self.cfg.lores_height].copy()
         except TimeoutError:
             self.timeouts += 1
             self._cam.cancel_all_and_flush()  # the timed-out job would otherwise stay queued
@@ -126,7 +156,7 @@ class PiCamera:
             return None
         self._failures = 0
         self._seq += 1
-        return make_frame(self._seq, image, f"picamera2:{self.cfg.camera_num}")
+        return make_frame(self._seq, image, f"picamera2:{self.cfg.camera_num}"), small
 
     def identity(self) -> dict[str, Any]:
         """Sensor model (libcamera's ``Model``, e.g. imx477), mode and the exposure in use."""

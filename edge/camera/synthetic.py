@@ -21,7 +21,6 @@ from edge.camera.frames import wait_until
 from edge.configbase import Section
 
 SPRITE_NUISANCES = ("rotation", "perspective", "defocus", "glare", "gradient", "low_light")
-BASE_W, BASE_H = 1280, 960
 RAIL_MARGIN = 0.04
 
 
@@ -81,7 +80,8 @@ class SyntheticCamera:
         exposure = cfg.exposure_us or conveyor.max_exposure_us()
         self.exposure_us = min(exposure, int(1e6 / cfg.fps))
         self.blur_px = conveyor.belt_speed_m_s * self.exposure_us * 1e-3 / self.mm_per_px
-        self.scale = min(cfg.width / BASE_W, cfg.height / BASE_H)
+        # labels are drawn at the px per module this sensor and field of view give, not a flattering 2-3
+        self.px_per_module = cfg.width * conveyor.min_module_mm / conveyor.field_of_view_mm
         self.period = cfg.width
         tile = scene.belt(self.rng, self.period, cfg.height)
         self.belt = _blur(np.hstack([tile, tile]), self.blur_px)
@@ -156,7 +156,7 @@ class SyntheticCamera:
         spec = sample_parcel(self.rng, self.cfg.mark_prob, self.cfg.second_code_prob)
         self.sampled += 1
         assert self.pool is not None
-        return self.pool.submit(_draw, spec, self.cfg, self.scale, self.blur_px)
+        return self.pool.submit(_draw, spec, self.cfg, self.px_per_module, self.blur_px)
 
     def _new_parcel(self) -> _Parcel:
         future = self.pending or self._submit()
@@ -244,10 +244,16 @@ def _geometry(name: str, image: np.ndarray, rng: np.random.Generator) -> tuple[n
     return h, {"corner_shift_px": np.round(jitter, 1).tolist()}
 
 
-def _draw(spec: Any, cfg: Config, scale: float, blur_px: float) -> tuple:
-    """The parcel's finished sprite; its nuisances are drawn from its own seed, so threads keep order."""
+def _draw(spec: Any, cfg: Config, px_per_module: float, blur_px: float) -> tuple:
+    """The parcel's finished sprite at the camera's scale; nuisances drawn from its own seed, so threads keep order.
+
+    The sprite's label is printed at ``spec.label.module_px`` pixels per
+    module; it is resampled so that the module is ``px_per_module`` camera
+    pixels, what the sensor width, field of view and narrowest bar give.
+    """
     from edge.synth.scene import render_parcel
 
+    scale = px_per_module / spec.label.module_px
     rng = np.random.default_rng([spec.seed, 0xB1])
     chosen = tuple(n for n in cfg.nuisances if rng.random() < cfg.nuisance_prob)
     return (spec, *_prepare(render_parcel(spec), chosen, rng, scale, blur_px))

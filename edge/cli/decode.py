@@ -3,8 +3,9 @@
 For checking a label photo by hand or replaying files through the reader.
 Exit status 0 when every file could be read as an image (found codes or
 not), 2 when some could not (a one-line reason each on stderr; the other
-files still run).  Printed text is the sanitized form: a barcode cannot
-write control characters to the terminal.
+files still run).  ``--json`` prints each text exactly as decoded (JSON's
+escaping is its safe form); the terminal lines print the sanitised form, so
+a barcode cannot write control characters to the terminal.
 """
 from __future__ import annotations
 
@@ -30,14 +31,14 @@ def result_of(path: str, reading: LabelReading) -> dict[str, Any]:
     }
 
 
-def _print_text(result: dict[str, Any]) -> None:
+def _print_text(result: dict[str, Any], limit: int) -> None:
+    from edge.identify.sanitize import safe_text
+
     ref = result["reference"]
     head = f"{ref['kind']} {ref['value']}" if ref else "no reference"
-    print(f"{result['image']}: {head}")
+    print(f"{safe_text(result['image'], 4096)}: {head}")
     for s in result["symbols"]:
-        print(f"  {s['format']:<10} {s['text']}")
-
-
+        print(f"  {s['format']:<10} {safe_text(s['text'], limit)}")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -51,4 +52,4 @@ def main(args: argparse.Namespace) -> int:
     reader = LabelReader(cfg.decode)
     return each_image(args.images, "decode",
                       lambda path: result_of(path, reader.read_image(load_image(path))),
-                      args.json, _print_text)
+                      args.json, lambda result: _print_text(result, cfg.decode.max_text))

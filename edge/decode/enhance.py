@@ -1,4 +1,4 @@
-"""Making dark and small codes readable: contrast normalization and upscaling.
+"""Making dark and small codes readable: contrast normalization, light denoising and upscaling.
 
 Low light squeezes a label into a few grey levels; the binarizer then loses
 the narrow spaces.  A percentile stretch restores the range cheaply.  Stretching and upscaling
@@ -30,35 +30,10 @@ def upscale(gray: np.ndarray, factor: float = 2.0) -> np.ndarray:
     return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
-def motion_kernel(length: float) -> np.ndarray:
-    """The belt's smear as a 1 x n kernel: a box of fractional ``length`` px (partial end taps)."""
-    n = int(np.ceil(length)) | 1
-    k = np.ones(n, np.float32)
-    k[[0, -1]] = max(0.0, 1.0 - (n - length) / 2.0)
-    return (k / k.sum()).reshape(1, -1)
+def denoise(gray: np.ndarray) -> np.ndarray:
+    """Low-light sensor noise smoothed (a 3x3 Gaussian): after a stretch it is amplified with the signal.
 
-
-def disc_kernel(radius: float) -> np.ndarray:
-    """Defocus as an n x n kernel: a uniform disc, what a lens does to a point off the focal plane."""
-    n = int(np.ceil(radius))
-    k = np.zeros((2 * n + 1, 2 * n + 1), np.float32)
-    cv2.circle(k, (n, n), int(round(radius)), 1.0, -1, cv2.LINE_AA)
-    return k / k.sum()
-
-
-def deconvolve(gray: np.ndarray, kernel: np.ndarray, noise: float) -> np.ndarray:
-    """Wiener deconvolution of ``gray`` by a known blur ``kernel``.
-
-    Generic sharpening cannot undo a smear of two modules; deconvolution can
-    when the blur is known: motion is along the belt (the camera is mounted
-    along it) for about belt speed x exposure / mm per pixel, and defocus is
-    a disc.  ``noise`` is the noise-to-signal ratio that keeps it stable.
+    Light on purpose: anything stronger merges two-pixel modules; 1D codes get
+    their real denoising from the along-bar averaging in :mod:`edge.decode.deblur`.
     """
-    img = gray.astype(np.float32) / 255.0
-    kh, kw = kernel.shape
-    psf = np.zeros(img.shape, np.float32)
-    psf[:kh, :kw] = kernel
-    psf = np.roll(psf, (-(kh // 2), -(kw // 2)), axis=(0, 1))
-    h = np.fft.rfft2(psf)
-    restored = np.fft.irfft2(np.fft.rfft2(img) * np.conj(h) / (np.abs(h) ** 2 + noise), s=img.shape)
-    return np.clip(restored * 255.0, 0, 255).astype(np.uint8)
+    return cv2.GaussianBlur(gray, (3, 3), 0.8)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 MIN_QUIET_PX = 24
+CELL = 5
 
 
 class RegionFinder:
@@ -90,16 +91,39 @@ def back_to_frame(corners: tuple[tuple[int, int], ...], quad: np.ndarray,
     return tuple((int(round(x)), int(round(y))) for x, y in mapped)
 
 
-def padded_patch(gray: np.ndarray, quad: np.ndarray, pad: float) -> tuple[np.ndarray, np.ndarray]:
-    """The axis-aligned patch around ``quad`` and its quiet zone, and the patch's origin in ``gray``.
+def find_bars(gray: np.ndarray, limit: int, min_len: int = 40) -> list[np.ndarray]:
+    """Regions of strong, single-direction gradients (1D codes, blurred ones too), largest first.
 
-    Filters that work along the frame's axes (motion deblur) run on this
-    patch before it is straightened, not on the whole frame.
+    OpenCV's detector splits a smeared barcode into pieces or misses it; the
+    structure tensor does not care about blur: over a window, bars give much
+    gradient energy all in one direction (coherence near 1), print and
+    cardboard give less or in every direction.  Computed at half resolution.
     """
-    (_, _), (w, h), _ = cv2.minAreaRect(quad)
-    margin = int(max(MIN_QUIET_PX, pad * max(w, h))) + 4
-    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - margin
-    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + margin
-    x0, y0 = max(0, int(x0)), max(0, int(y0))
-    x1, y1 = min(gray.shape[1], int(x1)), min(gray.shape[0], int(y1))
-    return gray[y0:y1, x0:x1], np.float32([x0, y0])
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA).astype(np.float32)
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    size = (max(1, small.shape[1] // CELL), max(1, small.shape[0] // CELL))
+    cell = [cv2.resize(a, size, interpolation=cv2.INTER_AREA) for a in (gx * gx, gy * gy, gx * gy, gx, gy, np.abs(gx) + np.abs(gy))]
+    jxx, jyy, jxy, mx, my, mabs = (cv2.blur(a, (3, 3)) for a in cell)
+    energy = jxx + jyy
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (energy + 1e-3)
+    # bars alternate dark/light: their signed gradients cancel over a window, a box's edge does not
+    net = np.hypot(mx, my) / (mabs + 1e-3)
+    strong = energy > max(float(np.percentile(energy, 90)) * 0.5, 400.0)
+    mask = (strong & (coherence > 0.6) & (net < 0.5)).astype(np.uint8)
+    mask = cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    quads = []
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_AREA] < 40:
+            continue
+        ys, xs = np.nonzero(labels[stats[i, 1]:stats[i, 1] + stats[i, 3], stats[i, 0]:stats[i, 0] + stats[i, 2]] == i)
+        rect = cv2.minAreaRect(np.column_stack([xs + stats[i, 0], ys + stats[i, 1]]).astype(np.float32))
+        (_, _), (w, h), _ = rect
+        if max(w, h) * 2 < min_len or min(w, h) < 4 or stats[i, cv2.CC_STAT_AREA] < 0.5 * w * h:
+            continue
+        quads.append(cv2.boxPoints(rect).astype(np.float32) * 2.0)
+    quads.sort(key=lambda q: -cv2.contourArea(q))
+    return quads[:limit]

@@ -1,30 +1,35 @@
 """The label reader: a ladder of decode attempts per parcel that stops at the first validated reference.
 
-Cheapest first: zxing-cpp on the parcel region; then barcodes located by
-OpenCV at any angle, cut out upright; then the same on a contrast-stretched
-image when the frame is dark; then (off by default) located codes upscaled;
-then located codes deconvolved for belt motion blur; then the same for the
-next-sharpest frames of the parcel; pyzbar on the located regions last.
-No new rung starts once the time budget is spent, and the reading stops as
-soon as :func:`edge.identify.best_reference` finds an id that validates, so
-a clean label costs one zxing call.  ``counters`` says which rung read how
-many parcels, for the status topic and for tuning the ladder.
+First, zxing-cpp exactly as a user calls it (``read_barcodes(image)``, every
+default), so the reader never reads less than the plain library; a frame
+too large for that (12 MP) is read at low resolution instead and its codes
+decoded as full-resolution crops.  Then 1D codes located at any angle (by
+OpenCV's detector and by gradient coherence), cut out upright; the label's
+quadrilateral straightened (perspective); a dark frame stretched and
+denoised; located codes blind-deblurred (:mod:`edge.decode.deblur`); the
+next-sharpest frames; pyzbar last.  The budget is work, not time: decoder
+calls and megapixels per parcel, so a busy unit reads exactly what an idle
+one does.  Reading stops early only when :func:`edge.identify.best_reference`
+finds an id that validates.  ``counters`` says which rung read how many
+parcels, for the status topic and for tuning the ladder.
+
+Decoded text is kept exactly as decoded: JSON escapes it where it is
+printed; names, topics and terminal lines take the sanitised form.
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
 
-from edge.decode import enhance, locate
+from edge.decode import bullseye, deblur, enhance, frames, locate, rectify
 from edge.decode.base import Decoder, RawSymbol
 from edge.decode.config import DecodeConfig
 from edge.identify import best_reference
-from edge.identify.sanitize import sanitize
 from edge.records import Box, LabelReading, ParcelCapture, Reference, Symbol
 from edge.registry import Registry
 
@@ -38,29 +43,56 @@ DECODERS = Registry("decoder", {"zxing": "edge.decode.zxing", "zbar": "edge.deco
 
 @dataclass
 class _Attempt:
-    """The state of one parcel's reading while the ladder runs."""
+    """The state of one parcel's reading while the ladder runs; the budget counts work done."""
 
-    started: float
-    budget_s: float
+    max_attempts: int
+    max_px: float
     symbols: list[Symbol] = field(default_factory=list)
     seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     attempts: int = 0
+    pixels: int = 0
     reference: Reference | None = None
     frame_seq: int = -1
-    quads: dict[tuple[int, int, str], list[np.ndarray]] = field(default_factory=dict)
+    quads: dict[tuple[int, str], list[np.ndarray]] = field(default_factory=dict)
 
-    def out_of_time(self) -> bool:
-        return time.perf_counter() - self.started > self.budget_s
+    def spent(self) -> bool:
+        return self.attempts >= self.max_attempts or self.pixels >= self.max_px
+
+    def done(self) -> bool:
+        return self.reference is not None or self.spent()
 
 
-@dataclass(frozen=True)
 class _View:
-    """One frame's gray region of interest and where it sits in the frame."""
+    """One frame's region of interest (as given), where it sits, and a reduced gray copy for finding things.
 
-    gray: np.ndarray
-    dx: int
-    dy: int
-    seq: int
+    The full-resolution gray is made on first use only: a 12 MP frame whose
+    label is found on the reduced copy is converted only where it is cut.
+    """
+
+    def __init__(self, image: np.ndarray, dx: int, dy: int, seq: int, finder_width: int) -> None:
+        self.image, self.dx, self.dy, self.seq = image, dx, dy, seq
+        width = image.shape[1]
+        step = int(np.ceil(width / finder_width)) if width > finder_width else 1
+        self.scale = 1.0 / step  # whole-pixel steps: the fast area-averaging path
+        self._gray: np.ndarray | None = None
+        if step == 1:
+            self.small = self.gray
+        else:
+            reduced = cv2.resize(image, (width // step, image.shape[0] // step), interpolation=cv2.INTER_AREA)
+            self.small = to_gray(reduced)
+            self.scale = reduced.shape[1] / width
+
+    @property
+    def gray(self) -> np.ndarray:
+        if self._gray is None:
+            self._gray = to_gray(self.image)
+        return self._gray
+
+    def gray_part(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """Full-resolution gray of one rectangle (from the whole gray when it exists already)."""
+        if self._gray is not None:
+            return self._gray[y0:y1, x0:x1]
+        return to_gray(np.ascontiguousarray(self.image[y0:y1, x0:x1]))
 
 
 def check_image(image: object) -> np.ndarray:
@@ -86,12 +118,19 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 class LabelReader:
-    """Reads one parcel's label; build once, call per parcel (not shared between threads)."""
+    """Reads one parcel's label; build once, call per parcel (not shared between threads).
 
-    def __init__(self, cfg: DecodeConfig | None = None) -> None:
+    ``blur_prior_px`` is the belt's smear across the frame's x axis that the
+    exposure implies (belt speed x exposure / mm per pixel); the deblurring
+    tries it beside its own estimate.
+    """
+
+    def __init__(self, cfg: DecodeConfig | None = None, blur_prior_px: float | None = None) -> None:
         self.cfg = cfg or DecodeConfig()
+        self.blur_prior_px = blur_prior_px
         self._decoders: dict[str, Decoder] = {n: DECODERS.opener(n)(self.cfg) for n in self.cfg.decoders}
         self._finder = locate.RegionFinder() if self.cfg.locate else None
+        self._ocr: Any = None
         self.counters: dict[str, int] = {"parcels": 0, "read": 0, "oversize": 0, "symbols": 0}
 
     def read(self, capture: ParcelCapture) -> LabelReading:
@@ -116,170 +155,224 @@ class LabelReader:
         return self._run([self._view(image, frame_seq, box)], started)
 
     def _view(self, image: np.ndarray, seq: int, box: Box | None) -> _View:
-        """The parcel's region (plus a margin) in gray; the whole frame when there is no usable box."""
+        """The parcel's region (plus a margin); the whole frame when there is no usable box."""
         check_image(image)
+        dx = dy = 0
         if box is not None and box.area > 0:
             m = self.cfg.parcel_margin_px
             roi = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(image.shape[1], image.shape[0])
             if roi.area >= 64 * 64:
-                return _View(to_gray(image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w]), roi.x, roi.y, seq)
-        return _View(to_gray(image), 0, 0, seq)
+                image, dx, dy = image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w], roi.x, roi.y
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
+        return _View(image, dx, dy, seq, self.cfg.finder_width)
 
     def _run(self, views: list[_View], started: float) -> LabelReading:
-        state = _Attempt(started, self.cfg.budget_ms / 1000.0)
+        state = _Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
+        first = True
         for name, rung in self._ladder(views, state):
+            if not first and state.spent():
+                self.counters["budget_spent"] = self.counters.get("budget_spent", 0) + 1
+                break
+            first = False
             rung()
             if state.reference is not None:
                 self.counters[f"read_by_{name}"] = self.counters.get(f"read_by_{name}", 0) + 1
                 break
         self.counters["parcels"] += 1
         self.counters["read"] += state.reference is not None
-        ms = (time.perf_counter() - state.started) * 1000.0
+        ms = (time.perf_counter() - started) * 1000.0
         frame_seq = state.frame_seq if state.reference is not None else (views[0].seq if views else -1)
         return LabelReading(symbols=tuple(state.symbols), reference=state.reference,
                             attempts=state.attempts, ms=round(ms, 3), frame_seq=frame_seq,
-                            label_box=_label_box(state.symbols), module_px=_module_px(state.symbols))
-
+                            label_box=frames.label_box(state.symbols), module_px=frames.module_px(state.symbols))
     def _ladder(self, views: list[_View], state: _Attempt) -> Iterator[Rung]:
-        """The rungs in order; each is skipped once the budget is spent (the first always runs)."""
-        first = True
+        """The rungs in order, frame by frame; pyzbar on every frame's regions last."""
         for view in views:
-            for rung in self._zxing_rungs(view, state):
-                if first or not state.out_of_time():
-                    first = False
-                    yield rung
+            yield from self._zxing_rungs(view, state)
         if "zbar" in self._decoders and self.cfg.zbar_fallback:
             for view in views:
-                if not state.out_of_time():
-                    yield "zbar", lambda v=view: self._zbar_regions(v, state)
+                yield "zbar", lambda v=view: self._zbar_regions(v, state)
+        if self.cfg.ocr and views:
+            yield "ocr", lambda: self._printed(views[0], state)
 
     def _zxing_rungs(self, view: _View, state: _Attempt) -> Iterator[Rung]:
         if "zxing" not in self._decoders:
             yield "zbar_plain", lambda: self._decode("zbar", view, view.gray, state)
             return
-        yield "plain", lambda: self._decode("zxing", view, view.gray, state)
-        located = self._finder is not None
-        if located:
-            yield "located", lambda: self._regions(view, view.gray, "gray", state, 1.0)
-        if self.cfg.enhance and enhance.mean_level(view.gray) < self.cfg.dark_level:
-            bright = enhance.stretch(view.gray)
-            yield "stretched", lambda: self._decode("zxing", view, bright, state)
-            if located:
-                yield "stretched_located", lambda: self._regions(view, bright, "bright", state, 1.0)
-        if self.cfg.upscale and located:
+        rectified: list[Rung] = [("rectified", lambda: self._rectified(view, state))] if self.cfg.rectify else []
+        if view.scale < 1.0:  # a large frame: the label found at low resolution, decoded at full first
+            yield from rectified
+        yield "plain", lambda: self._whole(view, state)
+        yield "maxicode", lambda: self._maxicodes(view, state)
+        if self._finder is not None:
+            yield "located", lambda: self._regions(view, view.gray, "gray", state)
+        if view.scale == 1.0:
+            yield from rectified
+        if self.cfg.enhance and enhance.mean_level(view.small) < self.cfg.dark_level:
+            bright = enhance.denoise(enhance.stretch(view.gray))
+            yield "stretched", lambda: self._decode("zxing", view, frames.small(bright, view.scale), state,
+                                                    frames.scaled(view.scale))
+            if self._finder is not None:
+                yield "stretched_located", lambda: self._regions(view, bright, "bright", state)
+        if self.cfg.upscale and self._finder is not None:
             yield "upscaled", lambda: self._regions(view, view.gray, "gray", state, 2.0)
-        if (self.cfg.deblur_px or self.cfg.defocus_px) and located:
-            yield "deblurred", lambda: self._deblurred_regions(view, state)
+        if self.cfg.deblur:
+            if self.cfg.rectify:
+                yield "deblurred_label", lambda: self._deblurred_labels(view, state)
+            yield "deblurred", lambda: self._deblurred(view, state)
+
+    def _whole(self, view: _View, state: _Attempt) -> None:
+        """zxing-cpp with its defaults on the frame as given; on a reduced copy when the frame is large."""
+        if view.image.shape[0] * view.image.shape[1] <= self.cfg.whole_frame_mpx * 1e6:
+            self._decode("zxing", view, view.image, state, whole=True)
+        else:
+            self._decode("zxing", view, view.small, state, frames.scaled(view.scale), whole=True)
+
+    def _maxicodes(self, view: _View, state: _Attempt) -> None:
+        """Each MaxiCode bullseye's symbol cut out alone (zxing-cpp reads MaxiCode only that way)."""
+        if any(s.format == "MaxiCode" for s in state.symbols):
+            return
+        for x, y, r in bullseye.bullseyes(view.small):
+            eye = (x / view.scale, y / view.scale, r / view.scale)
+            for crop, (ox, oy) in bullseye.cutouts(view.gray, eye):
+                self._decode("zxing", view, crop, state, lambda c, o=(ox, oy): frames.shift(c, np.float32(o)))
+                if state.done() or any(s.format == "MaxiCode" for s in state.symbols):
+                    return
 
     def _quads(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt) -> list[np.ndarray]:
-        """Located regions, found once per frame and image variant however many rungs use them."""
-        assert self._finder is not None
-        key = (view.seq, id(view), variant)
+        """1D code regions in ``gray``'s pixels, found once per frame and variant on the reduced copy.
+
+        OpenCV's detector first (clean regions), then gradient-coherence
+        regions it missed (blurred or split codes).
+        """
+        key = (id(view), variant)
         if key not in state.quads:
-            state.quads[key] = self._finder.find(gray, self.cfg.max_regions)
+            small = view.small if gray is view.gray else frames.small(gray, view.scale)
+            found = self._finder.find(small, self.cfg.max_regions) if self._finder is not None else []
+            for q in locate.find_bars(small, self.cfg.max_regions):
+                if not any(frames.overlap(q, f) > 0.6 for f in found):
+                    found.append(q)
+            state.quads[key] = [q / view.scale for q in found[:2 * self.cfg.max_regions]]
         return state.quads[key]
 
     def _decode(self, name: str, view: _View, gray: np.ndarray, state: _Attempt,
-                mapper: Mapper | None = None) -> None:
+                mapper: Mapper | None = None, whole: bool = False) -> None:
         state.attempts += 1
+        state.pixels += int(gray.shape[0] * gray.shape[1])
+        decoder = self._decoders[name]
         try:
-            raw = self._decoders[name].decode(gray)
+            raw = decoder.read_whole(gray) if whole else decoder.decode(gray)  # type: ignore[attr-defined]
         except Exception as exc:  # a decoder library must never take the unit down
             log.warning("decoder %s failed on frame %s: %s", name, view.seq, exc.__class__.__name__)
             return
         self._keep(raw, name, view, state, mapper)
 
-    def _regions(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt, zoom: float) -> None:
+    def _regions(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt, zoom: float = 1.0) -> None:
         for quad in self._quads(view, gray, variant, state):
             crop = locate.straighten(gray, quad, self.cfg.region_pad, zoom)
-            if crop is None:
-                continue
-            self._decode("zxing", view, crop, state, _crop_mapper(quad, self.cfg.region_pad, zoom))
-            if state.reference is not None or state.out_of_time():
+            if crop is not None:
+                self._decode("zxing", view, crop, state, frames.crop_mapper(quad, self.cfg.region_pad, zoom))
+            if state.done():
                 return
 
-    def _deblurred_regions(self, view: _View, state: _Attempt) -> None:
-        """Located regions deconvolved for belt motion, then for defocus, one try per expected blur."""
-        kernels = [(enhance.motion_kernel(px), 0.01) for px in self.cfg.deblur_px]
-        kernels += [(enhance.disc_kernel(px), 0.002) for px in self.cfg.defocus_px]
+    def _rectified(self, view: _View, state: _Attempt) -> None:
+        """The label's quadrilateral found on the reduced copy, warped upright at full resolution."""
+        for quad in rectify.label_quads(view.small):
+            full = quad / view.scale
+            h, w = view.image.shape[:2]
+            x0, y0 = (max(0, int(v) - 4) for v in full.min(axis=0))
+            x1, y1 = min(w, int(full[:, 0].max()) + 5), min(h, int(full[:, 1].max()) + 5)
+            label, inverse = rectify.straighten_label(view.gray_part(x0, y0, x1, y1), full - np.float32([x0, y0]))
+            self._decode("zxing", view, label, state,
+                         lambda c, inv=inverse, o=np.float32([x0, y0]): frames.shift(rectify.map_back(c, inv), o))
+            if state.done():
+                return
+
+    def _deblurred(self, view: _View, state: _Attempt) -> None:
+        """Each located region averaged along its bars and deconvolved across them (blind estimates)."""
         for quad in self._quads(view, view.gray, "gray", state):
-            patch, origin = locate.padded_patch(view.gray, quad, self.cfg.region_pad)
-            local = quad - origin
-            mapper = _crop_mapper(local, self.cfg.region_pad, 1.0)
-            for kernel, noise in kernels:
-                crop = locate.straighten(enhance.deconvolve(patch, kernel, noise), local, self.cfg.region_pad)
-                if crop is None:
-                    break
-                self._decode("zxing", view, crop, state, lambda c, m=mapper: _shift(m(c), origin))
-                if state.reference is not None or state.out_of_time():
+            crop = locate.straighten(view.gray, quad, self.cfg.region_pad)
+            if crop is None:
+                continue
+            mapper = frames.crop_mapper(quad, self.cfg.region_pad, 1.0)
+            for _, symbol in deblur.restorations(crop, self.cfg.max_blur_px, self.blur_prior_px):
+                self._decode("zxing", view, symbol, state, lambda c, sh=crop.shape, m=mapper: m(frames.rows_to_crop(c, sh)))
+                if state.done():
                     return
+
+    def _deblurred_labels(self, view: _View, state: _Attempt) -> None:
+        """Each label's upright bounding rectangle deconvolved whole (2D codes, codes no region was found for)."""
+        h, w = view.image.shape[:2]
+        for quad in rectify.label_quads(view.small):
+            full = quad / view.scale
+            x0, y0 = (max(0, int(v) - 8) for v in full.min(axis=0))
+            x1, y1 = min(w, int(full[:, 0].max()) + 9), min(h, int(full[:, 1].max()) + 9)
+            if (x1 - x0) * (y1 - y0) > 4_000_000:
+                continue
+            patch = view.gray_part(x0, y0, x1, y1)
+            for _, restored in deblur.patch_restorations(patch, self.cfg.max_blur_px, self.blur_prior_px):
+                self._decode("zxing", view, restored, state, lambda c, o=np.float32([x0, y0]): frames.shift(c, o))
+                if state.done():
+                    return
+
+    def _printed(self, view: _View, state: _Attempt) -> None:
+        """OCR of each straightened label; a printed id that validates becomes a symbol read by ``ocr``."""
+        from edge.decode import printed
+
+        if self._ocr is None:
+            from edge.ocr import OcrError, open_engine
+
+            try:
+                self._ocr = open_engine(self.cfg.ocr_engine)
+            except OcrError as exc:
+                self._ocr = False
+                log.warning("printed-line OCR unavailable: %s", exc)
+        if self._ocr is False:
+            self.counters["ocr_unavailable"] = self.counters.get("ocr_unavailable", 0) + 1
+            return
+        quads = rectify.label_quads(view.small) or [frames.whole_quad(view.small)]
+        for quad in quads:
+            label, inverse = rectify.straighten_label(view.gray, quad / view.scale)
+            state.attempts += 1
+            state.pixels += label.size
+            for line in self._ocr.read_lines(label):
+                corners = rectify.map_back(tuple((int(x), int(y)) for x, y in line.box), inverse)
+                found = [RawSymbol(printed.PRINTED_FORMAT, text, corners) for text in printed.candidates(line.text)]
+                self._keep(found, "ocr", view, state, None)
+            if state.reference is not None:
+                return
 
     def _zbar_regions(self, view: _View, state: _Attempt) -> None:
         quads = self._quads(view, view.gray, "gray", state) if self._finder is not None else []
         if not quads:
-            self._decode("zbar", view, view.gray, state)
+            self._decode("zbar", view, view.small, state, frames.scaled(view.scale))
             return
         for quad in quads:
             crop = locate.straighten(view.gray, quad, self.cfg.region_pad)
             if crop is not None:
-                self._decode("zbar", view, crop, state, _crop_mapper(quad, self.cfg.region_pad, 1.0))
-            if state.reference is not None or state.out_of_time():
+                self._decode("zbar", view, crop, state, frames.crop_mapper(quad, self.cfg.region_pad, 1.0))
+            if state.done():
                 return
 
     def _keep(self, raw: list[RawSymbol], decoder: str, view: _View, state: _Attempt,
               mapper: Mapper | None) -> None:
+        """Record new symbols with their exact text; re-vote the reference when any is new."""
         fresh = False
         for r in raw:
-            safe = sanitize(r.text, self.cfg.max_text)
-            key = (r.format, safe.text, decoder, view.seq)
+            key = (r.format, r.text, decoder, view.seq)
             if key in state.seen:
                 continue
             state.seen.add(key)
-            if safe.truncated:
+            if len(r.text) > self.cfg.max_text:
                 self.counters["oversize"] += 1
-                log.info("oversize barcode text (%s chars) on frame %s, kept truncated", safe.original_len, view.seq)
+                log.info("long barcode text (%s chars) on frame %s", len(r.text), view.seq)
             corners = mapper(r.corners) if mapper is not None and r.corners else r.corners
-            corners = tuple((x + view.dx, y + view.dy) for x, y in corners)
-            state.symbols.append(Symbol(r.format, safe.text, decoder, view.seq, corners))
+            corners = tuple((int(x) + view.dx, int(y) + view.dy) for x, y in corners)
+            state.symbols.append(Symbol(r.format, r.text, decoder, view.seq, corners))
             self.counters["symbols"] += 1
             fresh = True
         if fresh:
             state.reference = best_reference(state.symbols)
             if state.reference is not None and state.frame_seq < 0:
                 state.frame_seq = view.seq
-
-
-def _crop_mapper(quad: np.ndarray, pad: float, zoom: float) -> Mapper:
-    return lambda corners: locate.back_to_frame(corners, quad, pad, zoom)
-
-
-def _shift(corners: Corners, origin: np.ndarray) -> Corners:
-    return tuple((int(x + origin[0]), int(y + origin[1])) for x, y in corners)
-
-
-def _label_box(symbols: list[Symbol]) -> Box | None:
-    """The box around every decoded symbol: where the label is, for the quality stage and crops."""
-    pts = [p for s in symbols for p in s.corners]
-    if not pts:
-        return None
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-
-
-def _code128_modules(text: str) -> int:
-    """Modules of a Code 128 symbol for ``text``: start, check and stop plus 11 per codeword."""
-    digits = sum(c.isdigit() for c in text)
-    others = len(text) - digits - text.count("(") - text.count(")")
-    codewords = others + (digits + 1) // 2 + text.count("(")
-    return 11 * (codewords + 2) + 13
-
-
-def _module_px(symbols: list[Symbol]) -> float | None:
-    """Pixels per module of the first Code 128 symbol: the number the exposure and focus must keep above 2."""
-    for s in symbols:
-        if s.format == "Code128" and len(s.corners) >= 2:
-            (x0, y0), (x1, y1) = s.corners[0], s.corners[1]
-            length = float(np.hypot(x1 - x0, y1 - y0))
-            if length > 0:
-                return round(length / _code128_modules(s.text), 2)
-    return None

@@ -12,7 +12,8 @@ import numpy as np
 from edge.decode.base import FORMAT_NAMES, RawSymbol
 from edge.decode.config import DecodeConfig
 
-SYMBOLS = ("CODE128", "QRCODE", "PDF417", "EAN13", "EAN8", "UPCA", "UPCE", "CODE39")
+SYMBOLS = ("CODE128", "QRCODE", "PDF417", "EAN13", "EAN8", "UPCA", "UPCE", "CODE39", "CODE93", "I25",
+           "DATABAR", "DATABAR_EXP", "CODABAR")
 
 
 class ZbarDecoder:
@@ -25,8 +26,16 @@ class ZbarDecoder:
 
     def decode(self, gray: np.ndarray) -> list[RawSymbol]:
         found = self._pz.decode(np.ascontiguousarray(gray), symbols=self._symbols)
-        return [RawSymbol(FORMAT_NAMES.get(d.type, d.type), d.data.decode("latin-1"),
+        return [RawSymbol(FORMAT_NAMES.get(d.type, d.type), _text(d.data),
                           tuple((int(p.x), int(p.y)) for p in d.polygon)) for d in found]
+
+
+def _text(data: bytes) -> str:
+    """libzbar hands back UTF-8; bytes that are not UTF-8 are kept one character per byte (Latin-1)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def open(cfg: DecodeConfig) -> ZbarDecoder:  # noqa: A001 - the registry's backend entry point

@@ -1,8 +1,11 @@
-"""zxing-cpp, the primary decoder: every symbology on a parcel label, 1D at any angle from 2D finders.
+"""zxing-cpp, the primary decoder: every symbology it reads, as it reads them by default.
 
-The frame is read at full resolution only (``try_downscale`` off): labels
-are printed at about two pixels per module and a downscaled pyramid level
-never reads what the full one missed, it only costs time.
+Two ways of calling it.  ``read_whole`` is zxing-cpp's ``read_barcodes`` with
+its default options (every format, downscaled pyramid levels, inverted
+codes, HRI text): the first rung of the ladder, so the reader never reads
+less than the plain library does.  ``decode`` is for the crops the later
+rungs make (straightened, rectified, deconvolved): every format, but no
+pyramid and no inversion, which the whole read already tried.
 """
 from __future__ import annotations
 
@@ -13,22 +16,24 @@ import numpy as np
 from edge.decode.base import RawSymbol
 from edge.decode.config import DecodeConfig
 
-FORMATS = ("Code128", "DataMatrix", "QRCode", "PDF417", "EAN13", "EAN8", "UPCA", "UPCE", "Code39")
-
 
 class ZxingDecoder:
     name = "zxing"
 
-    def __init__(self, zxingcpp: Any, try_rotate: bool = True) -> None:
+    def __init__(self, zxingcpp: Any) -> None:
         self._z = zxingcpp
-        self._formats = zxingcpp.barcode_formats_from_str(",".join(FORMATS))
-        self._try_rotate = try_rotate
+
+    def read_whole(self, image: np.ndarray) -> list[RawSymbol]:
+        """``zxingcpp.read_barcodes(image)`` with every default: gray, BGR as given."""
+        return _raw(self._z.read_barcodes(np.ascontiguousarray(image)))
 
     def decode(self, gray: np.ndarray) -> list[RawSymbol]:
-        found = self._z.read_barcodes(
-            np.ascontiguousarray(gray), formats=self._formats, try_rotate=self._try_rotate,
-            try_downscale=False, try_invert=False, text_mode=self._z.TextMode.HRI)
-        return [RawSymbol(b.format.name, b.text, _corners(b.position)) for b in found if b.valid]
+        found = self._z.read_barcodes(np.ascontiguousarray(gray), try_downscale=False, try_invert=False)
+        return _raw(found)
+
+
+def _raw(found: list[Any]) -> list[RawSymbol]:
+    return [RawSymbol(b.format.name, b.text, _corners(b.position)) for b in found if b.valid]
 
 
 def _corners(pos: Any) -> tuple[tuple[int, int], ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from edge.identify.checks import (cbp_check_digit, dhl_check_digit, fedex_check_digit,
                                   gs1_check_digit, is_valid_gs1, s10_check_digit, ups_check_digit)
 from edge.identify.gs1 import looks_like_gs1, parse_element_string, strip_symbology_id
+from edge.identify.maxicode import looks_like_maxicode_message, ups_tracking
 from edge.identify.kinds import CBP_PRINTED, MATCHERS, Match, match_cbp, match_fedex, match_impb, match_sscc
 from edge.identify.reference import KIND_PRIORITY, NON_REFERENCE_FORMATS, best_reference
 from edge.identify.sanitize import GS, MAX_TEXT, safe_text, unescape_gs
@@ -74,10 +75,20 @@ def _match_plain(text: str) -> Match:
     return None
 
 
+def _from_maxicode(raw: str, safe: str) -> Identification:
+    """A MaxiCode/ISO 15434 carrier message: the UPS tracking number inside it, if any."""
+    hit = ups_tracking(raw)
+    if hit is None:
+        return Identification(safe, None, "", False)
+    return Identification(safe, "ups", hit[0], hit[1])
+
+
 def identify(text: str) -> Identification:
     """Classify and validate one decoded or typed text; never raises on bad input."""
     raw = unescape_gs(text if isinstance(text, str) else str(text))
     safe = safe_text(raw, MAX_TEXT)
+    if looks_like_maxicode_message(raw):
+        return _from_maxicode(raw, safe)
     if len(raw) > MAX_ID_TEXT:
         return Identification(safe, None, "", False)
     try:

@@ -4,8 +4,9 @@ A symbol can carry anything: control characters that rewrite a terminal line,
 bidi overrides that make a log lie, ten kilobytes of padding, path and topic
 characters.  The safe form escapes every control and format character as
 ``\\xNN`` / ``\\uNNNN`` (and a backslash as ``\\\\``, so the escaping cannot be
-forged), and caps the length.  It is for display and records only; topics,
-file names and SQL still take their own strict identifiers.
+forged), and caps the length.  It is for terminal lines and logs only; records
+and JSON keep the exact text (JSON's escaping is safe), and topics, file names
+and SQL take their own strict identifiers.
 """
 from __future__ import annotations
 

@@ -116,6 +116,15 @@ def _in_format(bgr: np.ndarray, fmt: str) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def _yuv420(bgr: np.ndarray) -> np.ndarray:
+    """YUV420 as picamera2's ``make_array`` returns it: shape (height * 3 / 2, width), the Y plane first,
+    then the half-size U and V planes with two of their rows to each array row."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(h * 3 // 2, w))
+
+
 def _stream(defaults: dict[str, Any], updates: dict[str, Any] | None) -> dict[str, Any] | None:
     if updates is None:
         return None
@@ -244,8 +253,11 @@ class Picamera2:
             raise RuntimeError("Camera frontend has timed out!")
         system.frames_served += 1
         main = self.camera_config["main"]
-        array = _in_format(system.scene(system.frames_served, tuple(main["size"])), main["format"])
-        return CompletedRequest(self, {"main": array}, self._metadata())
+        arrays = {"main": _in_format(system.scene(system.frames_served, tuple(main["size"])), main["format"])}
+        lores = self.camera_config.get("lores")
+        if lores is not None:  # the ISP's second, smaller output of the same exposure
+            arrays["lores"] = _yuv420(system.scene(system.frames_served, tuple(lores["size"])))
+        return CompletedRequest(self, arrays, self._metadata())
 
     def _metadata(self) -> dict[str, Any]:
         low, high, default = self.system.controls["ExposureTime"]

@@ -319,3 +319,24 @@ def test_fake_picamera2_mirrors_the_documented_errors(fake: Any) -> None:
 
 def test_every_camera_type_is_registered() -> None:
     assert set(CAMERAS.types) == {"synthetic", "replay", "opencv", "picamera2"}
+
+
+def test_picamera2_lores_stream_gives_a_small_gray_of_the_same_exposure(fake: Any) -> None:
+    """main full resolution for the chosen frames, lores (YUV420, Y plane) for presence: one request."""
+    camera, system = _pi(fake, PiConfig(width=4056, height=3040, lores_width=640, lores_height=480))
+    camera.start()
+    frame, small = camera.read_with_lores(0.5)
+    config = system.opened[0].camera_config
+    assert config["lores"]["size"] == (640, 480) and config["lores"]["format"] == "YUV420"
+    assert frame.image.shape == (3040, 4056, 3) and small.shape == (480, 640) and small.dtype == np.uint8
+    expected = cv2.cvtColor(cv2.resize(frame.image, (640, 480), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    assert np.corrcoef(small.ravel().astype(float), expected.ravel().astype(float))[0, 1] > 0.9
+    assert camera.read(0.5).image.shape == (3040, 4056, 3)
+    assert system.opened[0].released == 2
+
+
+def test_picamera2_lores_read_without_a_lores_stream_is_a_clear_error(fake: Any) -> None:
+    camera, _ = _pi(fake, PiConfig(width=320, height=240))
+    camera.start()
+    with pytest.raises(CameraError, match="lores"):
+        camera.read_with_lores(0.5)

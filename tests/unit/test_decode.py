@@ -64,8 +64,8 @@ def frame(*symbols: np.ndarray, angle: float = 0.0, gain: float = 1.0, blur_px: 
 
 @pytest.fixture(scope="module")
 def reader() -> LabelReader:
-    """A generous budget: these tests are about what the ladder reads, not how fast on a busy machine."""
-    return LabelReader(DecodeConfig(budget_ms=2000))
+    """The default budget: it counts work, not time, so a busy test machine reads what an idle one does."""
+    return LabelReader(DecodeConfig())
 
 
 @pytest.mark.parametrize("fmt,text,gs1,kind,value", [
@@ -84,6 +84,65 @@ def test_each_symbology_gives_the_reference(reader: LabelReader, fmt: str, text:
     assert reading.label_box is not None and reading.attempts >= 1
 
 
+def _maxicode_message() -> tuple[str, str]:
+    """A UPS MaxiCode message as zint's documentation lays it out, and the whole 1Z number it encodes."""
+    from edge.identify import ups_check_digit
+
+    body = "06X610" + "01" + "0000495"
+    digit = ups_check_digit(body)
+    msg = ("[)>\x1e01\x1d96152382802\x1d840\x1d001\x1d1Z0000495" + digit +
+           "\x1dUPSN\x1d06X610\x1d159\x1d1234567\x1d1/1\x1d10\x1dY\x1d\x1d\x1dPA\x1e\x04")
+    return msg, "1Z" + body + digit
+
+
+def _sscc() -> str:
+    body = "00614141123456789"
+    return f"(00){body}{gs1_check_digit(body)}"
+
+
+@pytest.mark.parametrize("fmt,text,scale,gs1,kind", [
+    ("MaxiCode", _maxicode_message()[0], 3, False, "ups"),
+    ("Aztec", S10, 4, False, "upu_s10"),
+    ("Code93", S10, 2, False, "upu_s10"),
+    ("DataBarExp", _sscc(), 2, True, "gs1_sscc"),
+    ("ITF14", "1540014128876", 2, False, None),
+    ("Codabar", "A40156B", 2, False, None),
+    ("DataMatrix", S10, 4, False, "upu_s10"),
+])
+def test_every_label_symbology_is_read(reader: LabelReader, fmt: str, text: str, scale: int, gs1: bool,
+                                       kind: str | None) -> None:
+    reading = reader.read_image(frame(symbol(text, fmt, scale=scale, gs1=gs1)))
+    expected = {"ITF14": "ITF"}.get(fmt, fmt)
+    assert expected in {s.format for s in reading.symbols}
+    assert (reading.reference.kind if reading.reference else None) == kind
+    if fmt == "MaxiCode":  # the whole UPS number is rebuilt from the message and validates
+        assert reading.reference is not None and reading.reference.value == _maxicode_message()[1]
+
+
+def _hard_renders() -> list[np.ndarray]:
+    """Images where zxing-cpp's defaults matter: inverted, huge, JPEG-damaged, small and turned codes."""
+    out = []
+    big = cv2.resize(symbol(S10, "QRCode", scale=4), None, fx=9, fy=9, interpolation=cv2.INTER_NEAREST)
+    out.append(cv2.copyMakeBorder(big, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255))  # needs the pyramid
+    out.append(255 - frame(symbol(UPS, "QRCode", scale=3)))  # light on dark
+    ok, jpg = cv2.imencode(".jpg", frame(symbol(S10, "DataMatrix", scale=3), angle=17.0), [cv2.IMWRITE_JPEG_QUALITY, 25])
+    out.append(cv2.imdecode(jpg, cv2.IMREAD_COLOR))
+    out.append(frame(symbol("4006381333931", "EAN13"), symbol(S10, "Aztec", scale=3), angle=5.0))
+    out.append(frame(symbol(_sscc(), "DataBarExp", scale=2, gs1=True), gain=0.3))
+    out.append(cv2.resize(frame(symbol(UPS, "PDF417", scale=3)), None, fx=2.5, fy=2.5))
+    return out
+
+
+def test_the_reader_never_reads_less_than_plain_zxing_cpp() -> None:
+    """Every (format, text) that zxingcpp.read_barcodes(img) finds with its defaults, the reader finds too."""
+    reader = LabelReader(DecodeConfig(whole_frame_mpx=8.0))
+    for i, img in enumerate(_hard_renders()):
+        plain = {(b.format.name, b.text) for b in zxingcpp.read_barcodes(img)}
+        ours = {(s.format, s.text) for s in reader.read_image(img).symbols}
+        assert plain, f"render {i} should be readable by plain zxing-cpp"
+        assert plain <= ours, f"render {i}: plain read {plain - ours} that the reader missed"
+
+
 def test_retail_and_code39_symbols_are_reported_but_never_the_reference(reader: LabelReader) -> None:
     reading = reader.read_image(frame(symbol("4006381333931", "EAN13"), symbol("3318810025", "Code39")))
     assert {"EAN13", "Code39"} <= {s.format for s in reading.symbols}
@@ -99,22 +158,30 @@ def test_rotated_code128_is_located_and_straightened(reader: LabelReader, angle:
 
 @pytest.mark.parametrize("text,scene,off,rung", [
     (S10, {"angle": 31.0, "gain": 0.06}, {"enhance": False}, "stretched_located"),
-    (UPS, {"blur_px": 4.0}, {"deblur_px": ()}, "deblurred"),
-    (UPS, {"defocus_px": 3, "angle": 8.0}, {"defocus_px": ()}, "deblurred"),
+    (UPS, {"blur_px": 4.0, "angle": 10.0}, {"deblur": False}, "deblurred|deblurred_label"),
+    (UPS, {"defocus_px": 3, "angle": 8.0}, {"deblur": False}, "deblurred|deblurred_label"),
 ], ids=["dark-stretched", "motion-deconvolved", "defocus-deconvolved"])
 def test_each_fallback_reads_what_nothing_else_does(text: str, scene: dict, off: dict, rung: str) -> None:
     img = frame(symbol(text, "Code128"), **scene)
-    without = LabelReader(DecodeConfig(zbar_fallback=False, budget_ms=2000, **off)).read_image(img)
-    reader = LabelReader(DecodeConfig(budget_ms=2000))
+    without = LabelReader(DecodeConfig(zbar_fallback=False, **off)).read_image(img)
+    reader = LabelReader(DecodeConfig())
     reading = reader.read_image(img)
     assert without.reference is None
     assert reading.reference is not None and reading.reference.value == text
-    assert reader.counters.get(f"read_by_{rung}") == 1
+    assert any(reader.counters.get(f"read_by_{r}") == 1 for r in rung.split("|"))
 
 
 def test_spent_budget_stops_the_ladder_after_the_first_rung() -> None:
-    reading = LabelReader(DecodeConfig(budget_ms=0.001)).read_image(frame(symbol(S10, "Code128"), angle=40.0))
+    reading = LabelReader(DecodeConfig(budget_attempts=1)).read_image(frame(symbol(S10, "Code128"), angle=40.0))
     assert reading.attempts == 1 and reading.reference is None
+    reading = LabelReader(DecodeConfig(budget_mpx=0.5)).read_image(frame(symbol(S10, "Code128"), angle=40.0))
+    assert reading.attempts == 1 and reading.reference is None
+
+
+def test_the_budget_is_work_so_the_same_image_reads_the_same_every_time() -> None:
+    img = frame(symbol(UPS, "Code128"), blur_px=4.0, angle=10.0)
+    readings = [LabelReader(DecodeConfig(budget_attempts=6)).read_image(img) for _ in range(3)]
+    assert len({(r.attempts, r.reference, tuple(s.text for s in r.symbols)) for r in readings}) == 1
 
 
 @pytest.mark.parametrize("nuisance", ["clean", "rotation", "perspective", "jpeg"])
@@ -137,7 +204,7 @@ def test_capture_falls_through_to_the_next_frame() -> None:
     blank = np.full((960, 1280, 3), 90, np.uint8)
     frames = (Frame(7, 0.0, "", blank), Frame(8, 0.1, "", frame(symbol(S10, "Code128"))))
     capture = ParcelCapture(1, frames, (Box(250, 150, 780, 660),) * 2, (2.0, 1.0))
-    reading = LabelReader(DecodeConfig(budget_ms=2000)).read(capture)
+    reading = LabelReader(DecodeConfig()).read(capture)
     assert reading.reference is not None and reading.frame_seq == 8
     assert all(s.frame_seq == 8 for s in reading.symbols)
     assert all(250 <= x <= 1030 for s in reading.symbols for x, _ in s.corners)
@@ -148,12 +215,12 @@ def test_no_barcode_is_a_no_read_not_an_error(reader: LabelReader) -> None:
     assert reading.reference is None and reading.symbols == () and reading.attempts >= 1
 
 
-def test_zbar_alone_reads_gs1_128_with_its_group_separator_escaped() -> None:
+def test_zbar_alone_reads_gs1_128_with_its_group_separator_exact() -> None:
     img = frame(symbol(f"(420)10001({PIC[:2]}){PIC[2:]}", "Code128", gs1=True))
-    reading = LabelReader(DecodeConfig(decoders=("zbar",), budget_ms=2000)).read_image(img)
+    reading = LabelReader(DecodeConfig(decoders=("zbar",))).read_image(img)
     assert reading.reference is not None and reading.reference.value == PIC
     assert {s.decoder for s in reading.symbols} == {"zbar"}
-    assert any("\\x1d" in s.text for s in reading.symbols)
+    assert any("\x1d" in s.text for s in reading.symbols)
 
 
 @pytest.mark.parametrize("bad", [None, np.zeros((0, 0), np.uint8), np.zeros((10, 10), np.float32),
@@ -163,21 +230,20 @@ def test_non_images_are_refused_with_value_error(bad: object) -> None:
         to_gray(bad)  # type: ignore[arg-type]
 
 
-def test_hostile_text_is_escaped_and_never_the_reference(reader: LabelReader) -> None:
-    img = frame(symbol("\x1b[2J../../etc/+/#\x00", "QRCode", scale=4),
+def test_hostile_text_is_kept_exact_and_never_the_reference(reader: LabelReader) -> None:
+    hostile = "\x1b[2J../../etc/+/#\x00'; DROP TABLE parcels;--"
+    img = frame(symbol(hostile, "QRCode", scale=4),
                 symbol(make_s10("RB", "31415926", "GB")[:-3] + "4GB", "Code128"))  # S10 with a wrong check
     reading = reader.read_image(img)
-    texts = {s.text for s in reading.symbols}
-    hostile = [t for t in texts if "../../etc/+/#" in t]
-    assert len(hostile) == 1 and "\x1b" not in hostile[0] and "\x00" not in hostile[0]
-    assert all(t.isprintable() for t in texts)
+    plain = {b.text for b in zxingcpp.read_barcodes(img)}  # zxing-cpp's own (HRI) text is the exact form
+    assert any("DROP TABLE" in t for t in plain) and plain <= {s.text for s in reading.symbols}
     assert reading.reference is None
 
 
-def test_oversize_payload_is_capped_and_counted(reader: LabelReader) -> None:
+def test_long_payload_is_kept_whole_and_counted(reader: LabelReader) -> None:
     before = reader.counters["oversize"]
     reading = reader.read_image(frame(symbol("A" * 1500, "QRCode", scale=2)))
-    assert reading.symbols and all(len(s.text) <= 256 for s in reading.symbols)
+    assert "A" * 1500 in {s.text for s in reading.symbols}
     assert reader.counters["oversize"] > before
 
 
@@ -195,13 +261,27 @@ class _Flood:
             raise RuntimeError("library fault")
         return [RawSymbol("Code128", "\x07" * 10_000, ((0, 0), (5, 0), (5, 5), (0, 5)))]
 
+    def read_whole(self, image: np.ndarray) -> list[RawSymbol]:
+        return self.decode(image)
+
 
 def test_decoder_faults_and_floods_do_not_crash_the_reader() -> None:
-    r = LabelReader(DecodeConfig(decoders=("zxing",), budget_ms=2000))
+    r = LabelReader(DecodeConfig(decoders=("zxing",)))
     r._decoders["zxing"] = _Flood()
     reading = r.read_image(frame(symbol(S10, "Code128"), angle=40.0))
     assert reading.reference is None and len(reading.symbols) == 1
-    assert len(reading.symbols[0].text) <= 256 and r.counters["oversize"] == 1
+    assert reading.symbols[0].text == "\x07" * 10_000 and r.counters["oversize"] == 1
+
+
+@pytest.mark.parametrize("text", ["A\r\nB\tC\\D", "\udcff\udc80 not UTF-8", "\x00\x1b[2J" * 10, "Z" * 100_000,
+                                  "../../etc/passwd'; DROP TABLE parcels;--", "\u202egnp.exe"])
+def test_json_result_keeps_any_text_exact(text: str) -> None:
+    from edge.cli.decode import result_of
+    from edge.records import LabelReading, Symbol
+
+    line = json.dumps(result_of("x.png", LabelReading((Symbol("QRCode", text),), None)), ensure_ascii=True)
+    assert line.isascii() and "\n" not in line
+    assert json.loads(line)["symbols"][0]["text"] == text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -224,6 +304,16 @@ def test_decode_cli_prints_json_and_reports_bad_files(tmp_path: Path) -> None:
     assert len([e for e in errors if "empty.png" in e or "corrupt.jpg" in e]) == 2
 
 
+def test_decode_cli_json_is_exact_and_terminal_lines_are_safe(tmp_path: Path) -> None:
+    text = "line one\r\nline two\ttab \\ back"
+    path = tmp_path / "qr.png"
+    cv2.imwrite(str(path), frame(symbol(text, "QRCode", scale=4)))
+    proc = _cli("decode", "--json", str(path))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["symbols"][0]["text"] == text
+    shown = _cli("decode", str(path)).stdout
+    assert "\r" not in shown and "line one\\x0d\\x0aline two" in shown
+
+
 def test_identify_cli_json_and_exit_status() -> None:
     ok = _cli("identify", "--json", S10, UPS)
     assert ok.returncode == 0
@@ -237,7 +327,63 @@ def test_identify_cli_json_and_exit_status() -> None:
 def test_a_broken_frame_is_skipped_and_the_next_one_read() -> None:
     good = Frame(9, 0.1, "", frame(symbol(S10, "Code128")))
     bad = Frame(8, 0.0, "", np.zeros((10, 10), np.float64))
-    reader = LabelReader(DecodeConfig(budget_ms=2000))
+    reader = LabelReader(DecodeConfig())
     reading = reader.read(ParcelCapture(2, (bad, good), (Box(0, 0, 10, 10), Box(250, 150, 780, 660)), (1.0, 1.0)))
     assert reading.reference is not None and reading.frame_seq == 9
     assert reader.counters["bad_frames"] == 1
+
+
+def test_a_12_megapixel_frame_is_read_from_a_full_resolution_crop_of_the_label() -> None:
+    """At 4056x3040 the bars are too fine for the reduced copy; the label found there is decoded at full size."""
+    canvas = np.full((3040, 4056), 60, np.uint8)
+    canvas[1800:2700, 2500:3700] = 150  # the parcel
+    art = symbol(S10, "Code128", scale=2)
+    canvas[2000:2000 + art.shape[0] + 160, 2700:2700 + art.shape[1] + 200] = 245  # the label
+    canvas[2080:2080 + art.shape[0], 2800:2800 + art.shape[1]] = art
+    reader = LabelReader()
+    reading = reader.read_image(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert reader.counters.get("read_by_rectified") == 1
+    box = reading.label_box
+    assert box is not None and abs(box.x - 2800) < 40 and abs(box.y - 2080) < 40
+
+
+@pytest.mark.parametrize("length", [4.0, 7.0, 11.0])
+def test_blur_length_is_estimated_blind_from_the_cepstrum(length: float) -> None:
+    from edge.decode import deblur
+
+    img = cv2.cvtColor(frame(symbol(UPS, "Code128"), blur_px=length), cv2.COLOR_BGR2GRAY)
+    patch = img[200:320, 300:720]
+    assert abs(deblur.row_box_lengths(patch, 40.0)[0] - length) <= 1.0
+    profile = deblur.bar_profile(patch)
+    assert abs(deblur.box_length(profile, 40.0) - length) <= 1.0
+
+
+def test_a_smeared_2d_code_is_read_by_deconvolving_the_label() -> None:
+    img = frame(symbol(S10, "DataMatrix", scale=3), blur_px=9.0)
+    assert LabelReader(DecodeConfig(deblur=False)).read_image(img).reference is None
+    reader = LabelReader()
+    reading = reader.read_image(img)
+    assert reading.reference is not None and reading.reference.value == S10
+    assert reader.counters.get("read_by_deblurred_label") == 1
+
+
+def _printed_label(text: str) -> np.ndarray:
+    """A frame whose label carries only the printed id (its barcode torn off), in a Debian TrueType face."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    label = Image.new("L", (520, 120), 245)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 34)
+    ImageDraw.Draw(label).text((20, 35), text, fill=10, font=font)
+    return frame(np.asarray(label))
+
+
+def test_printed_s10_line_is_read_by_ocr_only_when_its_check_digit_validates() -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    reader = LabelReader(DecodeConfig(ocr=True))
+    reading = reader.read_image(_printed_label("RB 3141 5926 8 GB"))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert [(s.format, s.decoder) for s in reading.symbols] == [("Printed", "ocr")]
+    wrong = reader.read_image(_printed_label("RB 3141 5926 4 GB"))
+    assert wrong.reference is None and wrong.symbols == ()
+    assert LabelReader().read_image(_printed_label("RB 3141 5926 8 GB")).reference is None  # OCR is opt-in

@@ -267,3 +267,31 @@ def test_two_symbologies_carrying_the_id_vote_twice_and_disagreement_lowers_conf
 def test_best_reference_accepts_identifications() -> None:
     ref = best_reference([identify("3318810025"), identify("3318810025")])
     assert ref.kind == "dhl_express" and ref.votes == 2 and ref.confidence == 1.0
+
+
+def _maxicode(tracking: str, shipper: str = "06X610", service: str = "001") -> str:
+    return (f"[)>\x1e01\x1d96152382802\x1d840\x1d{service}\x1d{tracking}\x1dUPSN\x1d{shipper}\x1d159\x1d"
+            "1234567\x1d1/1\x1d10\x1dY\x1d634 ALPHA DR\x1dPITTSBURGH\x1dPA\x1e\x04")
+
+
+def test_maxicode_message_gives_the_whole_ups_number_in_either_spelling() -> None:
+    from edge.identify import ups_check_digit
+
+    body = "06X610" + "01" + "0000495"
+    whole = "1Z" + body + ups_check_digit(body)
+    short = "1Z" + whole[10:]
+    for msg in (_maxicode(short), _maxicode(whole)):
+        pictures = msg.translate(str.maketrans({"\x1d": "\u241d", "\x1e": "\u241e", "\x04": "\u2404"}))
+        for text in (msg, pictures):
+            ident = identify(text)
+            assert (ident.kind, ident.value, ident.valid) == ("ups", whole, True)
+
+
+def test_maxicode_with_a_wrong_check_or_no_tracking_never_validates() -> None:
+    body = "06X610" + "01" + "0000495"
+    from edge.identify import ups_check_digit
+
+    wrong = str((int(ups_check_digit(body)) + 1) % 10)
+    assert identify(_maxicode("1Z0000495" + wrong)).valid is False
+    assert identify(_maxicode("1Z123")).kind is None
+    assert identify("[)>\x1e01\x1d96" + "\x1d" * 50_000).kind is None

@@ -205,18 +205,39 @@ def test_rotated_parcels_bigger_than_the_view_still_show_their_whole_label():
 
 
 def test_conveyor_frames_are_seeded_and_carry_readable_labels():
+    from edge.camera import EndOfStream
+    from edge.decode import LabelReader
+
     a, b = camera(parcels=1), camera(parcels=1)
     a.start(), b.start()
-    best = None
-    for _ in range(80):
-        fa, fb = a.read(1.0), b.read(1.0)
+    complete = []
+    for _ in range(200):
+        try:
+            fa, fb = a.read(1.0), b.read(1.0)
+        except EndOfStream:
+            break
         assert np.array_equal(fa.image, fb.image)
-        parcels = [p for p in fa.truth["parcels"] if p["complete"]]
-        if parcels and best is None:
-            best = (fa, parcels[0])
-    frame, truth = best
-    texts = {r.text for r in zxingcpp.read_barcodes(cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY))}
+        complete += [(fa, p) for p in fa.truth["parcels"] if p["complete"]]
+    assert complete
+    frame, truth = complete[len(complete) // 2]
+    texts = {s.text for s in LabelReader(blur_prior_px=a.blur_px).read_image(frame.image).symbols}
     assert truth["barcodes"][0]["text"] in texts
+
+
+def test_conveyor_draws_labels_at_the_px_per_module_its_config_implies():
+    import cv2 as _cv2
+
+    from edge.camera.synthetic import SyntheticCamera, _draw
+
+    spec = sample_parcel(np.random.default_rng(5))
+    widths = {}
+    for fov in (250.0, 125.0):
+        cam = SyntheticCamera(CameraConfig(), ConveyorConfig(field_of_view_mm=fov), seed=3)
+        assert cam.px_per_module == pytest.approx(1280 * 0.33 / fov)
+        _, _, _, quads, _ = _draw(spec, CameraConfig(), cam.px_per_module, 0.0)
+        widths[fov] = _cv2.minAreaRect(np.float32(quads["label"]).reshape(-1, 2))[1]
+    ratio = max(widths[125.0]) / max(widths[250.0])
+    assert ratio == pytest.approx(2.0, rel=0.02)  # half the field of view: twice the pixels per module
 
 
 def test_conveyor_is_fast_and_realtime_mode_paces_frames():
