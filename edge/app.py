@@ -122,8 +122,8 @@ def _decide(reading: Any, report: Any, classification: Any, *, rules: Any,
 
 
 def _package(record: Any, image: Any, label_box: Any, parcel_box: Any, *, profile: Any,
-             cfg: Any, build: Callable) -> Any:
-    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box)
+             cfg: Any, build: Callable, pyramid: Any = None) -> Any:
+    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box, pyramid=pyramid)
 
 
 def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed: int = 0
@@ -139,12 +139,20 @@ def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed:
 
 
 def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
-               extra_sinks: tuple[Sink, ...] = (), backpressure: bool = False,
+               extra_sinks: tuple[Sink, ...] = (), backpressure: bool | None = None,
                with_publisher: bool = True, seed: int = 0,
                on_package: Callable[[Package], None] | None = None,
                commands: dict[str, Callable[..., Any]] | None = None) -> Unit:
-    """Build the whole unit.  ``backpressure`` suits sources that can wait (replay, synthetic)."""
+    """Build the whole unit.
+
+    ``backpressure`` (default: whether the source can wait, see
+    :func:`source_can_wait`) makes a full capture queue hold the camera back
+    instead of dropping a parcel.
+    """
     from edge.outbox import Outbox
+
+    if backpressure is None:
+        backpressure = source_can_wait(cfg)
 
     stats = Stats()
     camera, trigger, assembler = build_capture(cfg, hardware, seed)
@@ -161,6 +169,14 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
         unit.publisher = _build_publisher(cfg, outbox, stats, handlers)
         unit.closers.append(unit.publisher.stop)
     return unit
+
+
+WAITING_SOURCES = ("synthetic", "replay")
+
+
+def source_can_wait(cfg: EdgeConfig) -> bool:
+    """A synthetic belt or a replayed recording can be paused; a live camera's belt cannot."""
+    return cfg.camera.type in WAITING_SOURCES
 
 
 def _test_capture(pipeline: Pipeline, args: Any) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
-from edge.capture import single_frame
+from edge.capture import single_frame, with_lores
 from edge.process import Stages, process_parcel
 from edge.records import Package, ParcelCapture
 from edge.stats import Stats
@@ -47,6 +47,7 @@ class Pipeline:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_size)
         self._fatal: str | None = None
         self._test_capture = threading.Event()
+        self._take = threading.Lock()
 
     def request_test_capture(self) -> None:
         """The next frame goes through the whole path as a parcel (``cmd/test-capture``).
@@ -122,12 +123,15 @@ class Pipeline:
 
     def _observe(self, frame: Any) -> None:
         self.stats.incr("frames")
+        cpu = time.thread_time()
+        frame = with_lores(frame)
         if self._test_capture.is_set():
             self._test_capture.clear()
             self._hand_over(single_frame(frame, "test", capture_id=-frame.seq))
         presence = self.trigger.observe(frame)
         self.stats.time("presence", presence.ms)
         capture = self.assembler.push(frame, presence)
+        self.stats.time("frame_cpu", (time.thread_time() - cpu) * 1000.0)
         if capture is not None:
             self._hand_over(capture)
 
@@ -161,22 +165,26 @@ class Pipeline:
     # -- processing side --------------------------------------------------------------
     def _process_loop(self) -> None:
         while True:
-            item = self._queue.get()
+            with self._take:  # a capture and its ticket together, so tickets follow the queue
+                item = self._queue.get()
+                ticket = None if item is _DONE else self.stages.turns.ticket()
             if item is _DONE:
                 self._queue.put(_DONE)  # the other workers stop on it too
                 return
             self.stats.gauge("capture_queue", self._queue.qsize())
-            self._process(item)
+            self._process(item, ticket)
 
-    def _process(self, capture: ParcelCapture) -> None:
+    def _process(self, capture: ParcelCapture, ticket: int | None = None) -> None:
         started = time.perf_counter()
+        cpu = time.thread_time()
         try:
-            package = process_parcel(capture, self.stages, self.stats)
+            package = process_parcel(capture, self.stages, self.stats, ticket)
         except Exception as exc:
             self.stats.error("process")
             log.error("parcel capture %d failed: %s: %s", capture.capture_id,
                       exc.__class__.__name__, exc)
             return
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
+        self.stats.time("path_cpu", (time.thread_time() - cpu) * 1000.0)
         if self.on_package is not None:
             self.on_package(package)

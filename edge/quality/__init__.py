@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from edge.pyramid import Pyramid
 from edge.quality import checks
 from edge.quality.config import QualityProfile
 from edge.records import Box, LabelReading, ParcelCapture, QualityCheck, QualityReport
@@ -21,13 +22,18 @@ __all__ = ["QualityProfile", "assess", "choose_frame"]
 
 
 def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
-           reading: LabelReading | None = None, view: str = "parcel") -> QualityReport:
-    """The standard's report for one BGR frame; ``reading`` boxes are in this frame."""
+           reading: LabelReading | None = None, view: str = "parcel",
+           pyramid: Pyramid | None = None) -> QualityReport:
+    """The standard's report for one BGR frame; ``reading`` boxes are in this frame.
+
+    ``pyramid`` (the frame's, shared with the other stages) supplies the
+    reduced grey copy, so a 12 MP frame is not greyed and shrunk again here.
+    """
     height, width = image.shape[:2]
     label_box = reading.label_box if reading is not None else None
     if label_box is not None and label_box.area <= 0:
         label_box = None
-    gray, scale = checks.analysis_gray(image, profile.analysis_px)
+    gray, scale = (pyramid or Pyramid(image)).grey_at_most(profile.analysis_px)
     hist = checks.histogram(checks.region(gray, parcel_box, scale))
     mask = checks.drop_printed_paper(
         gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
@@ -73,7 +79,9 @@ def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
     tried: list[tuple[int, int, int, QualityReport]] = []
     for rank, i in enumerate(_order(capture, reading)):
         box = capture.boxes[i] if i < len(capture.boxes) else None
-        report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading))
+        pyramid = capture.pyramids[i] if i < len(capture.pyramids) else None
+        report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading),
+                        pyramid=pyramid)
         if report.passed:
             return i, report
         tried.append((len(report.failed), rank, i, report))
