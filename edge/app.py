@@ -160,7 +160,8 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
     stages = build_stages(cfg, outbox.next_seq, (outbox, *extra_sinks), stats)
     settings = LoopSettings(cfg.pipeline.capture_queue, cfg.pipeline.frame_timeout_s,
                             cfg.pipeline.camera_retries, backpressure,
-                            workers=cfg.pipeline.workers)
+                            workers=cfg.pipeline.workers,
+                            queue_bytes=cfg.pipeline.capture_queue_mb * 1_000_000)
     pipeline = Pipeline(camera, trigger, assembler, stages, stats, settings, on_package)
     unit = Unit(cfg, stats, pipeline, outbox)
     unit.closers.append(outbox.close)

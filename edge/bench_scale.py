@@ -250,5 +250,50 @@ def _loop(capture: ParcelCapture, data_dir: Path, result: SizeResult) -> None:
     result.loop_read += int(reference is not None and reference.valid)
 
 
+FULL_RES_FPS = 10.0
+"""Frames per second of a 12 MP sensor at full resolution (the Pi HQ camera's mode)."""
+
+
+def record_frames(cfg: EdgeConfig, parcels: int, folder: Path) -> int:
+    """The synthetic belt's frames for ``parcels`` parcels written as JPEG files.
+
+    The whole unit's memory is then measured replaying them, as from a
+    camera: the generator's own buffers (a 12 MP belt, parcel sprites) are
+    no part of a unit's footprint.
+    """
+    from edge.camera import open_camera, CameraContext
+
+    big = cfg.camera.width * cfg.camera.height > 4_000_000
+    camera_cfg = cfg.camera.model_copy(update={"parcels": parcels, "realtime": False,
+                                               **({"fps": FULL_RES_FPS} if big else {})})
+    camera = open_camera(camera_cfg, CameraContext(conveyor=cfg.conveyor, seed=0))
+    folder.mkdir(parents=True, exist_ok=True)
+    camera.start()
+    n = 0
+    try:
+        while True:
+            frame = camera.read(1.0)
+            if frame is not None:
+                cv2.imwrite(str(folder / f"{n:06d}.jpg"), frame.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                n += 1
+    except EndOfStream:
+        pass
+    finally:
+        camera.stop()
+    return n
+
+
+def replaying(cfg: EdgeConfig, folder: Path) -> EdgeConfig:
+    """``cfg`` with a replay camera on ``folder``, as fast as frames are read.
+
+    Replayed frames are stamped when read, and the source waits on the path
+    (backpressure), so the jam limit on a parcel's time in view is lifted.
+    """
+    from edge.camera.replay import Config as ReplayConfig
+
+    return cfg.model_copy(update={"camera": ReplayConfig(path=folder, fps=0),
+                                  "capture": cfg.capture.model_copy(update={"max_parcel_s": 120.0})})
+
+
 def temporary_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="parcel-edge-bench-")

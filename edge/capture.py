@@ -41,8 +41,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHARPNESS_SIDE = 640
+CROP_FROM_PX = 4_000_000
+"""Frames this large are held as the parcel's part only (a 12 MP frame is 37 MB)."""
+CROP_MARGIN = 0.1
+CROP_MARGIN_PX = 64
 MARGIN_FRACTION = 0.02
 CUT_OFF_PENALTY = 0.05
+
+
+def parcel_part(frame: Frame, box: Box) -> tuple[Frame, Box]:
+    """A large frame cut to the parcel with a margin, and the box in the cut; others as they are.
+
+    The margin (a tenth of the parcel, at least ``CROP_MARGIN_PX``) covers the
+    decoder's margin and the parcel view's, so every later stage sees what it
+    would have seen in the whole frame; ``origin`` and ``sensor`` keep the
+    frame's geometry for the framing and size checks.
+    """
+    height, width = frame.image.shape[:2]
+    if width * height < CROP_FROM_PX or frame.origin != (0, 0) or frame.sensor is not None:
+        return frame, box
+    m = max(CROP_MARGIN_PX, int(CROP_MARGIN * max(box.w, box.h)))
+    cut = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(width, height)
+    if cut.area >= 0.8 * width * height:
+        return frame, box
+    image = np.array(frame.image[cut.y:cut.y + cut.h, cut.x:cut.x + cut.w])
+    part = dataclasses.replace(frame, image=image, origin=(cut.x, cut.y), sensor=(width, height))
+    return part, Box(box.x - cut.x, box.y - cut.y, box.w, box.h)
 
 
 def with_lores(frame: Frame, side: int = SHARPNESS_SIDE) -> Frame:
@@ -178,11 +202,16 @@ class ParcelAssembler:
         if region.area == 0:
             return False
         score = lores_sharpness(frame, region) * framing(region, width, height)
-        item = _Scored(score, -next(self._order), frame, region)
-        if len(self._held) < min(self.cfg.max_frames, self.cfg.best_frames):
-            heapq.heappush(self._held, item)
+        full = len(self._held) >= min(self.cfg.max_frames, self.cfg.best_frames)
+        order = -next(self._order)
+        if full and (score, order) <= (self._held[0].score, self._held[0].order):
+            return True  # not among the best: nothing is cut or held
+        frame, region = parcel_part(frame, region)
+        item = _Scored(score, order, frame, region)
+        if full:
+            heapq.heapreplace(self._held, item)
         else:
-            heapq.heappushpop(self._held, item)
+            heapq.heappush(self._held, item)
         return True
 
     def _emit(self) -> ParcelCapture | None:

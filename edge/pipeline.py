@@ -33,6 +33,42 @@ class LoopSettings:
     backpressure: bool = False
     retry_base_s: float = 0.5
     workers: int = 1
+    queue_bytes: int = 0  # 0: only ``queue_size`` bounds the queue
+
+
+class _Bytes:
+    """The pixel bytes of the captures queued, against a budget; one capture always fits.
+
+    A 12 MP capture is tens of MB where a 1280x960 one is a few, so a count
+    alone cannot bound the unit's memory.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.queued = 0
+        self._cond = threading.Condition()
+
+    def fits(self, size: int) -> bool:
+        return not self.budget or self.queued == 0 or self.queued + size <= self.budget
+
+    def take(self, size: int, wait: bool) -> bool:
+        """Count ``size`` in; with ``wait`` block until it fits, else say whether it did."""
+        with self._cond:
+            if wait:
+                self._cond.wait_for(lambda: self.fits(size))
+            elif not self.fits(size):
+                return False
+            self.queued += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._cond:
+            self.queued -= size
+            self._cond.notify_all()
+
+
+def capture_bytes(capture: ParcelCapture) -> int:
+    return sum(int(f.image.nbytes) for f in capture.frames)
 
 
 class Pipeline:
@@ -48,6 +84,7 @@ class Pipeline:
         self._fatal: str | None = None
         self._test_capture = threading.Event()
         self._take = threading.Lock()
+        self._bytes = _Bytes(settings.queue_bytes)
 
     def request_test_capture(self) -> None:
         """The next frame goes through the whole path as a parcel (``cmd/test-capture``).
@@ -137,12 +174,21 @@ class Pipeline:
 
     def _hand_over(self, capture: ParcelCapture) -> None:
         self.stats.incr("captures")
+        size = capture_bytes(capture)
         if self.settings.backpressure:
+            self._bytes.take(size, wait=True)
             self._queue.put(capture)
+            return
+        if not self._bytes.take(size, wait=False):
+            self.stats.incr("dropped.capture_queue_bytes")
+            self.stats.error("queue_full")
+            log.warning("capture queue holds %d MB: dropped parcel capture %d",
+                        self._bytes.queued // 1_000_000, capture.capture_id)
             return
         try:
             self._queue.put_nowait(capture)
         except queue.Full:
+            self._bytes.give(size)
             self.stats.incr("dropped.capture_queue_full")
             self.stats.error("queue_full")
             log.warning("capture queue full (%d): dropped parcel capture %d",
@@ -153,6 +199,7 @@ class Pipeline:
             last = self.assembler.flush()
             if last is not None:
                 self.stats.incr("captures")
+                self._bytes.take(capture_bytes(last), wait=True)
                 self._queue.put(last)
         finally:
             for closer in (self.camera.stop, self.trigger.close):
@@ -171,6 +218,7 @@ class Pipeline:
             if item is _DONE:
                 self._queue.put(_DONE)  # the other workers stop on it too
                 return
+            self._bytes.give(capture_bytes(item))
             self.stats.gauge("capture_queue", self._queue.qsize())
             self._process(item, ticket)
 

@@ -60,6 +60,9 @@ class Frame:
     ``lores`` is a low-resolution copy of the same instant (picamera2's ``lores``
     stream, BGR or grey, any smaller size) when the camera delivers one:
     presence and capture scoring run on it and never touch ``image``.
+    ``origin`` and ``sensor`` say where ``image`` lies in the sensor's frame
+    and that frame's (width, height) when ``image`` is only the parcel's part
+    of it (the assembler keeps only that much of a 12 MP frame).
     """
 
     seq: int
@@ -69,6 +72,13 @@ class Frame:
     source: str = ""
     truth: Mapping[str, Any] | None = None
     lores: np.ndarray | None = None
+    origin: tuple[int, int] = (0, 0)
+    sensor: tuple[int, int] | None = None
+
+    @property
+    def sensor_size(self) -> tuple[int, int]:
+        """(width, height) of the whole sensor frame this image is part of."""
+        return self.sensor or (int(self.image.shape[1]), int(self.image.shape[0]))
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parcels per size for those figures (1-1000)")
     parser.add_argument("--rss-parcels", type=int, default=6,
                         help="parcels of the whole unit per size for peak RSS (0 skips it)")
-    parser.add_argument("--rss-only", metavar="WxH", help=argparse.SUPPRESS)
+    parser.add_argument("--rss-only", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
 
 
@@ -40,13 +40,13 @@ def main(args: argparse.Namespace) -> int:
     if not 1 <= args.parcels <= 100000:
         print("bench: --parcels must be between 1 and 100000", file=sys.stderr)
         return 2
+    if args.rss_only:
+        return _rss_only(args, Path(args.rss_only))
     try:
-        sizes = _sizes(args.rss_only or args.sizes)
+        sizes = _sizes(args.sizes)
     except ValueError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    if args.rss_only:
-        return _rss_only(args, sizes[0])
     with tempfile.TemporaryDirectory(prefix="parcel-edge-bench-") as tmp:
         try:
             cfg = with_run_overrides(demo_config(args.config), Path(tmp), args.parcels, args.seed)
@@ -76,15 +76,21 @@ def _at_size(args: argparse.Namespace, cfg: Any, size: tuple[int, int], tmp: Pat
     from edge.bench_scale import measure, sized
 
     result = measure(sized(cfg, *size), max(1, min(1000, args.size_parcels)), tmp).summary()
-    result["peak_rss_mb"] = _rss_of_run(args, size) if args.rss_parcels > 0 else None
+    result["peak_rss_mb"] = (_rss_of_run(args, cfg, size, tmp) if args.rss_parcels > 0
+                             else None)
     return result
 
 
-def _rss_of_run(args: argparse.Namespace, size: tuple[int, int]) -> float | None:
-    """Peak RSS of the whole unit at ``size``, run in a process of its own."""
+def _rss_of_run(args: argparse.Namespace, cfg: Any, size: tuple[int, int],
+                tmp: Path) -> float | None:
+    """Peak RSS of the whole unit at ``size``, replaying the belt's frames in a process of its own."""
     import subprocess
 
-    cmd = [sys.executable, "-m", "edge", "bench", "--rss-only", f"{size[0]}x{size[1]}",
+    from edge.bench_scale import record_frames, sized
+
+    folder = tmp / f"frames-{size[0]}x{size[1]}"
+    record_frames(sized(cfg, *size), args.rss_parcels, folder)
+    cmd = [sys.executable, "-m", "edge", "bench", "--rss-only", str(folder),
            "--parcels", str(args.rss_parcels), "--seed", str(args.seed)]
     if args.config:
         cmd += ["--config", str(args.config)]
@@ -96,15 +102,14 @@ def _rss_of_run(args: argparse.Namespace, size: tuple[int, int]) -> float | None
     return float(json.loads(done.stdout)["peak_rss_mb"])
 
 
-def _rss_only(args: argparse.Namespace, size: tuple[int, int]) -> int:
-    from edge.bench_scale import sized
+def _rss_only(args: argparse.Namespace, folder: Path) -> int:
+    from edge.bench_scale import replaying
     from edge.demo import demo_config, run_synthetic, with_run_overrides
 
     with tempfile.TemporaryDirectory(prefix="parcel-edge-bench-") as tmp:
-        cfg = sized(with_run_overrides(demo_config(args.config), Path(tmp), args.parcels,
-                                       args.seed), *size)
-        result = run_synthetic(cfg, Path(tmp), write_packages=False, total=args.parcels,
-                               progress=None)
+        cfg = with_run_overrides(demo_config(args.config), Path(tmp), args.parcels, args.seed)
+        result = run_synthetic(replaying(cfg, folder), Path(tmp), write_packages=False,
+                               total=args.parcels, progress=None)
     print(json.dumps({"peak_rss_mb": result.peak_rss_mb, "parcels": result.stats.count("parcels")}))
     return result.exit_code
 

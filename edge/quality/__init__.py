@@ -23,13 +23,18 @@ __all__ = ["QualityProfile", "assess", "choose_frame"]
 
 def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
            reading: LabelReading | None = None, view: str = "parcel",
-           pyramid: Pyramid | None = None) -> QualityReport:
+           pyramid: Pyramid | None = None, sensor: tuple[int, int] | None = None,
+           origin: tuple[int, int] = (0, 0)) -> QualityReport:
     """The standard's report for one BGR frame; ``reading`` boxes are in this frame.
 
     ``pyramid`` (the frame's, shared with the other stages) supplies the
     reduced grey copy, so a 12 MP frame is not greyed and shrunk again here.
+    When ``image`` is the parcel's part of a larger frame, ``sensor`` is that
+    frame's (width, height) and ``origin`` where the part lies in it: size
+    and framing are judged on the whole frame.
     """
     height, width = image.shape[:2]
+    frame_w, frame_h = sensor or (width, height)
     label_box = reading.label_box if reading is not None else None
     if label_box is not None and label_box.area <= 0:
         label_box = None
@@ -39,8 +44,8 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
         gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
     focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
     found: list[QualityCheck] = [
-        checks.check_width(width, profile),
-        checks.check_height(height, profile),
+        checks.check_width(frame_w, profile),
+        checks.check_height(frame_h, profile),
         checks.check_sharpness(checks.sharpness(focus), profile),
         checks.check_brightness(hist, profile),
         checks.check_shadows(hist, profile),
@@ -50,7 +55,8 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
     if reading is not None and reading.module_px is not None:
         found.append(checks.check_legibility(reading.module_px, profile))
     if parcel_box is not None and width > 0 and height > 0:
-        found.append(checks.check_framing(parcel_box, width, height, profile))
+        placed = Box(parcel_box.x + origin[0], parcel_box.y + origin[1], parcel_box.w, parcel_box.h)
+        found.append(checks.check_framing(placed, frame_w, frame_h, profile))
     return QualityReport(profile=profile.name, view=view, checks=tuple(found))
 
 
@@ -80,8 +86,9 @@ def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
     for rank, i in enumerate(_order(capture, reading)):
         box = capture.boxes[i] if i < len(capture.boxes) else None
         pyramid = capture.pyramids[i] if i < len(capture.pyramids) else None
-        report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading),
-                        pyramid=pyramid)
+        frame = capture.frames[i]
+        report = assess(frame.image, profile, box, _reading_for(capture, i, reading),
+                        pyramid=pyramid, sensor=frame.sensor, origin=frame.origin)
         if report.passed:
             return i, report
         tried.append((len(report.failed), rank, i, report))

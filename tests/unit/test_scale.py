@@ -176,3 +176,35 @@ def test_run_waits_on_sources_that_can_wait_and_drops_on_live_ones() -> None:
     assert source_can_wait(EdgeConfig())
     live = EdgeConfig.model_validate({"camera": {"type": "opencv"}})
     assert not source_can_wait(live)
+
+
+def test_the_capture_queue_is_bounded_in_bytes_and_one_capture_always_fits() -> None:
+    from edge.pipeline import _Bytes
+
+    budget = _Bytes(100)
+    assert budget.take(150, wait=False)  # alone in the queue: admitted whatever its size
+    assert not budget.take(10, wait=False)
+    budget.give(150)
+    assert budget.take(60, wait=False) and budget.take(40, wait=False)
+    assert not budget.take(1, wait=False)
+    released = threading.Timer(0.05, budget.give, args=(60,))
+    released.start()
+    assert budget.take(50, wait=True) and budget.queued == 90  # waited for room
+
+
+def test_a_large_frame_is_held_as_its_parcel_part_with_the_geometry_kept() -> None:
+    from edge.capture import parcel_part
+    from edge.quality import assess
+    from edge.quality.config import QualityProfile
+
+    image = _noise(3040, 4056)
+    part, box = parcel_part(Frame(1, 0.0, "", image), Box(1000, 800, 1200, 1000))
+    assert part.image.shape == (1000 + 2 * 120, 1200 + 2 * 120, 3) and part.origin == (880, 680)
+    assert part.sensor == (4056, 3040) and box == Box(120, 120, 1200, 1000)
+    assert part.image.tobytes() == image[680:1920, 880:2320].tobytes()
+    small, same = parcel_part(Frame(1, 0.0, "", _noise(960, 1280)), Box(10, 10, 100, 100))
+    assert small.origin == (0, 0) and same == Box(10, 10, 100, 100)
+    report = assess(part.image, QualityProfile(), box, sensor=part.sensor, origin=part.origin)
+    values = {c.name: c.value for c in report.checks}
+    assert values["width"] == 4056 and values["height"] == 3040
+    assert values["framing"] == pytest.approx(1000 / 4056, abs=1e-3)  # as in the whole frame
