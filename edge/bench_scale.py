@@ -41,6 +41,7 @@ from edge.stats import Stats, percentile
 
 PARTS = ("decode", "quality", "classify", "rules", "package", "commit")
 FLOORS = ("zxing", "onnx", "imencode", "fsync")
+WARM_UP = 2
 
 
 @dataclass
@@ -59,6 +60,8 @@ class SizeResult:
     parcels: int = 0
 
     def summary(self) -> dict[str, Any]:
+        if not self.parcels:
+            raise ValueError(f"no parcel was captured at {self.width}x{self.height}")
         med = {k: percentile(v, 50) for k, v in {**self.path, **self.floors}.items()}
         path_cpu = sum(med[k] for k in PARTS if k != "commit")
         path = path_cpu + med["commit"]
@@ -141,6 +144,8 @@ def measure(cfg: EdgeConfig, parcels: int, data_dir: Path) -> SizeResult:
     from edge.classify import load_classifier
     from edge.outbox import Outbox
 
+    cfg = cfg.model_copy(update={"camera": cfg.camera.model_copy(
+        update={"parcels": parcels + WARM_UP + 2})})
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     result = SizeResult(cfg.camera.width, cfg.camera.height)
@@ -148,7 +153,7 @@ def measure(cfg: EdgeConfig, parcels: int, data_dir: Path) -> SizeResult:
     try:
         stages = _timed(build_stages(cfg, outbox.next_seq, (outbox,), Stats()), result.path)
         classifier = load_classifier(cfg.classify)
-        warm = 2
+        warm = WARM_UP
         for capture in _captures(cfg, result.frame_ms):
             stats = Stats()
             package = process_parcel(capture, stages, stats)
