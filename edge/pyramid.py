@@ -31,8 +31,15 @@ MODEL_SIDE = 1280
 
 
 def halve(image: np.ndarray) -> np.ndarray:
-    """A 2x2 area average: OpenCV's fastest shrink, exact for even sizes."""
+    """A 2x2 area average: OpenCV's fastest shrink.
+
+    An odd side's last row or column is left out: OpenCV takes its fast path
+    only for an exact factor of two, and its general area resize of an odd
+    size costs several times as much (8 ms instead of 2 for a 2.5 MP crop).
+    """
     h, w = image.shape[:2]
+    if h >= 2 and w >= 2 and (h % 2 or w % 2):
+        image = image[:h - h % 2, :w - w % 2]
     return cv2.resize(image, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
 
 
