@@ -149,8 +149,10 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
     :func:`source_can_wait`) makes a full capture queue hold the camera back
     instead of dropping a parcel.
     """
+    from edge.memory import return_frames_to_the_system
     from edge.outbox import Outbox
 
+    return_frames_to_the_system()
     if backpressure is None:
         backpressure = source_can_wait(cfg)
 

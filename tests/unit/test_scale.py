@@ -208,3 +208,11 @@ def test_a_large_frame_is_held_as_its_parcel_part_with_the_geometry_kept() -> No
     values = {c.name: c.value for c in report.checks}
     assert values["width"] == 4056 and values["height"] == 3040
     assert values["framing"] == pytest.approx(1000 / 4056, abs=1e-3)  # as in the whole frame
+
+
+def test_frame_memory_goes_back_to_the_system_on_glibc() -> None:
+    import platform
+
+    from edge.memory import return_frames_to_the_system
+
+    assert return_frames_to_the_system() is (platform.libc_ver()[0] == "glibc")
