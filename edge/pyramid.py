@@ -18,13 +18,13 @@ Coordinates: a box at level ``k`` is the full-frame box times ``scale(k)``.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import Any
 
 import cv2
 import numpy as np
 
-from edge.records import Box, Frame, ParcelCapture
+from edge.records import Box, ParcelCapture
 
 MODEL_SIDE = 1280
 """Longer side of the frames the classifier and the quality limits were built at."""
@@ -150,20 +150,9 @@ class Pyramid:
         return image[local.y:local.y + local.h, local.x:local.x + local.w], local
 
 
-def lores_grey(frame: Frame) -> np.ndarray | None:
-    """The frame's low-resolution stream in grey, if its camera delivered one."""
-    return None if frame.lores is None else grey_of(frame.lores)
-
-
 def of_capture(capture: ParcelCapture) -> ParcelCapture:
     """``capture`` with one pyramid per frame (kept if it already has them)."""
     if len(capture.pyramids) == len(capture.frames):
         return capture
     pyramids = tuple(Pyramid(f.image, f.lores) for f in capture.frames)
-    return _replace(capture, pyramids)
-
-
-def _replace(capture: ParcelCapture, pyramids: tuple[Any, ...]) -> ParcelCapture:
-    import dataclasses
-
     return dataclasses.replace(capture, pyramids=pyramids)
