@@ -161,8 +161,8 @@ def _decide(reading: Any, report: Any, classification: Any, *, rules: Any,
 
 
 def _package(record: Any, image: Any, label_box: Any, parcel_box: Any, *, profile: Any,
-             cfg: Any, build: Callable) -> Any:
-    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box)
+             cfg: Any, build: Callable, pyramid: Any = None) -> Any:
+    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box, pyramid=pyramid)
 
 
 def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed: int = 0
@@ -178,13 +178,23 @@ def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed:
 
 
 def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
-               extra_sinks: tuple[Sink, ...] = (), backpressure: bool = False,
+               extra_sinks: tuple[Sink, ...] = (), backpressure: bool | None = None,
                with_publisher: bool = True, seed: int = 0,
                on_package: Callable[[Package], None] | None = None,
                commands: dict[str, Callable[..., Any]] | None = None) -> Unit:
-    """Build the whole unit.  ``backpressure`` suits sources that can wait (replay, synthetic)."""
+    """Build the whole unit.
+
+    ``backpressure`` (default: whether the source can wait, see
+    :func:`source_can_wait`) makes a full capture queue hold the camera back
+    instead of dropping a parcel.
+    """
     from edge.classify import load_classifier
+    from edge.memory import return_frames_to_the_system
     from edge.outbox import Outbox
+
+    return_frames_to_the_system()
+    if backpressure is None:
+        backpressure = source_can_wait(cfg)
 
     stats = Stats()
     camera, trigger, assembler = build_capture(cfg, hardware, seed)
@@ -200,7 +210,8 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
         raise
     settings = LoopSettings(cfg.pipeline.capture_queue, cfg.pipeline.frame_timeout_s,
                             cfg.pipeline.camera_retries, backpressure,
-                            workers=cfg.pipeline.workers, stall_s=cfg.pipeline.camera_stall_s)
+                            workers=cfg.pipeline.workers, stall_s=cfg.pipeline.camera_stall_s,
+                            queue_bytes=cfg.pipeline.capture_queue_mb * 1_000_000)
     pipeline = Pipeline(camera, trigger, assembler, stages, stats, settings, on_package)
     unit = Unit(cfg, stats, pipeline, outbox, classifier=classifier, camera=camera)
     outbox.start_housekeeping(cfg.outbox.housekeeping_s)
@@ -224,6 +235,14 @@ def _build_updater(cfg: EdgeConfig, stats: Stats) -> Any:
     from edge.update import build_updater
 
     return build_updater(cfg, partial(model_gauge, stats))
+
+
+WAITING_SOURCES = ("synthetic", "replay")
+
+
+def source_can_wait(cfg: EdgeConfig) -> bool:
+    """A synthetic belt or a replayed recording can be paused; a live camera's belt cannot."""
+    return cfg.camera.type in WAITING_SOURCES
 
 
 def _test_capture(pipeline: Pipeline, args: Any) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edge.app import build_capture, build_stages
 from edge.camera import EndOfStream
+from edge.capture import with_lores
 from edge.config import EdgeConfig
 from edge.process import process_parcel
 from edge.records import ParcelCapture
@@ -40,6 +41,7 @@ def collect_captures(cfg: EdgeConfig, count: int) -> list[ParcelCapture]:
             frame = camera.read(1.0)
             if frame is None:
                 continue
+            frame = with_lores(frame)
             capture = assembler.push(frame, trigger.observe(frame))
             if capture is not None:
                 captures.append(capture)

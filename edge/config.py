@@ -90,6 +90,9 @@ class PipelineConfig(Section):
         "no frame for this long counts as a failed camera and it is restarted"))
     workers: int = Field(2, ge=1, le=8, description=(
         "parcels analysed at once; numbering and committing stay in order"))
+    capture_queue_mb: int = Field(64, ge=1, le=4096, description=(
+        "pixels of the parcels waiting, in MB; one parcel always fits (at 12 MP a capture "
+        "is tens of MB, and the queue, not the parcel count, sets the unit's memory)"))
 
 
 CameraSection = Annotated[Union[CAMERAS.config_classes()], Field(discriminator="type")]  # type: ignore[misc]

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
-from edge.capture import single_frame
+from edge.capture import single_frame, with_lores
 from edge.process import Stages, process_parcel
 from edge.records import Package, ParcelCapture
 from edge.stats import Stats
@@ -34,6 +34,47 @@ class LoopSettings:
     retry_base_s: float = 0.5
     workers: int = 1
     stall_s: float = 10.0
+    queue_bytes: int = 0  # 0: only ``queue_size`` bounds the queue
+
+
+class _Bytes:
+    """The pixel bytes of the captures queued, against a budget; one capture always fits.
+
+    A 12 MP capture is tens of MB where a 1280x960 one is a few, so a count
+    alone cannot bound the unit's memory.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.queued = 0
+        self._cond = threading.Condition()
+
+    def fits(self, size: int) -> bool:
+        return not self.budget or self.queued == 0 or self.queued + size <= self.budget
+
+    def take(self, size: int, wait: bool) -> bool:
+        """Count ``size`` in; with ``wait`` block until it fits, else say whether it did."""
+        with self._cond:
+            if wait:
+                self._cond.wait_for(lambda: self.fits(size))
+            elif not self.fits(size):
+                return False
+            self.queued += size
+            return True
+
+    def add(self, size: int) -> None:
+        """Count a capture in past the budget (the test capture has its own slot)."""
+        with self._cond:
+            self.queued += size
+
+    def give(self, size: int) -> None:
+        with self._cond:
+            self.queued -= size
+            self._cond.notify_all()
+
+
+def capture_bytes(capture: ParcelCapture) -> int:
+    return sum(int(f.image.nbytes) for f in capture.frames)
 
 
 class Pipeline:
@@ -51,6 +92,8 @@ class Pipeline:
         self._test_capture = threading.Event()
         self._test_lock = threading.Lock()
         self._tests_in_path = 0
+        self._take = threading.Lock()
+        self._bytes = _Bytes(settings.queue_bytes)
 
     def request_test_capture(self) -> bool:
         """The next frame goes through the whole path as a parcel (``cmd/test-capture``).
@@ -151,11 +194,14 @@ class Pipeline:
 
     def _observe(self, frame: Any) -> None:
         self.stats.incr("frames")
+        cpu = time.thread_time()
+        frame = with_lores(frame)
         if self._test_capture.is_set():
             self._hand_over_test(single_frame(frame, "test", capture_id=-frame.seq))
         presence = self.trigger.observe(frame)
         self.stats.time("presence", presence.ms)
         capture = self.assembler.push(frame, presence)
+        self.stats.time("frame_cpu", (time.thread_time() - cpu) * 1000.0)
         if capture is not None:
             self._hand_over(capture)
 
@@ -164,17 +210,27 @@ class Pipeline:
             self._test_capture.clear()
             self._tests_in_path += 1
         try:
+            self._bytes.add(capture_bytes(capture))
             self._queue.put_nowait(capture)  # its own slot: live parcels never fill the last one
             self.stats.incr("test_captures")
         except queue.Full:  # a source with backpressure may have filled every slot
+            self._bytes.give(capture_bytes(capture))
             self._test_done(capture)
             self.stats.incr("dropped.test_capture")
             log.warning("test capture skipped: the path is busy")
 
     def _hand_over(self, capture: ParcelCapture) -> None:
         self.stats.incr("captures")
+        size = capture_bytes(capture)
         if self.settings.backpressure:
+            self._bytes.take(size, wait=True)
             self._queue.put(capture)
+            return
+        if not self._bytes.take(size, wait=False):
+            self.stats.incr("dropped.capture_queue_bytes")
+            self.stats.error("queue_full")
+            log.warning("capture queue holds %d MB: dropped parcel capture %d",
+                        self._bytes.queued // 1_000_000, capture.capture_id)
             return
         try:
             with self._test_lock:
@@ -182,6 +238,7 @@ class Pipeline:
                     raise queue.Full
                 self._queue.put_nowait(capture)
         except queue.Full:
+            self._bytes.give(size)
             self.stats.incr("dropped.capture_queue_full")
             self.stats.error("queue_full")
             log.warning("capture queue full (%d): dropped parcel capture %d",
@@ -192,6 +249,7 @@ class Pipeline:
             last = self.assembler.flush()
             if last is not None:
                 self.stats.incr("captures")
+                self._bytes.take(capture_bytes(last), wait=True)
                 self._queue.put(last)
         finally:
             for closer in (self.camera.stop, self.trigger.close):
@@ -206,19 +264,24 @@ class Pipeline:
         if capture.trigger == "test":
             with self._test_lock:
                 self._tests_in_path -= 1
+
     def _process_loop(self) -> None:
         while True:
-            item = self._queue.get()
+            with self._take:  # a capture and its ticket together, so tickets follow the queue
+                item = self._queue.get()
+                ticket = None if item is _DONE else self.stages.turns.ticket()
             if item is _DONE:
                 self._queue.put(_DONE)  # the other workers stop on it too
                 return
+            self._bytes.give(capture_bytes(item))
             self.stats.gauge("capture_queue", self._queue.qsize())
-            self._process(item)
+            self._process(item, ticket)
 
-    def _process(self, capture: ParcelCapture) -> None:
+    def _process(self, capture: ParcelCapture, ticket: int | None = None) -> None:
         started = time.perf_counter()
+        cpu = time.thread_time()
         try:
-            package = process_parcel(capture, self.stages, self.stats)
+            package = process_parcel(capture, self.stages, self.stats, ticket)
         except Exception as exc:
             self._test_done(capture)
             self.stats.error("process")
@@ -227,5 +290,6 @@ class Pipeline:
             return
         self._test_done(capture)
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
+        self.stats.time("path_cpu", (time.thread_time() - cpu) * 1000.0)
         if self.on_package is not None:
             self.on_package(package)

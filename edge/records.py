@@ -57,6 +57,12 @@ class Frame:
 
     ``truth`` is only set by the synthetic source: what is really in the frame,
     so benchmarks can score reading and classifying without hand labels.
+    ``lores`` is a low-resolution copy of the same instant (picamera2's ``lores``
+    stream, BGR or grey, any smaller size) when the camera delivers one:
+    presence and capture scoring run on it and never touch ``image``.
+    ``origin`` and ``sensor`` say where ``image`` lies in the sensor's frame
+    and that frame's (width, height) when ``image`` is only the parcel's part
+    of it (the assembler keeps only that much of a 12 MP frame).
     """
 
     seq: int
@@ -65,6 +71,14 @@ class Frame:
     image: np.ndarray
     source: str = ""
     truth: Mapping[str, Any] | None = None
+    lores: np.ndarray | None = None
+    origin: tuple[int, int] = (0, 0)
+    sensor: tuple[int, int] | None = None
+
+    @property
+    def sensor_size(self) -> tuple[int, int]:
+        """(width, height) of the whole sensor frame this image is part of."""
+        return self.sensor or (int(self.image.shape[1]), int(self.image.shape[0]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +86,9 @@ class ParcelCapture:
     """All frames of one parcel passing the camera, best first.
 
     ``boxes[i]`` is the parcel's region in ``frames[i]``; ``sharpness[i]`` the
-    score the frame was ranked by.
+    score the frame was ranked by.  ``pyramids[i]`` (an :class:`edge.pyramid.Pyramid`,
+    made once per parcel by the path) holds ``frames[i]`` at the grey and reduced
+    sizes the stages share; empty until the path adds them.
     """
 
     capture_id: int
@@ -80,6 +96,7 @@ class ParcelCapture:
     boxes: tuple[Box, ...]
     sharpness: tuple[float, ...]
     trigger: str = ""
+    pyramids: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def best(self) -> Frame:
@@ -278,7 +295,7 @@ def to_jsonable(obj: Any) -> Any:
     """Plain JSON types for any record, recursively; enums become their values."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-               if f.name not in ("image", "truth")}
+               if f.name not in ("image", "truth", "lores", "pyramids")}
         if isinstance(obj, QualityReport):
             out["passed"] = obj.passed
         return out

@@ -19,6 +19,7 @@ from edge.imageio import to_bgr8
 from edge.package import naming, redact
 from edge.package.config import PackageConfig
 from edge.package.jpeg import ImageMeta, encode_jpeg
+from edge.pyramid import Pyramid
 from edge.quality.config import QualityProfile
 from edge.records import Box, ImageRef, Package, PackageFile, ParcelRecord, dumps
 
@@ -94,24 +95,29 @@ def _image_file(record: ParcelRecord, image: np.ndarray, view: str, redacted: bo
 
 def build_package(record: ParcelRecord, image: np.ndarray, label_box: Box | None,
                   profile: QualityProfile, cfg: PackageConfig,
-                  parcel_box: Box | None = None) -> Package:
-    """Views, redacted copies and sidecar; boxes and symbol corners are in ``image`` coordinates."""
+                  parcel_box: Box | None = None, pyramid: Pyramid | None = None) -> Package:
+    """Views, redacted copies and sidecar; boxes and symbol corners are in ``image`` coordinates.
+
+    Each view is cut from the frame once; a redacted view copies only its own
+    crop and fills only the label pixels in it, so packaging costs what the
+    JPEG encoding costs.  ``pyramid`` (the frame's, shared with the other
+    stages) supplies the quarter-size grey the label's paper is followed on.
+    """
     try:
-        image = to_bgr8(np.ascontiguousarray(image))
+        image = to_bgr8(image)
         if label_box is not None and label_box.area > 0:
-            label_box = redact.locate_label(image, label_box)
+            label_box = redact.locate_label(image, label_box, _quarter(image, pyramid))
         regions = view_regions(image.shape, parcel_box, label_box, profile, cfg)
-        crops = [(v, image, False) for v in regions]
+        crops = [(v, _crop(image, box), False) for v, box in regions.items()]
         description = "redaction disabled in the config"
         if cfg.redact:
             mark = record.classification.mark_box if record.classification else None
             plan = redact.plan(image, label_box, record.symbols, [mark] if mark else [])
             description = plan.describe(cfg.redaction_style)
             if plan.label is not None:
-                redacted = redact.apply(image, plan, cfg.redaction_style)
-                crops += [(f"{v}-redacted", redacted, True) for v in regions]
-        built = [_image_file(record, _crop(img, regions[v.removesuffix("-redacted")]), v, red,
-                             profile, cfg) for v, img, red in crops]
+                crops += [(f"{v}-redacted", redact.redacted_crop(image, box, plan, cfg.redaction_style),
+                           True) for v, box in regions.items()]
+        built = [_image_file(record, img, v, red, profile, cfg) for v, img, red in crops]
     except (naming.NamingError, ValueError, cv2.error) as exc:
         raise PackageError(f"cannot package parcel {record.seq}: {exc}") from None
     record = dataclasses.replace(record, images=tuple(ref for _, ref in built),
@@ -119,8 +125,16 @@ def build_package(record: ParcelRecord, image: np.ndarray, label_box: Box | None
     return Package(record, tuple(f for f, _ in built) + (_sidecar(record),))
 
 
+def _quarter(image: np.ndarray, pyramid: Pyramid | None) -> np.ndarray | None:
+    """The pyramid's level 2 grey when it is the frame's own quarter-size copy."""
+    if pyramid is None or pyramid.image.shape[:2] != image.shape[:2]:
+        return None
+    return pyramid.grey(2)
+
+
 def _crop(image: np.ndarray, box: Box) -> np.ndarray:
-    return np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
+    """A view of ``box`` (no copy): OpenCV encodes and resizes strided views as they are."""
+    return image[box.y:box.y + box.h, box.x:box.x + box.w]
 
 
 def _sidecar(record: ParcelRecord) -> PackageFile:

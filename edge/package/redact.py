@@ -73,21 +73,21 @@ def _paper_level(image: np.ndarray, seed: Box) -> int:
     return int(paper - _PAPER_SPAN * (paper - ink))
 
 
-def locate_label(image: np.ndarray, seed: Box) -> Box:
+def locate_label(image: np.ndarray, seed: Box, quarter: np.ndarray | None = None) -> Box:
     """The label paper around ``seed`` (the decoded symbols or a rough label box).
 
     The decode stage knows where the codes are, not where the paper ends, and
     the addressee is printed beyond the codes; so the paper that touches the
     seed (nearly as bright as the spaces between its bars) is followed on a
     quarter-size copy of the frame, with printed rules and text closed over
-    so they do not cut the paper in parts.
+    so they do not cut the paper in parts.  ``quarter`` is that copy in grey
+    when the caller has it already (the parcel's pyramid, level 2).
     """
     height, width = image.shape[:2]
     seed = seed.clip(width, height)
     if seed.w < 1 or seed.h < 1 or width < 8 or height < 8:
         return seed
-    small = cv2.resize(image, (width // _LOCATE, height // _LOCATE), interpolation=cv2.INTER_AREA)
-    gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    gray = quarter if quarter is not None else _quarter_gray(image)
     bright = cv2.inRange(gray, _paper_level(image, seed), 255)
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, _EDGE[:3, :3])
     _, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
@@ -101,6 +101,12 @@ def locate_label(image: np.ndarray, seed: Box) -> Box:
     x0, y0 = min(seed.x, x - _LOCATE), min(seed.y, y - _LOCATE)
     x1, y1 = max(seed.x + seed.w, x + w + _LOCATE), max(seed.y + seed.h, y + h + _LOCATE)
     return Box(x0, y0, x1 - x0, y1 - y0).clip(width, height)
+
+
+def _quarter_gray(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (width // _LOCATE, height // _LOCATE), interpolation=cv2.INTER_AREA)
+    return small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
 
 
 def _paper(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -301,17 +307,39 @@ def _hide(labels: np.ndarray, stats: np.ndarray, kept: np.ndarray) -> tuple[np.n
 
 
 def apply(image: np.ndarray, redaction: Redaction, style: Style = "black") -> np.ndarray:
-    """A redacted copy of the frame: the label's hidden pixels filled, the rest untouched."""
-    out = image.copy()
+    """A redacted copy of the whole frame: the label's hidden pixels filled, the rest untouched."""
+    height, width = image.shape[:2]
+    return redacted_crop(image, Box(0, 0, width, height), redaction, style)
+
+
+def redacted_crop(image: np.ndarray, box: Box, redaction: Redaction,
+                  style: Style = "black") -> np.ndarray:
+    """``apply(image, ...)`` cut to ``box``, byte for byte, at the cost of the crop.
+
+    Only the crop is copied and only where it meets the label is anything
+    filled, through the mask by OpenCV (no boolean index copies of the frame).
+    """
+    out = np.array(image[box.y:box.y + box.h, box.x:box.x + box.w])
     label = redaction.label
     if label is None or not redaction.mask.size:
         return out
-    view = out[label.y:label.y + label.h, label.x:label.x + label.w]
-    hide = redaction.mask > 0
-    if style == "black":
-        view[hide] = 0
+    x0, y0 = max(label.x, box.x), max(label.y, box.y)
+    x1, y1 = min(label.x + label.w, box.x + box.w), min(label.y + label.h, box.y + box.h)
+    if x1 <= x0 or y1 <= y0:
         return out
+    fill = _fill(image, label, style)
+    lx, ly = x0 - label.x, y0 - label.y
+    cv2.copyTo(fill[ly:ly + y1 - y0, lx:lx + x1 - x0],
+               redaction.mask[ly:ly + y1 - y0, lx:lx + x1 - x0],
+               out[y0 - box.y:y1 - box.y, x0 - box.x:x1 - box.x])
+    return out
+
+
+def _fill(image: np.ndarray, label: Box, style: Style) -> np.ndarray:
+    """What hidden label pixels become: black, or the label's own 12x coarser blocks."""
+    view = image[label.y:label.y + label.h, label.x:label.x + label.w]
+    if style == "black":
+        return np.zeros_like(view)
     h, w = view.shape[:2]
     small = cv2.resize(view, (max(1, w // 12), max(1, h // 12)), interpolation=cv2.INTER_AREA)
-    view[hide] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)[hide]
-    return out
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)

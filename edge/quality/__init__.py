@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from edge.pyramid import Pyramid
 from edge.quality import checks
 from edge.quality.config import QualityProfile
 from edge.records import Box, LabelReading, ParcelCapture, QualityCheck, QualityReport
@@ -21,20 +22,30 @@ __all__ = ["QualityProfile", "assess", "choose_frame"]
 
 
 def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
-           reading: LabelReading | None = None, view: str = "parcel") -> QualityReport:
-    """The standard's report for one BGR frame; ``reading`` boxes are in this frame."""
+           reading: LabelReading | None = None, view: str = "parcel",
+           pyramid: Pyramid | None = None, sensor: tuple[int, int] | None = None,
+           origin: tuple[int, int] = (0, 0)) -> QualityReport:
+    """The standard's report for one BGR frame; ``reading`` boxes are in this frame.
+
+    ``pyramid`` (the frame's, shared with the other stages) supplies the
+    reduced grey copy, so a 12 MP frame is not greyed and shrunk again here.
+    When ``image`` is the parcel's part of a larger frame, ``sensor`` is that
+    frame's (width, height) and ``origin`` where the part lies in it: size
+    and framing are judged on the whole frame.
+    """
     height, width = image.shape[:2]
+    frame_w, frame_h = sensor or (width, height)
     label_box = reading.label_box if reading is not None else None
     if label_box is not None and label_box.area <= 0:
         label_box = None
-    gray, scale = checks.analysis_gray(image, profile.analysis_px)
+    gray, scale = (pyramid or Pyramid(image)).grey_at_most(profile.analysis_px)
     hist = checks.histogram(checks.region(gray, parcel_box, scale))
     mask = checks.drop_printed_paper(
         gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
     focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
     found: list[QualityCheck] = [
-        checks.check_width(width, profile),
-        checks.check_height(height, profile),
+        checks.check_width(frame_w, profile),
+        checks.check_height(frame_h, profile),
         checks.check_sharpness(checks.sharpness(focus), profile),
         checks.check_brightness(hist, profile),
         checks.check_shadows(hist, profile),
@@ -44,7 +55,8 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
     if reading is not None and reading.module_px is not None:
         found.append(checks.check_legibility(reading.module_px, profile))
     if parcel_box is not None and width > 0 and height > 0:
-        found.append(checks.check_framing(parcel_box, width, height, profile))
+        placed = Box(parcel_box.x + origin[0], parcel_box.y + origin[1], parcel_box.w, parcel_box.h)
+        found.append(checks.check_framing(placed, frame_w, frame_h, profile))
     return QualityReport(profile=profile.name, view=view, checks=tuple(found))
 
 
@@ -73,7 +85,10 @@ def choose_frame(capture: ParcelCapture, reading: LabelReading | None,
     tried: list[tuple[int, int, int, QualityReport]] = []
     for rank, i in enumerate(_order(capture, reading)):
         box = capture.boxes[i] if i < len(capture.boxes) else None
-        report = assess(capture.frames[i].image, profile, box, _reading_for(capture, i, reading))
+        pyramid = capture.pyramids[i] if i < len(capture.pyramids) else None
+        frame = capture.frames[i]
+        report = assess(frame.image, profile, box, _reading_for(capture, i, reading),
+                        pyramid=pyramid, sensor=frame.sensor, origin=frame.origin)
         if report.passed:
             return i, report
         tried.append((len(report.failed), rank, i, report))

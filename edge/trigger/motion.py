@@ -82,7 +82,7 @@ class MotionTrigger:
 
     def observe(self, frame: Frame) -> Presence:
         started = time.perf_counter()
-        small = self._thumbnail(frame.image)
+        small = self._thumbnail(frame)
         box = None
         if self._bg is None or self._bg.shape != small.shape or self._learned < self.cfg.learn_frames:
             self._learn(small)
@@ -94,13 +94,26 @@ class MotionTrigger:
     def close(self) -> None:
         """Nothing to release."""
 
-    def _thumbnail(self, image: np.ndarray) -> np.ndarray:
-        """Grey thumbnail: a cheap bilinear halving pass, then an area average."""
+    def _thumbnail(self, frame: Frame) -> np.ndarray:
+        """Grey thumbnail ``scale`` times smaller than the frame.
+
+        From the frame's low-resolution copy when it has one (picamera2's
+        ``lores`` stream, or the pipeline's halvings), so the full frame is
+        never read; else a cheap bilinear halving pass, then an area average.
+        """
         cv2, s = self._cv2, self.cfg.scale
-        h, w = image.shape[:2]
-        half = cv2.resize(image, (max(2, 2 * w // s), max(2, 2 * h // s)), interpolation=cv2.INTER_LINEAR)
+        h, w = frame.image.shape[:2]
+        size = (max(1, w // s), max(1, h // s))
+        if frame.lores is not None and frame.lores.shape[1] >= size[0]:
+            lores = frame.lores
+            grey = lores if lores.ndim == 2 else cv2.cvtColor(lores, cv2.COLOR_BGR2GRAY)
+            if grey.shape[1] == size[0] and grey.shape[0] == size[1]:
+                return grey
+            return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        half = cv2.resize(frame.image, (max(2, 2 * w // s), max(2, 2 * h // s)),
+                          interpolation=cv2.INTER_LINEAR)
         grey = cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)
-        return cv2.resize(grey, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
+        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
     def _learn(self, small: np.ndarray) -> None:
         """Average the first frames as the empty belt."""
