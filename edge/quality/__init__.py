@@ -21,8 +21,12 @@ __all__ = ["QualityProfile", "assess", "choose_frame"]
 
 
 def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
-           reading: LabelReading | None = None, view: str = "parcel") -> QualityReport:
-    """The standard's report for one BGR frame; ``reading`` boxes are in this frame."""
+           reading: LabelReading | None = None, view: str = "parcel",
+           focus_box: Box | None = None) -> QualityReport:
+    """The standard's report for one BGR frame; ``reading`` boxes are in this frame.
+
+    ``focus_box`` says where sharpness is measured when no label was read (an exam
+    photo's most detailed part); by default the parcel."""
     height, width = image.shape[:2]
     label_box = reading.label_box if reading is not None else None
     if label_box is not None and label_box.area <= 0:
@@ -31,7 +35,7 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
     hist = checks.histogram(checks.region(gray, parcel_box, scale))
     mask = checks.drop_printed_paper(
         gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
-    focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
+    focus = checks.focus_region(image, label_box if label_box is not None else focus_box or parcel_box)
     found: list[QualityCheck] = [
         checks.check_width(width, profile),
         checks.check_height(height, profile),
