@@ -25,6 +25,8 @@ setup(
         "pi": ["picamera2>=0.3.17,<0.4", "gpiozero>=2.0,<3"],
         "dev": ["pytest>=8", "gpiozero>=2.0,<3", "jsonschema>=4.18,<5"],
         "train": ["torch==2.13.0", "onnx>=1.16,<2"],
+        # The hub's exam-photo capture: phone photos (HEIC too) and the guide's PDF.
+        "capture": ["pillow>=10", "pillow-heif>=0.16", "fpdf2>=2.7,<3"],
     },
     entry_points={"console_scripts": ["parcel-edge=edge.cli:main"]},
 )

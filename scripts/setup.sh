@@ -16,4 +16,4 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev}]"
+.venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev,capture}]"
