@@ -6,6 +6,8 @@ hub services' (``HubServices.authenticate``).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from edge.configbase import Section
@@ -19,6 +21,9 @@ class WebConfig(Section):
     # Set on any real deployment (behind TLS): the session cookie is then Secure.
     cookie_secure: bool = False
     session_ttl_s: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
+    # Key of session cookies and CSRF tokens (made, 0600, on first start); every process of
+    # one hub must read the same file.  None: a new key per start (everyone logs in again).
+    secret_file: Path | None = None
     queue_limit: int = Field(200, ge=10, le=1000)
     search_limit: int = Field(100, ge=10, le=1000)
     poll_s: float = Field(5.0, ge=0.5, le=600.0)
