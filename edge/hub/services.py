@@ -193,6 +193,7 @@ class HubServices:
                                       failed_logins=0, locked_until=None)
         if user is None:
             raise ServiceError("no such user")
+        self.store.end_sessions_of(username)
         self.audit(actor, "user.password", username)
         return user
 
@@ -218,6 +219,18 @@ class HubServices:
         self.audit(username[:64] if user else "-", "login.ok" if result.ok else "login.fail",
                    username[:64], {"reason": result.reason})
         return result
+
+    def create_session(self, token_sha256: str, username: str, expires: datetime) -> None:
+        """Server-side sessions: the web app stores the SHA-256 of its random token."""
+        self.store.create_session(token_sha256, username, expires)
+
+    def session_user(self, token_sha256: str) -> User | None:
+        """The session's user if the session lives and the user is not disabled or locked."""
+        user = self.store.session_user(token_sha256, self._clock())
+        return None if user is None or user.disabled else user
+
+    def end_session(self, token_sha256: str) -> None:
+        self.store.end_session(token_sha256)
 
     def _check(self, user: User | None, password: str) -> LoginResult:
         if user is None:

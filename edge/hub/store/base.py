@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 # Outcomes that need a person, most urgent first (the queue's default).
 QUEUE_OUTCOMES: tuple[str, ...] = ("flag", "review", "no_read", "quality_reject")
@@ -214,20 +214,54 @@ class IngestResult:
     new: bool
 
 
+@dataclass(frozen=True)
+class RecordIn:
+    """A validated record (or the record inside an alert) from ``unit`` under ``prefix``."""
+
+    record: Mapping[str, Any]
+    unit: str
+    prefix: str
+    alert: bool
+
+
+@dataclass(frozen=True)
+class ImageIn:
+    """A verified image whose bytes are already durable under the content-addressed path."""
+
+    sha256: str
+    parcel_id: str
+    view: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class StatusIn:
+    unit: str
+    prefix: str
+    status: Mapping[str, Any] | None
+    online: bool | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Sequence numbers ``first``..``last`` of ``unit`` the hub has not received."""
+
+    unit: str
+    prefix: str
+    first: int
+    last: int
+
+
 class Store(Protocol):
     """The hub's database.  Thread-safe; every write is one transaction."""
 
     def close(self) -> None: ...
 
-    # ingest (exactly once by id: a duplicate returns new=False and changes nothing)
-    def add_record(self, record: Mapping[str, Any], unit: str, prefix: str,
-                   alert: bool = False) -> IngestResult: ...
-    def add_image(self, sha256: str, parcel_id: str, view: str, content_type: str,
-                  size: int) -> IngestResult: ...
-    def set_unit_status(self, unit: str, prefix: str, status: Mapping[str, Any] | None,
-                        online: bool | None) -> None: ...
-    def unit_seqs(self, unit: str) -> tuple[int, ...]: ...
-    def known_images(self, sha256s: Sequence[str]) -> set[str]: ...
+    # ingest: one transaction per batch; exactly once by id (a duplicate: new=False, no effect)
+    def ingest(self, items: Sequence["RecordIn | ImageIn | StatusIn"],
+               received_utc: str) -> tuple[IngestResult, ...]: ...
+    def gaps(self, window: int = 100_000) -> tuple["Gap", ...]: ...
 
     # pages
     def change_counter(self) -> int: ...
@@ -242,14 +276,21 @@ class Store(Protocol):
     def case_events(self, reference: str) -> tuple[CaseEvent, ...]: ...
     def case_parcels(self, reference: str) -> tuple[QueueRow, ...]: ...
     def case_head(self, reference: str) -> tuple[str, str, str] | None: ...  # kind, state, opened
-    def add_case_event(self, reference: str, kind: str, actor: str, note: str,
-                       parcel_id: str, state: str, time_utc: str) -> CaseEvent: ...
+    def add_case_event(self, reference: str, kind: str, actor: str, note: str, parcel_id: str,
+                       time_utc: str, transition: Callable[[str, str], tuple[str, str]]
+                       ) -> CaseEvent: ...  # transition(state, decision) -> new ones, or raises
 
     # users
     def add_user(self, username: str, role: str, password_hash: str) -> User: ...
     def user(self, username: str) -> User | None: ...
     def users(self) -> tuple[User, ...]: ...
     def update_user(self, username: str, **changes: Any) -> User | None: ...
+
+    # sessions (the web app keeps only the token's SHA-256 here)
+    def create_session(self, token_sha256: str, username: str, expires: datetime) -> None: ...
+    def session_user(self, token_sha256: str, now: datetime) -> User | None: ...
+    def end_session(self, token_sha256: str) -> None: ...
+    def end_sessions_of(self, username: str) -> None: ...
 
     # audit (append-only; the chain is computed by edge.hub.audit)
     def audit_append(self, make: Any) -> AuditEntry: ...

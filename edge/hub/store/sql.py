@@ -1,0 +1,343 @@
+"""The hub's store on SQLAlchemy Core: one implementation for SQLite and PostgreSQL.
+
+Exactly-once: a record's id is unique; its insert uses ``ON CONFLICT DO
+NOTHING`` and every effect of a new record (its images, its case, the case's
+automatic events) is written in the same transaction, only when the insert
+took.  Whichever hub process gets a message, and however often, the database
+changes once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy import and_, case, func, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from edge.hub.cases import FINAL_STATES
+from edge.hub.store import rows
+from edge.hub.store.base import (QUEUE_OUTCOMES, AuditEntry, CaseEvent, Gap, ImageIn,
+                                 IngestResult, ParcelDetail, PrecisionRow, QueueRow, RecordIn,
+                                 SearchQuery, StatusIn, UnitRow, User)
+from edge.hub.store.tables import (audit, case_events, cases, images, parcel_images, parcels,
+                                   sessions, units, users)
+from edge.rules.aed import normalize_id
+
+log = logging.getLogger(__name__)
+
+
+def _aware(when: datetime) -> datetime:
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+ROW_COLUMNS = [c for c in parcels.c if c.name != "record"] + [cases.c.state]
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (safe to run on every start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class SqlStore:
+    """:class:`edge.hub.store.base.Store` on an engine; thread-safe (one connection per call)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        self._insert = insert
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- ingest --------------------------------------------------------------------------
+    def ingest(self, items: Sequence[RecordIn | ImageIn | StatusIn],
+               received_utc: str) -> tuple[IngestResult, ...]:
+        out = []
+        with self.engine.begin() as conn:
+            for item in items:
+                if isinstance(item, RecordIn):
+                    out.append(self._record(conn, item, received_utc))
+                elif isinstance(item, ImageIn):
+                    out.append(self._image(conn, item, received_utc))
+                else:
+                    self._status(conn, item, received_utc)
+                    out.append(IngestResult("status", item.unit, True))
+        return tuple(out)
+
+    def _record(self, conn: Connection, item: RecordIn, received: str) -> IngestResult:
+        values = rows.parcel_values(item.record, item.unit, item.prefix, received, item.alert)
+        took = conn.execute(self._insert(parcels).values(**values)
+                            .on_conflict_do_nothing(index_elements=["id"])).rowcount
+        if not took:
+            if item.alert:
+                conn.execute(update(parcels).where(parcels.c.id == values["id"],
+                                                   parcels.c.alert.is_(False)).values(alert=True))
+            return IngestResult("record", values["id"], False)
+        for image in rows.image_values(item.record):
+            conn.execute(self._insert(parcel_images).values(**image).on_conflict_do_nothing())
+        if values["ref_valid"]:
+            self._open_case(conn, values)
+        return IngestResult("record", values["id"], True)
+
+    def _open_case(self, conn: Connection, v: Mapping[str, Any]) -> None:
+        """The automatic part of a case: created on first sight, seen/flagged events."""
+        ref, flagged = v["ref_norm"], v["outcome"] == "flag"
+        conn.execute(self._insert(cases).values(
+            reference=ref, kind=v["ref_kind"], state="flagged" if flagged else "seen",
+            decision="", opened_utc=v["received_utc"]).on_conflict_do_nothing())
+        actor = f"unit:{v['unit']}"
+        kinds = ("seen", "flagged") if flagged else ("seen",)
+        for kind in kinds:
+            conn.execute(case_events.insert().values(
+                reference=ref, kind=kind, time_utc=v["time_utc"] or v["received_utc"], actor=actor,
+                note=v["outcome"], parcel_id=v["id"]))
+        if flagged:
+            conn.execute(update(cases).where(cases.c.reference == ref, cases.c.state == "seen")
+                         .values(state="flagged"))
+        state = conn.execute(select(cases.c.state).where(cases.c.reference == ref)).scalar_one()
+        if state in FINAL_STATES:
+            conn.execute(update(parcels).where(parcels.c.id == v["id"]).values(open=False))
+
+    def _image(self, conn: Connection, item: ImageIn, received: str) -> IngestResult:
+        took = conn.execute(self._insert(images).values(
+            sha256=item.sha256, content_type=item.content_type[:64], bytes=item.size,
+            received_utc=received).on_conflict_do_nothing()).rowcount
+        return IngestResult("image", item.sha256, bool(took))
+
+    def _status(self, conn: Connection, item: StatusIn, received: str) -> None:
+        values: dict[str, Any] = {"prefix": item.prefix, "last_seen_utc": received}
+        if item.status is not None:
+            values["status"] = json.dumps(item.status, sort_keys=True)[:200_000]
+        if item.online is not None:
+            values["online"] = item.online
+        elif item.status is not None:
+            values["online"] = True
+        conn.execute(self._insert(units).values(unit=item.unit, **{
+            "online": False, "status": "{}", **values}).on_conflict_do_update(
+            index_elements=["unit"], set_=values))
+
+    def gaps(self, window: int = 100_000) -> tuple[Gap, ...]:
+        """Holes in each unit's sequence numbers within the last ``window`` numbers."""
+        lead = func.lead(parcels.c.seq).over(partition_by=parcels.c.unit, order_by=parcels.c.seq)
+        top = select(parcels.c.unit, func.max(parcels.c.seq).label("high")) \
+            .group_by(parcels.c.unit).subquery()
+        inner = select(parcels.c.unit, parcels.c.prefix, parcels.c.seq, lead.label("next")) \
+            .join(top, top.c.unit == parcels.c.unit) \
+            .where(parcels.c.seq > top.c.high - window).subquery()
+        query = select(inner).where(inner.c.next > inner.c.seq + 1).order_by(inner.c.unit, inner.c.seq)
+        with self.engine.connect() as conn:
+            return tuple(Gap(r.unit, r.prefix, r.seq + 1, r.next - 1) for r in conn.execute(query))
+
+    # --- pages ---------------------------------------------------------------------------
+    def change_counter(self) -> int:
+        with self.engine.connect() as conn:
+            a = conn.execute(select(func.max(parcels.c.change))).scalar() or 0
+            b = conn.execute(select(func.max(case_events.c.id))).scalar() or 0
+        return int(a) + int(b)
+
+    def _rows(self) -> Any:
+        return select(*ROW_COLUMNS).select_from(parcels.outerjoin(
+            cases, and_(parcels.c.ref_valid.is_(True), cases.c.reference == parcels.c.ref_norm)))
+
+    def queue(self, outcomes: Sequence[str] = QUEUE_OUTCOMES, limit: int = 100,
+              after: int = 0, open_only: bool = True) -> tuple[QueueRow, ...]:
+        """Per outcome in urgency order, newest first: each part walks its own index."""
+        out: list[QueueRow] = []
+        with self.engine.connect() as conn:
+            for outcome in outcomes:
+                if len(out) >= limit:
+                    break
+                q = self._rows().where(parcels.c.outcome == outcome, parcels.c.change > after)
+                if open_only:
+                    q = q.where(parcels.c.open.is_(True))
+                q = q.order_by(parcels.c.change.desc()).limit(limit - len(out))
+                out.extend(rows.queue_row(r._mapping) for r in conn.execute(q))
+        return tuple(out)
+
+    def parcel(self, parcel_id: str) -> ParcelDetail | None:
+        q = select(*ROW_COLUMNS, parcels.c.record).select_from(parcels.outerjoin(
+            cases, and_(parcels.c.ref_valid.is_(True), cases.c.reference == parcels.c.ref_norm))
+        ).where(parcels.c.id == parcel_id)
+        imgs = select(parcel_images, images.c.content_type).select_from(parcel_images.outerjoin(
+            images, images.c.sha256 == parcel_images.c.sha256)).where(
+            parcel_images.c.parcel_id == parcel_id).order_by(parcel_images.c.view)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            found = [r._mapping for r in conn.execute(imgs)]
+        return rows.parcel_detail(row._mapping, found)
+
+    def search(self, query: SearchQuery) -> tuple[QueueRow, ...]:
+        q = self._rows()
+        ref = normalize_id(query.reference)
+        if ref:
+            q = q.where(parcels.c.ref_norm >= ref, parcels.c.ref_norm < ref + "\x7f")
+        for column, value in ((parcels.c.unit, query.unit), (parcels.c.brand, query.brand),
+                              (parcels.c.outcome, query.outcome)):
+            if value:
+                q = q.where(column == value[:128])
+        if query.since_utc:
+            q = q.where(parcels.c.time_utc >= query.since_utc[:32])
+        if query.until_utc:
+            q = q.where(parcels.c.time_utc < query.until_utc[:32])
+        q = q.order_by(parcels.c.change.desc()).limit(max(1, min(query.limit, 1000))) \
+            .offset(max(0, query.offset))
+        with self.engine.connect() as conn:
+            return tuple(rows.queue_row(r._mapping) for r in conn.execute(q))
+
+    def fleet(self) -> tuple[UnitRow, ...]:
+        missing: dict[str, int] = {}
+        for gap in self.gaps():
+            missing[gap.unit] = missing.get(gap.unit, 0) + gap.last - gap.first + 1
+        with self.engine.connect() as conn:
+            found = conn.execute(select(units).order_by(units.c.unit)).mappings().all()
+        return tuple(rows.unit_row(r, missing.get(r["unit"], 0)) for r in found)
+
+    def precision(self) -> tuple[PrecisionRow, ...]:
+        confirmed = func.sum(case((cases.c.decision.in_(("detained", "seized")), 1), else_=0))
+        cleared = func.sum(case((cases.c.decision == "released", 1), else_=0))
+        q = select(parcels.c.brand, parcels.c.model_version, func.count().label("n"),
+                   confirmed.label("yes"), cleared.label("no")).select_from(parcels.outerjoin(
+                       cases, and_(parcels.c.ref_valid.is_(True),
+                                   cases.c.reference == parcels.c.ref_norm))
+        ).where(parcels.c.outcome == "flag").group_by(parcels.c.brand, parcels.c.model_version) \
+            .order_by(parcels.c.brand, parcels.c.model_version)
+        with self.engine.connect() as conn:
+            found = conn.execute(q).all()
+        return tuple(PrecisionRow(r.brand, r.model_version, int(r.n), int(r.yes or 0), int(r.no or 0),
+                                  (r.yes or 0) / ((r.yes or 0) + (r.no or 0)) if (r.yes or r.no) else None)
+                     for r in found)
+
+    # --- cases ---------------------------------------------------------------------------
+    def case_head(self, reference: str) -> tuple[str, str, str] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(cases).where(cases.c.reference == reference)).first()
+        return (r.kind, r.state, r.opened_utc) if r else None
+
+    def case_events(self, reference: str) -> tuple[CaseEvent, ...]:
+        q = select(case_events).where(case_events.c.reference == reference).order_by(case_events.c.id)
+        with self.engine.connect() as conn:
+            return tuple(rows.case_event(r) for r in conn.execute(q).mappings())
+
+    def case_parcels(self, reference: str) -> tuple[QueueRow, ...]:
+        q = self._rows().where(parcels.c.ref_norm == reference, parcels.c.ref_valid.is_(True)) \
+            .order_by(parcels.c.change.desc()).limit(500)
+        with self.engine.connect() as conn:
+            return tuple(rows.queue_row(r._mapping) for r in conn.execute(q))
+
+    def add_case_event(self, reference: str, kind: str, actor: str, note: str, parcel_id: str,
+                       time_utc: str, transition: Callable[[str, str], tuple[str, str]]) -> CaseEvent:
+        with self.engine.begin() as conn:
+            head = conn.execute(select(cases.c.state, cases.c.decision)
+                                .where(cases.c.reference == reference)
+                                .with_for_update()).first()
+            if head is None:
+                raise LookupError("no such case")
+            state, decision = transition(head.state, head.decision)
+            conn.execute(update(cases).where(cases.c.reference == reference)
+                         .values(state=state, decision=decision))
+            conn.execute(update(parcels).where(parcels.c.ref_norm == reference,
+                                               parcels.c.ref_valid.is_(True))
+                         .values(open=state not in FINAL_STATES))
+            new_id = conn.execute(case_events.insert().values(
+                reference=reference, kind=kind, time_utc=time_utc, actor=actor[:128], note=note,
+                parcel_id=parcel_id[:128]).returning(case_events.c.id)).scalar_one()
+        return CaseEvent(new_id, reference, kind, time_utc, actor[:128], note, parcel_id[:128])
+
+    # --- users ---------------------------------------------------------------------------
+    def add_user(self, username: str, role: str, password_hash: str) -> User:
+        from edge.records import utc_now
+        with self.engine.begin() as conn:
+            conn.execute(users.insert().values(username=username, role=role,
+                                               password_hash=password_hash, failed_logins=0,
+                                               locked_until=None, disabled=False,
+                                               created_utc=utc_now()))
+        found = self.user(username)
+        assert found is not None
+        return found
+
+    def user(self, username: str) -> User | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        return rows.user(r) if r else None
+
+    def users(self) -> tuple[User, ...]:
+        with self.engine.connect() as conn:
+            return tuple(rows.user(r) for r in conn.execute(
+                select(users).order_by(users.c.username)).mappings())
+
+    def update_user(self, username: str, **changes: Any) -> User | None:
+        allowed = {"role", "password_hash", "failed_logins", "locked_until", "disabled"}
+        if not changes.keys() <= allowed:
+            raise ValueError(f"cannot change {sorted(changes.keys() - allowed)}")
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.username == username).values(**changes))
+        return self.user(username)
+
+    # --- sessions (shared by every hub process: logout anywhere ends it everywhere) -----
+    def create_session(self, token_sha256: str, username: str, expires: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.expires_utc < _utcnow()))
+            conn.execute(sessions.insert().values(token_sha256=token_sha256, username=username,
+                                                  expires_utc=expires))
+
+    def session_user(self, token_sha256: str, now: datetime) -> User | None:
+        q = select(sessions.c.username, sessions.c.expires_utc).where(
+            sessions.c.token_sha256 == token_sha256)
+        with self.engine.connect() as conn:
+            r = conn.execute(q).first()
+        if r is None or _aware(r.expires_utc) <= now:
+            return None
+        return self.user(r.username)
+
+    def end_session(self, token_sha256: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.token_sha256 == token_sha256))
+
+    def end_sessions_of(self, username: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.username == username))
+
+    # --- audit ---------------------------------------------------------------------------
+    def audit_append(self, make: Callable[[str], Mapping[str, Any]]) -> AuditEntry:
+        """``make(prev_hash)`` gives the entry's columns; a lost race on the chain retries."""
+        for _ in range(50):
+            try:
+                with self.engine.begin() as conn:
+                    last = conn.execute(select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+                    values = dict(make(last or ""))
+                    new_id = conn.execute(audit.insert().values(**values)
+                                          .returning(audit.c.id)).scalar_one()
+                return rows.audit_entry({"id": new_id, **values})
+            except IntegrityError:
+                continue
+        raise RuntimeError("audit log busy: could not append after 50 tries")
+
+    def audit_entries(self, after_id: int = 0, limit: int = 1000) -> tuple[AuditEntry, ...]:
+        q = select(audit).where(audit.c.id > after_id).order_by(audit.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return tuple(rows.audit_entry(r) for r in conn.execute(q).mappings())
+
+    def execute_text(self, sql: str) -> list[Any]:
+        """For tests and the bench only: raw SQL on a connection (never with outside input)."""
+        with self.engine.begin() as conn:
+            return list(conn.execute(text(sql)))
