@@ -177,15 +177,17 @@ class CaptureService:
         self.outbox.close()
 
 
-def open_capture(cfg: CaptureConfig) -> CaptureService:
-    """The service with its own outbox, and a publisher when the config names a broker."""
+def open_capture(cfg: CaptureConfig, broker: Any = None) -> CaptureService:
+    """The service with its own outbox, and a publisher when the config (or the hub, as
+    ``broker``, an :class:`edge.publish.config.MqttConfig`) names a broker."""
     root = Path(cfg.data_dir)
     outbox = Outbox(OutboxConfig(), root / "outbox")
     publisher = None
-    if cfg.mqtt is not None:
+    mqtt = cfg.mqtt or broker
+    if mqtt is not None:
         from edge.publish.publisher import Publisher
 
-        publisher = Publisher(cfg.mqtt, outbox, unit=cfg.unit)
+        publisher = Publisher(mqtt, outbox, unit=cfg.unit)
         publisher.start()
     service = CaptureService(cfg, outbox, publisher)
     service.staging.sweep()

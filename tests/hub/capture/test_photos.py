@@ -21,20 +21,10 @@ from edge.outbox.config import OutboxConfig
 from edge.package import naming
 from edge.package.jpeg import read_xmp
 from edge.quality.config import QualityProfile
+from tests.imaging_helpers import png_claiming
 
 PROFILE = QualityProfile()
 CASE = case_reference(REFERENCE)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
 
 
 def test_exif_orientation_is_applied_and_heic_is_read() -> None:
