@@ -72,8 +72,17 @@ def build(cfg: HubConfig, mqtt: bool = True) -> Hub:
     if cfg.capture is not None and mqtt:
         from edge.hub.photos.service import open_capture
 
-        capture = open_capture(cfg.capture)
+        capture = open_capture(cfg.capture, broker=_unit_broker(cfg))
     return Hub(cfg, store, services, ingest, capture)
+
+
+def _unit_broker(cfg: HubConfig) -> Any:
+    """The hub's broker as a unit's MQTT section: the exam table publishes like a unit."""
+    from edge.publish.config import MqttConfig
+
+    m = cfg.mqtt
+    return MqttConfig(host=m.host, port=m.port, tls=m.tls, username=m.username,
+                      password_file=m.password_file)
 
 
 def _with_capture_unit(cfg: HubConfig) -> HubConfig:

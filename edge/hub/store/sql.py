@@ -85,7 +85,8 @@ class SqlStore:
     def _record(self, conn: Connection, item: RecordIn, received: str) -> IngestResult:
         values = rows.parcel_values(item.record, item.unit, item.prefix, received, item.alert)
         took = conn.execute(self._insert(parcels).values(**values)
-                            .on_conflict_do_nothing(index_elements=["id"])).rowcount
+                            .on_conflict_do_nothing(index_elements=["id"])
+                            .returning(parcels.c.change)).first() is not None
         if not took:
             if item.alert:
                 conn.execute(update(parcels).where(parcels.c.id == values["id"],
@@ -119,8 +120,8 @@ class SqlStore:
     def _image(self, conn: Connection, item: ImageIn, received: str) -> IngestResult:
         took = conn.execute(self._insert(images).values(
             sha256=item.sha256, content_type=item.content_type[:64], bytes=item.size,
-            received_utc=received).on_conflict_do_nothing()).rowcount
-        return IngestResult("image", item.sha256, bool(took))
+            received_utc=received).on_conflict_do_nothing().returning(images.c.sha256)).first()
+        return IngestResult("image", item.sha256, took is not None)
 
     def _status(self, conn: Connection, item: StatusIn, received: str) -> None:
         values: dict[str, Any] = {"prefix": item.prefix, "last_seen_utc": received}
@@ -340,4 +341,5 @@ class SqlStore:
     def execute_text(self, sql: str) -> list[Any]:
         """For tests and the bench only: raw SQL on a connection (never with outside input)."""
         with self.engine.begin() as conn:
-            return list(conn.execute(text(sql)))
+            result = conn.execute(text(sql))
+            return list(result) if result.returns_rows else []
