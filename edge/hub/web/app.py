@@ -50,12 +50,14 @@ SECURITY_HEADERS = {
 
 def create_web_app(hub: Any, web: WebConfig, secret_key: bytes, *,
                    clock: Callable[[], float] = time.time,
-                   routes: tuple[str, ...] = ROUTES) -> FastAPI:
-    """The ASGI app; ``secret_key`` (32+ random bytes) keys the CSRF tokens."""
+                   routes: tuple[str, ...] = ROUTES, capture: Any = None) -> FastAPI:
+    """The ASGI app; ``secret_key`` (32+ random bytes) keys the CSRF tokens; ``capture`` is
+    the hub's guided-capture service when the hub has one (#13's pages use it)."""
     if len(secret_key) < 32:
         raise ValueError("the web app's secret key must be at least 32 bytes")
     app = FastAPI(title="parcel-edge hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub, app.state.web, app.state.secret_key, app.state.clock = hub, web, secret_key, clock
+    app.state.capture = capture
     app.state.templates = environment()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in routes:

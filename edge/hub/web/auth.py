@@ -1,13 +1,13 @@
 """Who is asking, and may they: sessions, a permission on every route, CSRF on every POST.
 
-The session is a cookie (HttpOnly, SameSite=Strict) signed with the app's secret
-(itsdangerous) carrying the user name, a random session nonce and a fingerprint of
-the user's password hash.  The user and role are read from the store on every
-request, so disabling a user, changing a role or a password takes effect at once
-(a new password ends every old session); the signature's age bounds a session.
-The CSRF token is an HMAC of the session nonce (synchronizer token): our pages put
-it in every form, another site cannot read it.  Before login the same is done with
-a random pre-session cookie, so the login form is protected too.
+A session is a random token in an HttpOnly, SameSite=Strict cookie; the hub's store
+keeps only its SHA-256 with the user and expiry (``services.create_session``), so a
+copy of the database opens no sessions and logging out, a new password or a disabled
+account end sessions for every hub process at once.  The user and role are read from
+the store on every request.  The CSRF token is an HMAC of the session token under the
+app's secret (synchronizer token): our pages put it in every form, another site cannot
+read it.  Before login the same is done with a random pre-session cookie, so the login
+form is protected too.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from fastapi import Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from edge.hub.services import allowed
 
@@ -49,31 +49,22 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.secret_key, salt="parcel-edge-session")
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def fingerprint(password_hash: str) -> str:
-    """Short digest of the stored hash: a password change invalidates older cookies."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def start_session(request: Request, username: str) -> str:
+    """A fresh session (a new token at every login); returns the cookie's value."""
+    token = new_token()
+    expires = datetime.now(timezone.utc) + timedelta(seconds=request.app.state.web.session_ttl_s)
+    request.app.state.hub.create_session(token_hash(token), username, expires)
+    return token
 
 
-def session_cookie(request: Request, username: str, password_hash: str) -> tuple[str, str]:
-    """(cookie value, nonce) for a fresh session: a new nonce at every login."""
-    nonce = new_token()
-    value = _serializer(request).dumps({"u": username, "n": nonce, "f": fingerprint(password_hash)})
-    return value, nonce
-
-
-def _session(request: Request) -> dict[str, Any] | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw or len(raw) > 1000:
-        return None
-    try:
-        data = _serializer(request).loads(raw, max_age=request.app.state.web.session_ttl_s)
-    except BadSignature:
-        return None
-    return data if isinstance(data, dict) and {"u", "n", "f"} <= data.keys() else None
+def end_session(request: Request) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and len(token) <= 100:
+        request.app.state.hub.end_session(token_hash(token))
 
 
 def current_user(request: Request) -> User | None:
@@ -81,13 +72,11 @@ def current_user(request: Request) -> User | None:
     cached = getattr(request.state, "user", _UNSET)
     if cached is not _UNSET:
         return cached
-    user, data = None, _session(request)
-    if data is not None:
-        row = request.app.state.hub.user(str(data["u"]))
-        if row is not None and not row.disabled and \
-                hmac.compare_digest(fingerprint(row.password_hash), str(data["f"])):
+    user, token = None, request.cookies.get(SESSION_COOKIE)
+    if token and len(token) <= 100:
+        row = request.app.state.hub.session_user(token_hash(token))
+        if row is not None:
             user = User(row.username, row.role)
-            request.state.nonce = str(data["n"])
     request.state.user = user
     return user
 
@@ -124,7 +113,8 @@ logged_in.permission = "*"  # type: ignore[attr-defined]
 
 def csrf_token(request: Request) -> str:
     """The token this request's pages put in their forms."""
-    basis = f"s:{request.state.nonce}" if current_user(request) else f"p:{pre_session(request)}"
+    basis = f"s:{request.cookies.get(SESSION_COOKIE)}" if current_user(request) \
+        else f"p:{pre_session(request)}"
     return hmac.new(request.app.state.secret_key, basis.encode(), hashlib.sha256).hexdigest()
 
 

@@ -57,7 +57,8 @@ def build_app(hub: Any) -> Any:
     section = getattr(hub.cfg, "web", None)
     secret_file = getattr(section, "secret_file", None)
     return create_web_app(hub.services, web_config(section),
-                          load_secret(Path(secret_file) if secret_file else None))
+                          load_secret(Path(secret_file) if secret_file else None),
+                          capture=getattr(hub, "capture", None))
 
 
 def serve(hub: Any) -> None:

@@ -44,7 +44,7 @@ def login(request: Request, username: str = Form("", max_length=64),
         message = REFUSALS.get(result.reason, "Wrong user name or password.")
         return render(request, "login.html", {"next": _safe_next(next), "error": message},
                       status_code=401)
-    value, _ = auth.session_cookie(request, result.user.username, result.user.password_hash)
+    value = auth.start_session(request, result.user.username)
     web = request.app.state.web
     response = RedirectResponse(_safe_next(next) or HOME.get(result.user.role, "/queue"),
                                 status_code=303)
@@ -56,6 +56,7 @@ def login(request: Request, username: str = Form("", max_length=64),
 
 @router.post("/logout", dependencies=[Depends(auth.check_csrf)])
 def logout(request: Request, user: auth.User = Depends(auth.logged_in)) -> Response:
+    auth.end_session(request)
     request.app.state.hub.audit(user.username, "logout")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
