@@ -75,7 +75,8 @@ class HubServices:
     def __init__(self, store: Store, images: Path, *, lockout: Lockout = Lockout(),
                  publish: Callable[[str, Mapping[str, Any]], None] | None = None,
                  aed: Any = None, facility: Mapping[str, str] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 hasher: PasswordHasher | None = None) -> None:
         self.store = store
         self.images = images
         self.lockout = lockout
@@ -83,7 +84,7 @@ class HubServices:
         self._aed = aed
         self.facility = dict(facility or {})
         self._clock = clock
-        self._hasher = PasswordHasher()
+        self._hasher = hasher or PasswordHasher()   # argon2id, the library's (RFC 9106) defaults
 
     # --- reading -------------------------------------------------------------------------
     def change_counter(self) -> int:

@@ -58,13 +58,13 @@ class PgServer:
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{db}?host={self.socket_dir}"
 
-    def new_database(self) -> str:
-        """A fresh, empty database; its URL."""
+    def new_database(self, template: str = "template1") -> str:
+        """A fresh database copied from ``template``; its URL."""
         import psycopg
 
         name = "t_" + uuid.uuid4().hex[:12]
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
 

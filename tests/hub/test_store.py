@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import inspect
 
 from edge.hub import cases
@@ -135,7 +136,8 @@ def test_audit_chain_detects_a_changed_entry(store, tmp_path):
 
 def test_lockout_after_repeated_failures_and_sessions(store, tmp_path):
     now = [datetime(2026, 11, 28, 10, tzinfo=timezone.utc)]
-    svc = HubServices(store, tmp_path, clock=lambda: now[0])
+    svc = HubServices(store, tmp_path, clock=lambda: now[0],
+                      hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     svc.add_user("alice", "correct horse battery", "officer", "admin")
     reasons = [svc.authenticate("alice", "wrong").reason for _ in range(5)]
     assert reasons == ["bad_password"] * 4 + ["locked"]
