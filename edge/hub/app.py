@@ -42,6 +42,14 @@ class Hub:
         self.store.close()
 
 
+def _hasher(cfg: HubConfig) -> Any:
+    from argon2 import PasswordHasher
+
+    p = cfg.passwords
+    return PasswordHasher(time_cost=p.argon2_time_cost, memory_cost=p.argon2_memory_kib,
+                          parallelism=p.argon2_parallelism)
+
+
 def _aed(cfg: HubConfig) -> Any:
     if cfg.aed_path is None:
         return None
@@ -67,7 +75,8 @@ def build(cfg: HubConfig, mqtt: bool = True) -> Hub:
         publish = ingest.publish_hub
     services = HubServices(store, images, lockout=Lockout(cfg.lockout.max_failures,
                                                           cfg.lockout.lock_s),
-                           publish=publish, aed=_aed(cfg), facility=cfg.facility.model_dump())
+                           publish=publish, aed=_aed(cfg), facility=cfg.facility.model_dump(),
+                           hasher=_hasher(cfg))
     capture = None
     if cfg.capture is not None and mqtt:
         from edge.hub.photos.service import open_capture

@@ -76,6 +76,14 @@ class LockoutConfig(Section):
     lock_s: float = Field(900.0, ge=10, le=86_400)
 
 
+class PasswordsConfig(Section):
+    """argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
+    argon2_parallelism: int = Field(4, ge=1, le=64)
+
+
 class FacilityConfig(Section):
     """Facts a rights-holder package states besides the images."""
 
@@ -91,6 +99,7 @@ class HubConfig(Section):
     mqtt: HubMqttConfig = HubMqttConfig()
     ingest: IngestConfig = IngestConfig(units=[ANY_UNIT])
     lockout: LockoutConfig = LockoutConfig()
+    passwords: PasswordsConfig = PasswordsConfig()
     facility: FacilityConfig = FacilityConfig()
     aed_path: Path | None = None
     web: WebConfig = WebConfig()
