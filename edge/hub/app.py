@@ -60,8 +60,9 @@ def _aed(cfg: HubConfig) -> Any:
     return table
 
 
-def build(cfg: HubConfig, mqtt: bool = True) -> Hub:
-    """The hub for ``cfg``; ``mqtt=False`` leaves ingest out (tools, tests of pages)."""
+def build(cfg: HubConfig, mqtt: bool = True, instance: int = 0) -> Hub:
+    """The hub for ``cfg``; ``mqtt=False`` leaves ingest out (tools, tests of pages).
+    ``instance`` numbers the processes of one hub: each keeps its own broker session."""
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(cfg.database, cfg.data_dir)
     images = cfg.data_dir / "images"
@@ -71,7 +72,7 @@ def build(cfg: HubConfig, mqtt: bool = True) -> Hub:
     if mqtt:
         from edge.hub.ingest import Ingest
 
-        ingest = Ingest(_with_capture_unit(cfg), store, images)
+        ingest = Ingest(_with_capture_unit(cfg), store, images, instance)
         publish = ingest.publish_hub
     services = HubServices(store, images, lockout=Lockout(cfg.lockout.max_failures,
                                                           cfg.lockout.lock_s),
@@ -103,19 +104,20 @@ def _with_capture_unit(cfg: HubConfig) -> HubConfig:
     return cfg.model_copy(update={"ingest": ingest})
 
 
-def build_for_test(root: Path, broker_port: int | None = None, **overrides: Any) -> Hub:
+def build_for_test(root: Path, broker_port: int | None = None, instance: int = 0,
+                   **overrides: Any) -> Hub:
     """A hub on SQLite in ``root`` (tests, demos); MQTT ingest only when a broker port is given."""
     data: dict[str, Any] = {"data_dir": str(root), "ingest": {"units": [ANY_UNIT]}}
     if broker_port is not None:
         data["mqtt"] = {"host": "127.0.0.1", "port": broker_port}
     data.update(overrides)
-    return build(HubConfig.model_validate(data), mqtt=broker_port is not None)
+    return build(HubConfig.model_validate(data), mqtt=broker_port is not None, instance=instance)
 
 
-def serve(cfg: HubConfig, web: bool = True) -> int:
+def serve(cfg: HubConfig, web: bool = True, instance: int = 0) -> int:
     """Ingest in the background, the web app in front (unless ``web`` is False: an
     ingest-only process beside others on the shared subscription); returns on SIGTERM."""
-    hub = build(cfg)
+    hub = build(cfg, instance=instance)
     hub.start()
     try:
         if web:
