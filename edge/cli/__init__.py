@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "process": ("edge.cli.process", "the whole path on image files"),
     "alerts": ("edge.cli.alerts", "an officer's live console of alerts"),
     "receive": ("edge.cli.receive", "reference receiver for central systems"),
+    "hub": ("edge.cli.hub", "the central hub: ingest, store, officers' web app, audit"),
 }
 
 
