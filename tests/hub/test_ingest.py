@@ -165,3 +165,26 @@ def test_a_hub_whose_store_fails_and_restarts_loses_nothing(broker, tmp_path):
         c.loop_stop()
         c.disconnect()
         hub2.stop()
+
+
+def test_an_officers_decision_is_published_for_other_systems(broker, tmp_path):
+    hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
+    hub.start()
+    got: list[dict] = []
+    c = raw_client(broker.port)
+    c.on_message = lambda cl, ud, msg: got.append(json.loads(msg.payload))
+    c.subscribe("parcel-edge-hub/hub/dispositions", qos=1)
+    try:
+        pkg = package(1)
+        c.publish("parcel-edge/unit-01/parcels", json.dumps(record_json(pkg)), qos=1)
+        assert wait_until(lambda: count(hub) == 1, 20)
+        ref = pkg.record.reference.value
+        hub.services.add_case_event(ref, "presented", "alice")
+        hub.services.add_case_event(ref, "detained", "alice")
+        assert wait_until(lambda: len(got) == 1, 10)
+        assert got[0]["disposition"] == "detained" and got[0]["reference"] == ref
+        assert got[0]["parcels"][0]["id"] == pkg.record.id
+    finally:
+        c.loop_stop()
+        c.disconnect()
+        hub.stop()
