@@ -63,6 +63,7 @@ class Ingest:
         self._assembler = Assembler()
         self._files = ThreadPoolExecutor(8, thread_name_prefix="hub-images")
         self._stop = threading.Event()
+        self.ready = threading.Event()   # set once the broker acknowledged our subscriptions
         self._threads: list[threading.Thread] = []
         self._gap_seen: dict[tuple[str, int], float] = {}
         self._asked: dict[str, float] = {}
@@ -84,6 +85,7 @@ class Ingest:
             client.username_pw_set(m.username, password)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._connected
+        client.on_subscribe = lambda *args: self.ready.set()
         client.on_message = self._message
         return client
 

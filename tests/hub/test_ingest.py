@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -50,6 +49,7 @@ def count(hub) -> int:
 def test_the_units_records_alerts_and_images_arrive_verified(broker, tmp_path):
     hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
     hub.start()
+    assert hub.ingest.ready.wait(20)
     box, pub = unit(tmp_path, broker.port)
     try:
         pkgs = [package(box.next_seq(), outcome="flag" if i % 3 == 0 else "clear") for i in range(9)]
@@ -74,6 +74,7 @@ def test_the_units_records_alerts_and_images_arrive_verified(broker, tmp_path):
 def test_forged_and_malformed_messages_are_refused_and_never_stored(broker, tmp_path):
     hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
     hub.start()
+    assert hub.ingest.ready.wait(20)
     c = raw_client(broker.port)
     try:
         good = record_json(package(1))
@@ -105,9 +106,9 @@ def test_two_hub_processes_on_one_shared_subscription_give_one_effect_each(broke
     hubs = [build_for_test(tmp_path / "hub", broker.port, i, **FAST) for i in range(2)]
     for h in hubs:
         h.start()
+    assert all(h.ingest.ready.wait(20) for h in hubs)
     c = raw_client(broker.port)
     try:
-        time.sleep(1.0)
         records = [record_json(package(s)) for s in range(1, 121)]
         for r in records + records[::3]:   # every third one twice: at-least-once delivery
             c.publish("parcel-edge/unit-01/parcels", json.dumps(r), qos=1)
@@ -127,6 +128,7 @@ def test_two_hub_processes_on_one_shared_subscription_give_one_effect_each(broke
 def test_a_gap_is_healed_by_asking_the_unit_to_resend(broker, tmp_path):
     hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
     hub.start()
+    assert hub.ingest.ready.wait(20)
     box, pub = unit(tmp_path, broker.port)
     try:
         pkgs = [package(box.next_seq(), outcome="clear", views={}) for _ in range(10)]
@@ -150,6 +152,7 @@ def test_a_hub_whose_store_fails_and_restarts_loses_nothing(broker, tmp_path):
     real_ingest = hub.store.ingest
     hub.store.ingest = lambda items, now: (_ for _ in ()).throw(RuntimeError("disk gone"))
     hub.start()
+    assert hub.ingest.ready.wait(20)
     c = raw_client(broker.port)
     records = [record_json(package(s)) for s in range(1, 21)]
     for r in records:
@@ -170,6 +173,7 @@ def test_a_hub_whose_store_fails_and_restarts_loses_nothing(broker, tmp_path):
 def test_an_officers_decision_is_published_for_other_systems(broker, tmp_path):
     hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
     hub.start()
+    assert hub.ingest.ready.wait(20)
     got: list[dict] = []
     c = raw_client(broker.port)
     c.on_message = lambda cl, ud, msg: got.append(json.loads(msg.payload))
