@@ -38,6 +38,9 @@ class ExamView(Section):
     barcode: bool = Field(False, description="a barcode must be read in this view")
     min_module_px: float = Field(2.0, ge=0.5, le=20,
                                  description="fewest pixels per barcode module (barcode views)")
+    max_reflection: float = Field(
+        0.01, ge=0, le=1,
+        description="largest patch clipped to white (a lamp's reflection), share of the photo")
     scale_required: bool = Field(False, description="the scale card must be in the photo")
     min_px_per_mm: float = Field(0.0, ge=0, le=100,
                                  description="fewest pixels per millimetre on the scale card")

@@ -50,6 +50,12 @@ def _glare(c: QualityCheck, v: ExamView, p: QualityProfile) -> str:
             f"{p.max_glare:.0%}): tilt the phone so the light does not reflect into it")
 
 
+def _reflection(c: QualityCheck, v: ExamView, p: QualityProfile) -> str:
+    where = "the label" if v.barcode else "the item"
+    return (f"glare on {where}: a reflection covers {c.value:.1%} of the photo (at most "
+            f"{v.max_reflection:.1%}): tilt the phone so the light does not reflect into it")
+
+
 def _framing(c: QualityCheck, v: ExamView, p: QualityProfile) -> str:
     return "the item touches the edge of the photo: step back so all of it is in the frame"
 
@@ -79,7 +85,7 @@ def _scale(c: QualityCheck, v: ExamView, p: QualityProfile) -> str:
 
 ADVICE: dict[str, Advise] = {
     "width": _size, "height": _size, "sharpness": _sharpness, "brightness": _brightness,
-    "shadows": _shadows, "highlights": _highlights, "glare": _glare, "framing": _framing,
+    "shadows": _shadows, "highlights": _highlights, "glare": _glare, "reflection": _reflection, "framing": _framing,
     "legibility": _legibility, "barcode": _barcode, "reference": _reference, "scale": _scale,
 }
 

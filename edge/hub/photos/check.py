@@ -20,7 +20,7 @@ from edge.decode import LabelReader
 from edge.hub.photos import scale
 from edge.hub.photos.advice import advise
 from edge.identify import identify
-from edge.quality import assess
+from edge.quality import assess, checks
 from edge.quality.checks import MAX_FOCUS_SIDE
 from edge.quality.config import QualityProfile
 from edge.quality.exam import ExamView
@@ -89,6 +89,21 @@ def _barcode_rows(reading: LabelReading, view: ExamView,
     return rows
 
 
+def _reflection_row(image: np.ndarray, profile: QualityProfile, view: ExamView) -> QualityCheck:
+    """The conveyor's glare measure with "bright" meaning clipped, over the whole photo.
+
+    The conveyor's own glare check leaves out bright regions with print inside (label
+    paper); a reflection on a printed mark is exactly that, so the exam also measures the
+    largest patch clipped to white, wherever it lies.
+    """
+    gray, _ = checks.analysis_gray(image, profile.analysis_px)
+    mask = np.full(gray.shape, 255, np.uint8)
+    clipped = profile.model_copy(update={"glare_delta": 255})
+    share = checks.glare_share(gray, mask, clipped)
+    return _row("reflection", share, f"largest patch at or above {profile.clip_high} <= "
+                f"{view.max_reflection:g} of the photo", share <= view.max_reflection)
+
+
 def _scale_rows(image: np.ndarray, view: ExamView) -> tuple[list[QualityCheck], float | None]:
     if not view.scale_required:
         return [], None
@@ -109,6 +124,7 @@ def check_photo(image: np.ndarray, view_name: str, profile: QualityProfile, read
                     reading=reading if view.barcode else None, view=view_name,
                     focus_box=focus_box(image))
     extra = _barcode_rows(reading, view, case) if view.barcode else []
+    extra.append(_reflection_row(image, profile, view))
     scale_rows, measured = _scale_rows(image, view)
     report = QualityReport(report.profile, view_name, report.checks + tuple(extra + scale_rows))
     advice = tuple(advise(c, view, profile) for c in report.checks if not c.passed)

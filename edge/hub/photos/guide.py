@@ -33,6 +33,7 @@ class ViewRow:
     sharpness: str
     barcode: str
     scale: str
+    reflection: str
 
 
 def view_row(name: str, v: ExamView) -> ViewRow:
@@ -43,7 +44,8 @@ def view_row(name: str, v: ExamView) -> ViewRow:
         size=f"at least {v.min_long_side} x {v.min_short_side} px",
         sharpness=f"at least {v.min_sharpness:g}",
         barcode=f"read, at least {v.min_module_px:g} px per module" if v.barcode else "-",
-        scale=f"scale card, at least {v.min_px_per_mm:g} px per mm" if v.scale_required else "-")
+        scale=f"scale card, at least {v.min_px_per_mm:g} px per mm" if v.scale_required else "-",
+        reflection=f"no reflection clipped to white over {v.max_reflection:.1%} of the photo")
 
 
 def view_rows(profile: QualityProfile) -> list[ViewRow]:
@@ -98,7 +100,8 @@ def _views(pdf: FPDF, rows: list[ViewRow]) -> None:
         _para(pdf, r.instruction)
         with pdf.table(col_widths=(30, 150), first_row_as_headings=False) as table:
             for label, value in (("size", r.size), ("sharpness", r.sharpness),
-                                 ("barcode", r.barcode), ("scale", r.scale)):
+                                 ("barcode", r.barcode), ("scale", r.scale),
+                                 ("reflection", r.reflection)):
                 row = table.row()
                 row.cell(label)
                 row.cell(value)

@@ -58,8 +58,8 @@ def _paste(img: np.ndarray, part: np.ndarray, x: int, y: int) -> None:
 def _card(px_per_mm: float) -> np.ndarray:
     side = int(round(40 * px_per_mm))
     q = max(4, side // 5)
-    card = np.full((side + 2 * q, side + 2 * q + int(60 * px_per_mm), 3), 250, np.uint8)
-    card[q:q + side, q:q + side] = marker_image(side)[..., None]
+    card = np.full((side + 2 * q, side + 2 * q + int(60 * px_per_mm), 3), 238, np.uint8)
+    card[q:q + side, q:q + side] = np.where(marker_image(side) > 127, 238, 20)[..., None]  # on paper
     for mm in range(0, 60, 5):
         x = q * 2 + side + int(mm * px_per_mm)
         card[q:q + int((8 if mm % 10 == 0 else 4) * px_per_mm), x:x + max(1, int(px_per_mm / 3))] = 30

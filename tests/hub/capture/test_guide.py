@@ -25,7 +25,8 @@ def _render(cfg: CaptureConfig, tmp_path: Path) -> tuple[str, list[Path]]:
 
 def test_the_pdf_renders_and_states_the_profiles_limits(tmp_path: Path) -> None:
     views = dict(QualityProfile().exam_views)
-    views["mark"] = views["mark"].model_copy(update={"min_px_per_mm": 12.5, "min_long_side": 2400})
+    views["mark"] = views["mark"].model_copy(update={"min_px_per_mm": 12.5, "min_long_side": 2400,
+                                                     "max_reflection": 0.025})
     views["interior"] = ExamView(title="Inner wrapping", instruction="From above.", required=False,
                                  min_sharpness=4.5)
     cfg = CaptureConfig(quality=QualityProfile(exam_views=views, min_brightness=55),
@@ -36,8 +37,10 @@ def test_the_pdf_renders_and_states_the_profiles_limits(tmp_path: Path) -> None:
         image = cv2.imread(str(page))
         assert image is not None and image.shape[0] > 1000 and image.std() > 1  # not blank
     for row in view_rows(cfg.quality):
-        for words in (row.title, row.size, row.sharpness, row.barcode, row.scale, row.count):
+        for words in (row.title, row.size, row.sharpness, row.barcode, row.scale, row.count,
+                      row.reflection):
             assert words in text, words
+    assert "over 2.5% of the photo" in text
     assert "at least 2400 x 1200 px" in text and "at least 12.5 px per mm" in text
     assert "Inner wrapping (interior) - optional" in text and "at least 4.5" in text
     assert "median brightness 55 to 235" in text and "up to 20 MB" in text

@@ -84,6 +84,7 @@ def test_good_photos_of_every_view_pass(view: str, reader: LabelReader) -> None:
 @pytest.mark.parametrize("view,fault,check,words", [
     ("label", "far", "legibility", "move closer: the barcode has 1."),
     ("label", "glare", "glare", "glare on the label"),
+    ("mark", "glare", "reflection", "glare on the item: a reflection covers"),
     ("exterior", "dark", "brightness", "too dark: use the exam light"),
     ("interior", "blur", "sharpness", "blurred"),
     ("product", "nocard", "scale", "no scale card"),
