@@ -24,6 +24,6 @@ class WebConfig(Section):
     # Key of session cookies and CSRF tokens (made, 0600, on first start); every process of
     # one hub must read the same file.  None: a new key per start (everyone logs in again).
     secret_file: Path | None = None
-    queue_limit: int = Field(200, ge=10, le=1000)
+    queue_limit: int = Field(100, ge=10, le=1000)
     search_limit: int = Field(100, ge=10, le=1000)
     poll_s: float = Field(5.0, ge=0.5, le=600.0)

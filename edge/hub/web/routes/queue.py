@@ -27,6 +27,7 @@ def queue_page(request: Request, only: str = "",
     rows = hub.queue(_outcomes(only), request.app.state.web.queue_limit)
     return render(request, "queue.html", {"rows": rows, "change": change, "only": only,
                                           "outcomes": QUEUE_OUTCOMES,
+                                          "limit": request.app.state.web.queue_limit,
                                           "poll_s": request.app.state.web.poll_s}, user=user)
 
 
