@@ -72,58 +72,84 @@ class SqlStore:
     # --- ingest --------------------------------------------------------------------------
     def ingest(self, items: Sequence[RecordIn | ImageIn | StatusIn],
                received_utc: str) -> tuple[IngestResult, ...]:
-        out = []
+        """A batch in one transaction, a few set-wise statements whatever its size."""
+        recs = [i for i in items if isinstance(i, RecordIn)]
+        imgs = [i for i in items if isinstance(i, ImageIn)]
         with self.engine.begin() as conn:
+            new_ids = self._records(conn, recs, received_utc) if recs else set()
+            new_shas = self._images(conn, imgs, received_utc) if imgs else set()
             for item in items:
-                if isinstance(item, RecordIn):
-                    out.append(self._record(conn, item, received_utc))
-                elif isinstance(item, ImageIn):
-                    out.append(self._image(conn, item, received_utc))
-                else:
+                if isinstance(item, StatusIn):
                     self._status(conn, item, received_utc)
-                    out.append(IngestResult("status", item.unit, True))
-        return tuple(out)
+        return tuple(self._result(i, new_ids, new_shas) for i in items)
 
-    def _record(self, conn: Connection, item: RecordIn, received: str) -> IngestResult:
-        values = rows.parcel_values(item.record, item.unit, item.prefix, received, item.alert)
-        took = conn.execute(self._insert(parcels).values(**values)
-                            .on_conflict_do_nothing(index_elements=["id"])
-                            .returning(parcels.c.change)).first() is not None
-        if not took:
-            if item.alert:
-                conn.execute(update(parcels).where(parcels.c.id == values["id"],
-                                                   parcels.c.alert.is_(False)).values(alert=True))
-            return IngestResult("record", values["id"], False)
-        for image in rows.image_values(item.record):
-            conn.execute(self._insert(parcel_images).values(**image).on_conflict_do_nothing())
-        if values["ref_valid"]:
-            self._open_case(conn, values)
-        return IngestResult("record", values["id"], True)
+    @staticmethod
+    def _result(item: Any, new_ids: set[str], new_shas: set[str]) -> IngestResult:
+        if isinstance(item, RecordIn):
+            rid = item.record["id"]
+            new = rid in new_ids
+            new_ids.discard(rid)          # a second copy in the same batch is a duplicate
+            return IngestResult("record", rid, new)
+        if isinstance(item, ImageIn):
+            new = item.sha256 in new_shas
+            new_shas.discard(item.sha256)
+            return IngestResult("image", item.sha256, new)
+        return IngestResult("status", item.unit, True)
 
-    def _open_case(self, conn: Connection, v: Mapping[str, Any]) -> None:
-        """The automatic part of a case: created on first sight, seen/flagged events."""
-        ref, flagged = v["ref_norm"], v["outcome"] == "flag"
-        conn.execute(self._insert(cases).values(
-            reference=ref, kind=v["ref_kind"], state="flagged" if flagged else "seen",
-            decision="", opened_utc=v["received_utc"]).on_conflict_do_nothing())
-        actor = f"unit:{v['unit']}"
-        kinds = ("seen", "flagged") if flagged else ("seen",)
-        for kind in kinds:
-            conn.execute(case_events.insert().values(
-                reference=ref, kind=kind, time_utc=v["time_utc"] or v["received_utc"], actor=actor,
-                note=v["outcome"], parcel_id=v["id"]))
-        if flagged:
-            conn.execute(update(cases).where(cases.c.reference == ref, cases.c.state == "seen")
-                         .values(state="flagged"))
-        state = conn.execute(select(cases.c.state).where(cases.c.reference == ref)).scalar_one()
-        if state in FINAL_STATES:
-            conn.execute(update(parcels).where(parcels.c.id == v["id"]).values(open=False))
+    def _records(self, conn: Connection, recs: list[RecordIn], received: str) -> set[str]:
+        values: dict[str, dict[str, Any]] = {}
+        for item in recs:
+            v = rows.parcel_values(item.record, item.unit, item.prefix, received, item.alert)
+            if v["id"] in values:
+                values[v["id"]]["alert"] |= v["alert"]
+            else:
+                values[v["id"]] = v
+        found = conn.execute(self._insert(parcels).on_conflict_do_nothing(index_elements=["id"])
+                             .returning(parcels.c.id), list(values.values()))
+        new = {r.id for r in found}
+        alerts = [i for i, v in values.items() if v["alert"] and i not in new]
+        if alerts:
+            conn.execute(update(parcels).where(parcels.c.id.in_(alerts), parcels.c.alert.is_(False))
+                         .values(alert=True))
+        fresh = [values[i] for i in values if i in new]
+        pics = [img for v in fresh for img in rows.image_values(json.loads(v["record"]))]
+        if pics:
+            conn.execute(self._insert(parcel_images).on_conflict_do_nothing(), pics)
+        self._open_cases(conn, [v for v in fresh if v["ref_valid"]])
+        return new
 
-    def _image(self, conn: Connection, item: ImageIn, received: str) -> IngestResult:
-        took = conn.execute(self._insert(images).values(
-            sha256=item.sha256, content_type=item.content_type[:64], bytes=item.size,
-            received_utc=received).on_conflict_do_nothing().returning(images.c.sha256)).first()
-        return IngestResult("image", item.sha256, took is not None)
+    def _open_cases(self, conn: Connection, fresh: list[dict[str, Any]]) -> None:
+        """The automatic part of cases: created on first sight, seen/flagged events."""
+        if not fresh:
+            return
+        heads: dict[str, dict[str, Any]] = {}
+        events = []
+        for v in fresh:
+            flagged = v["outcome"] == "flag"
+            heads.setdefault(v["ref_norm"], {"reference": v["ref_norm"], "kind": v["ref_kind"],
+                                             "state": "seen", "decision": "",
+                                             "opened_utc": v["received_utc"]})
+            for kind in ("seen", "flagged") if flagged else ("seen",):
+                events.append({"reference": v["ref_norm"], "kind": kind, "actor": f"unit:{v['unit']}",
+                               "time_utc": v["time_utc"] or v["received_utc"],
+                               "note": v["outcome"], "parcel_id": v["id"]})
+        conn.execute(self._insert(cases).on_conflict_do_nothing(), list(heads.values()))
+        conn.execute(case_events.insert(), events)
+        flagged_refs = sorted({v["ref_norm"] for v in fresh if v["outcome"] == "flag"})
+        if flagged_refs:
+            conn.execute(update(cases).where(cases.c.reference.in_(flagged_refs),
+                                             cases.c.state == "seen").values(state="flagged"))
+        closed = select(cases.c.reference).where(cases.c.reference.in_(list(heads)),
+                                                   cases.c.state.in_(FINAL_STATES))
+        conn.execute(update(parcels).where(parcels.c.id.in_([v["id"] for v in fresh]),
+                                           parcels.c.ref_norm.in_(closed)).values(open=False))
+
+    def _images(self, conn: Connection, imgs: list[ImageIn], received: str) -> set[str]:
+        values = {i.sha256: {"sha256": i.sha256, "content_type": i.content_type[:64],
+                             "bytes": i.size, "received_utc": received} for i in imgs}
+        found = conn.execute(self._insert(images).on_conflict_do_nothing()
+                             .returning(images.c.sha256), list(values.values()))
+        return {r.sha256 for r in found}
 
     def _status(self, conn: Connection, item: StatusIn, received: str) -> None:
         values: dict[str, Any] = {"prefix": item.prefix, "last_seen_utc": received}
