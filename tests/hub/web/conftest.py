@@ -23,11 +23,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESK = {"viewport": {"width": 1366, "height": 900}}
 
 
-def make_hub(tmp_path: Path, broker_port: int | None = None) -> Any:
+def make_hub(tmp_path: Path, broker_port: int | None = None, **overrides: Any) -> Any:
     from argon2 import PasswordHasher
 
     from edge.hub.app import build_for_test
-    hub = build_for_test(tmp_path, broker_port=broker_port)
+    hub = build_for_test(tmp_path, broker_port=broker_port, **overrides)
     # Real argon2id at a test-sized cost: the web tests log in dozens of times.
     hub.services._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
     for role, name in ROLE_USERS.items():
