@@ -11,10 +11,10 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from edge.config import ConfigError, _describe
+from edge.config import ConfigError, _line_of
 from edge.configbase import SAFE_ID, Section, safe_id
 from edge.hub.photos.config import CaptureConfig
-from edge.hub.store import DatabaseConfig
+from edge.hub.store import ENGINES, DatabaseConfig
 from edge.hub.store.sqlite import SqliteConfig
 from edge.hub.web.settings import WebConfig
 from edge.publish.config import TlsConfig
@@ -109,6 +109,17 @@ class HubConfig(Section):
     @classmethod
     def _hub_id(cls, value: str) -> str:
         return safe_id(value)
+
+
+def _describe(err: ValidationError, root: yaml.Node | None, source: str) -> list[str]:
+    """One line per error: where (file:line), which key, what is wrong."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if p not in ENGINES)   # the union's tag is not a key
+        line = _line_of(root, loc)
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{source}:{line}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}")
+    return lines
 
 
 def parse_hub_config(text: str, source: str = "<hub config>") -> HubConfig:
