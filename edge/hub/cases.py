@@ -169,8 +169,7 @@ def _calendar(name: str, label: str, rule: str, start: date | None, days: int,
 def with_aed(detail: ParcelDetail, aed: Any) -> ParcelDetail:
     """The parcel's AED declaration (from the hub's copy of the table) and its mismatches."""
     decl = aed.lookup(detail.row.reference)
-    mismatches = tuple(r for r in detail.row.reasons
-                       if any(w in r for w in ("Declared", "declared")))
+    mismatches = tuple(r for r in detail.row.reasons if r.startswith("Declared "))  # rules' AED words
     if decl is None and not mismatches:
         return detail
     declared = {} if decl is None else {

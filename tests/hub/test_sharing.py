@@ -114,3 +114,17 @@ def test_audit_verify_command_fails_on_a_changed_entry(tmp_path):
     hub.stop()
     bad = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and json.loads(bad.stdout)["bad_id"] == 2
+
+
+def test_the_parcel_page_shows_the_aed_declaration_and_its_mismatch(tmp_path):
+    aed = tmp_path / "aed.csv"
+    aed.write_text("item_id,contents,value,origin\nRR 00000001 9DE,documents,2.50,CN\n")
+    hub = build_for_test(tmp_path / "hub", aed_path=str(aed))
+    try:
+        pkg = package(1)
+        ingest(hub, pkg)
+        detail = hub.services.parcel(pkg.record.id)
+        assert detail.aed.declared == {"contents": "documents", "value": "2.50", "origin": "CN"}
+        assert detail.aed.mismatches == ()
+    finally:
+        hub.stop()
