@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from exam_photos import ExamPhoto, render  # noqa: E402
+from exam_photos import ExamPhoto, reference_for, render  # noqa: E402
 
 VIEWS = ("exterior", "label", "interior", "product", "mark")
 FAULTS = {"blur": VIEWS, "dark": VIEWS, "glare": VIEWS, "far": ("exterior", "label", "product", "mark")}
@@ -41,7 +41,7 @@ def photos(good: int, hard: int, cache: Path) -> list[ExamPhoto]:
         path = cache / f"{view}_{fault or 'good'}_{seed}.jpg"
         if not path.exists():
             path.write_bytes(render(view, fault, seed).data)
-        out.append(ExamPhoto(view, fault, path.read_bytes(), ""))
+        out.append(ExamPhoto(view, fault, path.read_bytes(), reference_for(seed)))
     return out
 
 
@@ -71,14 +71,12 @@ def _csrf(html: str) -> str:
 
 
 def run(items: list[ExamPhoto]) -> list[tuple[ExamPhoto, bool, float, str]]:
-    from edge.identify import make_s10
-
-    reference = make_s10("RR", "24681357", "CN")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         client, service = _client(Path(tmp))
-        token = _csrf(client.get(f"/capture/case/{reference}").text)
+        token = _csrf(client.get("/capture").text)
         for p in items:
+            reference = p.reference  # the case of the parcel photographed
             key = "mark-1" if p.view == "mark" else p.view
             started = time.perf_counter()
             response = client.post(f"/capture/case/{reference}/photo", data={"key": key, "csrf": token},

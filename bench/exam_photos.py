@@ -202,9 +202,15 @@ def _phone(img: Image.Image, subject: Box, fault: str, rng: np.random.Generator)
     return cv2.addWeighted(arr, 1.4, soft, -0.4, 0)  # the phone's own sharpening
 
 
+def reference_for(seed: int) -> str:
+    """The parcel's reference number drawn for ``seed`` (its label shows it)."""
+    return make_s10("RR", f"{int(np.random.default_rng(seed).integers(0, 10**8)):08d}", "CN")
+
+
 def render(view: str, fault: str, seed: int) -> ExamPhoto:
     rng = np.random.default_rng(seed)
-    reference = make_s10("RR", f"{int(rng.integers(0, 10**8)):08d}", "CN")
+    reference = reference_for(seed)
+    rng.integers(0, 10**8)  # the draw reference_for made
     scene, subject = _scene(view, fault, rng, reference)
     rgb = _phone(scene, subject, fault, rng)
     img = Image.fromarray(rgb)

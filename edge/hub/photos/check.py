@@ -33,7 +33,8 @@ MAX_SIDE = 16384
 
 @dataclass(frozen=True)
 class PhotoVerdict:
-    """The report of one photo, what was read on it and, per failed check, what to do."""
+    """The report of one photo, what was read on it (barcode views) and, per failed check,
+    what to do."""
 
     view: str
     report: QualityReport
@@ -118,7 +119,8 @@ def check_photo(image: np.ndarray, view_name: str, profile: QualityProfile, read
     """The verdict on one upright BGR photo for view ``view_name`` of the profile."""
     view = profile.exam_views[view_name]
     h, w = image.shape[:2]
-    reading = reader.read_image(image)
+    # Only a barcode view needs its label read now; filing reads every photo for redaction.
+    reading = reader.read_image(image) if view.barcode else None
     parcel = locate_parcel(image) if view_name == "exterior" else None
     report = assess(image, view_profile(profile, view, w, h), parcel_box=parcel,
                     reading=reading if view.barcode else None, view=view_name,

@@ -15,6 +15,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -114,8 +115,8 @@ def _pixels(data: bytes, fmt: str, max_pixels: int) -> tuple[np.ndarray, int]:
                                  f"{max_pixels:,} pixels")
             orientation = int(im.getexif().get(EXIF_ORIENTATION, 1) or 1)
             upright = ImageOps.exif_transpose(im)
-            rgb = np.asarray(upright.convert("RGB"))
-    return np.ascontiguousarray(rgb[:, :, ::-1]), orientation
+            rgb = np.asarray(upright if upright.mode == "RGB" else upright.convert("RGB"))
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), orientation
 
 
 def decode_photo(data: bytes, content_type: str | None = None, *, max_bytes: int = MAX_BYTES,

@@ -66,6 +66,7 @@ class CaptureService:
         found = case_reference(text)
         if found is None:
             self.counters["bad_reference"] += 1
+            log.info("capture: reference %r refused", text[:40])
             raise PhotoError(f"{text.strip()[:40]!r} is not a valid reference number: "
                              "check it against the label")
         return found
@@ -111,8 +112,10 @@ class CaptureService:
         try:
             return decode_photo(data, content_type, max_bytes=self.cfg.max_bytes,
                                 max_pixels=self.cfg.max_pixels)
-        except PhotoError:
+        except PhotoError as exc:
             self.counters["bad_upload"] += 1
+            log.warning("capture: upload refused (%s bytes, type %r): %s", len(data),
+                        (content_type or "")[:40], exc)
             raise
 
     def check(self, officer: str, reference: Reference, key: str, data: bytes,
