@@ -263,6 +263,19 @@ def bench_queries(work: Path, database: dict[str, Any], parcels: int, runs: int 
     return out
 
 
+def hub_broker(workdir: Path) -> Broker:
+    """The test fixture's mosquitto, with the in-flight window a hub's broker is given:
+    the hub acknowledges per committed batch, so the window bounds its batches."""
+    workdir.mkdir()
+    broker = Broker(workdir, free_port())
+    text = broker._config().read_text().replace("max_inflight_messages 100",
+                                                 "max_inflight_messages 1000")
+    broker.config = workdir / "hub-broker.conf"
+    broker.config.write_text(text)
+    broker.start()
+    return broker
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
@@ -275,9 +288,7 @@ def main() -> int:
     pg = start_server()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         work = Path(tmp)
-        (work / "broker").mkdir()
-        broker = Broker(work / "broker", free_port())
-        broker.start()
+        broker = hub_broker(work / "broker")
         dbs = {"sqlite": lambda: {"type": "sqlite", "path": "hub.db"},
                "postgres": lambda: {"type": "postgres", "url": pg.new_database()}}
         try:

@@ -36,6 +36,10 @@ class HubMqttConfig(Section):
     password_file: Path | None = None
     keepalive_s: int = Field(30, ge=5, le=3600)
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0, le=30 * 24 * 3600)
+    # Unacknowledged messages the broker may have out to this process (MQTT 5 Receive
+    # Maximum); the hub acknowledges after each commit, so this window bounds a batch.
+    # The broker's own limit applies too (mosquitto: max_inflight_messages, default 20).
+    receive_maximum: int = Field(1000, ge=1, le=65535)
 
     @field_validator("group")
     @classmethod

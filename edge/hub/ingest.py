@@ -113,6 +113,7 @@ class Ingest:
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.cfg.mqtt.session_expiry_s
+        props.ReceiveMaximum = self.cfg.mqtt.receive_maximum
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port,
                                   keepalive=self.cfg.mqtt.keepalive_s, clean_start=False,
                                   properties=props)
