@@ -110,6 +110,8 @@ def report(results: list[tuple[ExamPhoto, bool, float, str]]) -> None:
     hard = [r for r in results if r[0].fault]
     print(f"\nhard photos caught: {sum(not r[1] for r in hard)}/{len(hard)}; "
           f"good photos passed: {sum(r[1] for r in good)}/{len(good)}")
+    missed = Counter(f"{r[0].fault} {r[0].view}" for r in hard if r[1])
+    print(f"  hard photos passed (missed): {dict(missed) or 'none'}")
     for view in VIEWS:
         rows = [r for r in good if r[0].view == view]
         print(f"  good {view}: {sum(r[1] for r in rows)}/{len(rows)} passed "

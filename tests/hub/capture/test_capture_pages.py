@@ -14,6 +14,8 @@ from edge.outbox.config import OutboxConfig
 from tests.imaging_helpers import png_claiming
 from tests.hub.web.conftest import csrf_of, login, make_app, make_hub
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, CaptureService]]:
