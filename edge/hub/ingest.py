@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from edge.durable import write_atomic
 from edge.hub import ingest_check as check
 from edge.hub.config import HubConfig
-from edge.hub.store.base import ImageIn, RecordIn, StatusIn, image_path
+from edge.hub.store.base import ImageIn, image_path
 from edge.publish.wire import EXTENSIONS
 from edge.receive.assemble import Assembler, Image, ImageError
 from edge.records import utc_now

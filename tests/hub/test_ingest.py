@@ -18,7 +18,6 @@ from edge.outbox.resend import resend_command
 from edge.publish import Publisher
 from edge.publish import wire
 from edge.publish.config import MqttConfig, StatusConfig
-from edge.records import RECORD_SCHEMA
 from records import package, record_json
 
 pytestmark = pytest.mark.integration
