@@ -149,7 +149,8 @@ def bench_two_processes(work: Path, port: int, database: dict[str, Any], records
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
     procs = [_serve(cfg, i, work / f"hub-{i}.log") for i in range(2)]
-    time.sleep(8)
+    for i in range(2):
+        _subscribed(work / f"hub-{i}.log")
     sender = Sender(port)
     recs = [messages(s, views={})[-1] for s in range(1, records + 1)]
     dupes = recs[::4]
@@ -180,6 +181,17 @@ def _serve(cfg: Path, instance: int, log: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
+def _subscribed(log: Path, timeout: float = 120) -> None:
+    """Waits for a hub process's 'subscribed' line: a shared subscription made after a
+    publish does not get it."""
+    deadline = time.monotonic() + timeout
+    while "hub ingest subscribed" not in (log.read_text(errors="replace") if log.exists() else ""):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"hub process did not subscribe: {log}")
+        time.sleep(0.1)
+    time.sleep(0.5)   # the SUBACK follows the log line
+
+
 def _stopped_counters(log: Path) -> dict[str, int]:
     for line in reversed(log.read_text(errors="replace").splitlines()):
         if "hub ingest stopped:" in line:
@@ -196,7 +208,7 @@ def bench_restart(work: Path, port: int, database: dict[str, Any], parcels: int)
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
     proc = _serve(cfg, 0, work / "hub-a.log")
-    time.sleep(8)
+    _subscribed(work / "hub-a.log")
     sender = Sender(port)
     killed_at = -1
     views = {"parcel": 200_000, "label": 30_000}
