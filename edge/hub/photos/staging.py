@@ -8,6 +8,7 @@ Folder names come from validated parts only.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.configbase import safe_id
 from edge.durable import write_atomic
 from edge.package.naming import EXAM_VIEW
 
@@ -40,9 +40,11 @@ class Staging:
         self.keep_s = keep_s
 
     def folder(self, officer: str, reference: str) -> Path:
+        """``sets/<officer's hash>/<reference>``: a user name may hold any character."""
         if not _REFERENCE.match(reference):
             raise ValueError("not a validated reference number")
-        return self.root / "sets" / safe_id(officer[:32]) / reference
+        who = hashlib.sha256(officer.encode("utf-8")).hexdigest()[:24]
+        return self.root / "sets" / who / reference
 
     def put(self, officer: str, reference: str, key: str, data: bytes, report: dict[str, Any]) -> None:
         if not EXAM_VIEW.match(key) or key.endswith("-redacted"):

@@ -153,6 +153,10 @@ def test_a_passing_set_is_filed_as_a_standard_package(tmp_path: Path) -> None:
 
 def test_an_incomplete_set_is_not_filed_and_failures_are_not_kept(tmp_path: Path) -> None:
     service = _service(tmp_path)
+    odd_name = "j.doe@imf/../x"  # user names are not path parts
+    assert service.check(odd_name, CASE, "label", jpeg(scene("label")), "image/jpeg").passed
+    assert [s.key for s in service.staging.shots(odd_name, REFERENCE)] == ["label"]
+    assert service.staging.folder(odd_name, REFERENCE).parent.parent == tmp_path / "capture" / "sets"
     verdict = service.check("officer1", CASE, "label", jpeg(scene("label", "far")), "image/jpeg")
     assert not verdict.passed and service.staging.shots("officer1", REFERENCE) == []
     with pytest.raises(PhotoError, match="not complete"):
