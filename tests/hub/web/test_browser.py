@@ -170,3 +170,23 @@ def test_pages_refuse_the_browser_without_login(fed: tuple[Any, LiveServer], bro
         assert page.request.get(f"{server.url}/img/{'a' * 64}").status == 401
     finally:
         context.close()
+
+
+def test_supervisor_sees_fleet_precision_and_an_intact_audit_chain(
+        fed: tuple[Any, LiveServer], browser: Any) -> None:
+    _, server = fed
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        browser_login(page, server.url, "supervisor1")
+        page.goto(f"{server.url}/fleet")
+        row = page.locator(f"#fleet tr[data-unit={UNIT_ID}]")
+        assert row.count() == 1
+        assert row.locator("td[data-label=State] .badge").inner_text() in ("online", "offline")
+        page.goto(f"{server.url}/precision")
+        assert page.locator("#precision tbody tr").count() >= 1
+        page.goto(f"{server.url}/audit")
+        assert "Chain intact" in page.inner_text("#chain")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
