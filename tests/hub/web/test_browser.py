@@ -40,6 +40,7 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, LiveSer
         wait_for(lambda: len(hub.services.search(_everything())) >= PARCELS, 60, "ingest")
         _publish_evil_parcel(hub, broker.port)
         with LiveServer(make_app(hub)) as server:
+            server.broker_port = broker.port  # type: ignore[attr-defined]
             yield hub, server
     finally:
         hub.stop()
@@ -51,23 +52,33 @@ def _everything() -> Any:
     return SearchQuery(unit=UNIT_ID, limit=1000)
 
 
-def _publish_evil_parcel(hub: Any, port: int) -> None:
-    """A unit's record whose barcode text and reason carry markup (as a label printed to
-    attack the hub would), published on the unit's topic and ingested like any other."""
+def _publish_copy(hub: Any, port: int, suffix: str, **changes: Any) -> dict[str, Any]:
+    """A copy of one of the unit's flagged records under a new id and the next sequence
+    number, published on the unit's topic; returns it once the hub has stored it."""
     import paho.mqtt.client as mqtt
     import paho.mqtt.publish as publish
 
     rows = hub.services.search(_everything())
     row = next(r for r in rows if r.outcome == "flag")
     record = json.loads(json.dumps(hub.services.parcel(row.parcel_id).record))
-    record["id"] = record["id"][:-4] + "evil"
-    record["seq"] = max(r.seq for r in rows) + 1
+    record.update(id=record["id"][:-len(suffix)] + suffix, seq=max(r.seq for r in rows) + 1,
+                  **changes)
+    publish.single(f"parcel-edge/{UNIT_ID}/parcels", json.dumps(record), qos=1,
+                   hostname="127.0.0.1", port=port, protocol=mqtt.MQTTv5)
+    wait_for(lambda: hub.services.parcel(record["id"]) is not None, 30, "the published record")
+    return record
+
+
+def _publish_evil_parcel(hub: Any, port: int) -> None:
+    """A unit's record whose barcode text and reason carry markup (as a label printed to
+    attack the hub would), published on the unit's topic and ingested like any other."""
+    rows = hub.services.search(_everything())
+    record = json.loads(json.dumps(hub.services.parcel(
+        next(r for r in rows if r.outcome == "flag").parcel_id).record))
     record["symbols"] = [{**record["symbols"][0], "text": EVIL}] if record["symbols"] else \
         [{"format": "Code128", "text": EVIL, "decoder": "zxing", "frame_seq": 0, "corners": []}]
     record["verdict"]["reasons"] = [f"label says {EVIL}"]
-    publish.single(f"parcel-edge/{UNIT_ID}/parcels", json.dumps(record), qos=1,
-                   hostname="127.0.0.1", port=port, protocol=mqtt.MQTTv5)
-    wait_for(lambda: hub.services.parcel(record["id"]) is not None, 30, "the forged record")
+    _publish_copy(hub, port, "evil", symbols=record["symbols"], verdict=record["verdict"])
 
 
 def _zip_ok(data: bytes) -> dict[str, Any]:
@@ -188,5 +199,20 @@ def test_supervisor_sees_fleet_precision_and_an_intact_audit_chain(
         page.goto(f"{server.url}/audit")
         assert "Chain intact" in page.inner_text("#chain")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+
+
+def test_the_queue_shows_a_new_flag_without_a_reload(fed: tuple[Any, LiveServer],
+                                                     browser: Any) -> None:
+    hub, server = fed
+    context = browser.new_context(**DESK)
+    try:
+        page = context.new_page()
+        browser_login(page, server.url, "officer1")
+        page.evaluate("window.__same_page = true")
+        record = _publish_copy(hub, server.broker_port, "live")  # type: ignore[attr-defined]
+        page.wait_for_selector(f'#queue tr[data-parcel="{record["id"]}"]', timeout=15_000)
+        assert page.evaluate("window.__same_page") is True  # swapped in, not reloaded
     finally:
         context.close()
