@@ -67,7 +67,9 @@ def create_web_app(hub: Any, web: WebConfig, secret_key: bytes, *,
 
 
 def _wants_html(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    """A page a person navigates to (redirect to login), not our script's fetch (gets 401)."""
+    return (request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            and "x-requested-with" not in request.headers)
 
 
 def _install_handlers(app: FastAPI) -> None:

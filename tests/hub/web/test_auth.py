@@ -111,3 +111,12 @@ def test_pages_send_a_strict_content_security_policy(clients: dict[str, Any]) ->
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert "<script>" not in page.text  # only <script src=...> of our own
+
+
+def test_the_queue_refresh_gets_401_not_the_login_page_when_the_session_is_gone(
+        web_app: Any) -> None:
+    client = TestClient(web_app)
+    r = client.get("/queue/rows?since=-1", headers={"accept": "text/html",
+                                                    "x-requested-with": "fetch"},
+                   follow_redirects=False)
+    assert r.status_code == 401

@@ -9,7 +9,7 @@
     var stamp = document.getElementById("live-stamp");
     function tick() {
       var url = box.getAttribute("data-src") + "&since=" + box.getAttribute("data-change");
-      fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html", "X-Requested-With": "fetch"}})
         .then(function (r) {
           if (r.status === 401) { window.location.reload(); }
           if (!r.ok) { throw new Error(String(r.status)); }
