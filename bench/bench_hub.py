@@ -244,8 +244,8 @@ def bench_queries(work: Path, database: dict[str, Any], parcels: int, runs: int 
     for start in range(1, parcels + 1, 1000):
         items = []
         for s in range(start, min(start + 1000, parcels + 1)):
-            rec = dict(template, id=hashlib.md5(str(s).encode()).hexdigest(), seq=s,
-                       unit=f"unit-{s % 20:02d}")
+            rec = dict(template, id=hashlib.md5(str(s).encode()).hexdigest(), seq=s // 20 + 1,
+                       unit=f"unit-{s % 20:02d}")   # 20 units, each numbering its own parcels
             rec["reference"] = dict(template["reference"], value=f"RR{s:08d}9DE")
             rec["verdict"] = dict(template["verdict"], outcome=OUTCOMES[s % len(OUTCOMES)])
             rec["time_utc"] = f"2026-{1 + s % 12:02d}-{1 + s % 28:02d}T10:00:00.000Z"

@@ -163,7 +163,7 @@ class SqlStore:
             "online": False, "status": "{}", **values}).on_conflict_do_update(
             index_elements=["unit"], set_=values))
 
-    def gaps(self, window: int = 100_000) -> tuple[Gap, ...]:
+    def gaps(self, window: int = 10_000) -> tuple[Gap, ...]:
         """Holes in each unit's sequence numbers within the last ``window`` numbers."""
         lead = func.lead(parcels.c.seq).over(partition_by=parcels.c.unit, order_by=parcels.c.seq)
         top = select(parcels.c.unit, func.max(parcels.c.seq).label("high")) \
@@ -228,8 +228,10 @@ class SqlStore:
             q = q.where(parcels.c.time_utc >= query.since_utc[:32])
         if query.until_utc:
             q = q.where(parcels.c.time_utc < query.until_utc[:32])
-        q = q.order_by(parcels.c.change.desc()).limit(max(1, min(query.limit, 1000))) \
-            .offset(max(0, query.offset))
+        # A time range reads newest-in-range first down its own index; otherwise newest stored.
+        order = parcels.c.time_utc.desc() if query.since_utc or query.until_utc \
+            else parcels.c.change.desc()
+        q = q.order_by(order).limit(max(1, min(query.limit, 1000))).offset(max(0, query.offset))
         with self.engine.connect() as conn:
             return tuple(rows.queue_row(r._mapping) for r in conn.execute(q))
 

@@ -37,6 +37,7 @@ parcels = Table(
     Index("ix_parcels_outcome", "outcome", "change"),
     Index("ix_parcels_ref", "ref_norm"),
     Index("ix_parcels_unit_seq", "unit", "seq"),
+    Index("ix_parcels_unit_change", "unit", "change"),      # migration 0002
     Index("ix_parcels_time", "time_utc"),
     Index("ix_parcels_brand", "brand", "change"),
 )
