@@ -95,9 +95,15 @@ class Sender:
         self.c.disconnect()
 
 
+def mqtt_section(port: int, work: Path) -> dict[str, Any]:
+    """Each stage its own shared-subscription group: a stopped hub's persistent session stays
+    in its group and keeps taking its share (queued for its return) until the session expires."""
+    return {"host": "127.0.0.1", "port": port, "group": f"bench-{work.name}"}
+
+
 def hub_cfg(work: Path, port: int, database: dict[str, Any]) -> HubConfig:
     return HubConfig.model_validate({"data_dir": str(work), "database": database,
-                                     "mqtt": {"host": "127.0.0.1", "port": port},
+                                     "mqtt": mqtt_section(port, work),
                                      "ingest": {"units": ["*"], "gap_check_s": 3600}})
 
 
@@ -145,7 +151,7 @@ def bench_two_processes(work: Path, port: int, database: dict[str, Any], records
     work.mkdir(parents=True, exist_ok=True)
     cfg = work / "hub.yaml"
     cfg.write_text(json.dumps({"data_dir": str(work), "database": database,
-                               "mqtt": {"host": "127.0.0.1", "port": port},
+                               "mqtt": mqtt_section(port, work),
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
     procs = [_serve(cfg, i, work / f"hub-{i}.log") for i in range(2)]
@@ -204,7 +210,7 @@ def bench_restart(work: Path, port: int, database: dict[str, Any], parcels: int)
     work.mkdir(parents=True, exist_ok=True)
     cfg = work / "hub.yaml"
     cfg.write_text(json.dumps({"data_dir": str(work), "database": database,
-                               "mqtt": {"host": "127.0.0.1", "port": port},
+                               "mqtt": mqtt_section(port, work),
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
     proc = _serve(cfg, 0, work / "hub-a.log")
