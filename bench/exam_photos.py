@@ -10,13 +10,12 @@ a dim room at high ISO, a lamp's reflection, a subject too far away.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import zxingcpp
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from edge.hub.photos.scale import MARKER_MM, marker_image
 from edge.identify import make_s10
