@@ -96,13 +96,14 @@ class Sender:
 
 
 def mqtt_section(port: int, work: Path) -> dict[str, Any]:
-    """Each stage its own shared-subscription group: a stopped hub's persistent session stays
-    in its group and keeps taking its share (queued for its return) until the session expires."""
+    """Each stage its own group and client ids (hub_id): a stopped hub's persistent session
+    stays in its group and keeps taking its share (queued for its return) until it expires."""
     return {"host": "127.0.0.1", "port": port, "group": f"bench-{work.name}"}
 
 
 def hub_cfg(work: Path, port: int, database: dict[str, Any]) -> HubConfig:
     return HubConfig.model_validate({"data_dir": str(work), "database": database,
+                                     "hub_id": f"bench-{work.name}",
                                      "mqtt": mqtt_section(port, work),
                                      "ingest": {"units": ["*"], "gap_check_s": 3600}})
 
@@ -151,6 +152,7 @@ def bench_two_processes(work: Path, port: int, database: dict[str, Any], records
     work.mkdir(parents=True, exist_ok=True)
     cfg = work / "hub.yaml"
     cfg.write_text(json.dumps({"data_dir": str(work), "database": database,
+                               "hub_id": f"bench-{work.name}",
                                "mqtt": mqtt_section(port, work),
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
@@ -210,6 +212,7 @@ def bench_restart(work: Path, port: int, database: dict[str, Any], parcels: int)
     work.mkdir(parents=True, exist_ok=True)
     cfg = work / "hub.yaml"
     cfg.write_text(json.dumps({"data_dir": str(work), "database": database,
+                               "hub_id": f"bench-{work.name}",
                                "mqtt": mqtt_section(port, work),
                                "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
     hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
