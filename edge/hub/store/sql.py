@@ -164,16 +164,29 @@ class SqlStore:
             index_elements=["unit"], set_=values))
 
     def gaps(self, window: int = 10_000) -> tuple[Gap, ...]:
-        """Holes in each unit's sequence numbers within the last ``window`` numbers."""
-        lead = func.lead(parcels.c.seq).over(partition_by=parcels.c.unit, order_by=parcels.c.seq)
-        top = select(parcels.c.unit, func.max(parcels.c.seq).label("high")) \
-            .group_by(parcels.c.unit).subquery()
-        inner = select(parcels.c.unit, parcels.c.prefix, parcels.c.seq, lead.label("next")) \
-            .join(top, top.c.unit == parcels.c.unit) \
-            .where(parcels.c.seq > top.c.high - window).subquery()
-        query = select(inner).where(inner.c.next > inner.c.seq + 1).order_by(inner.c.unit, inner.c.seq)
+        """Holes in each unit's last ``window`` sequence numbers.  A count per unit first (an
+        index range each); only a unit whose count falls short is walked number by number."""
+        out: list[Gap] = []
         with self.engine.connect() as conn:
-            return tuple(Gap(r.unit, r.prefix, r.seq + 1, r.next - 1) for r in conn.execute(query))
+            highs = conn.execute(select(parcels.c.unit, func.max(parcels.c.seq))
+                                 .group_by(parcels.c.unit)).all()
+            for unit, high in highs:
+                low = high - window
+                n, first = conn.execute(select(func.count(func.distinct(parcels.c.seq)),
+                                               func.min(parcels.c.seq)).where(
+                    parcels.c.unit == unit, parcels.c.seq > low)).one()
+                if n < high - first + 1:
+                    out.extend(self._unit_gaps(conn, unit, low))
+        return tuple(out)
+
+    @staticmethod
+    def _unit_gaps(conn: Connection, unit: str, low: int) -> list[Gap]:
+        lead = func.lead(parcels.c.seq).over(order_by=parcels.c.seq)
+        inner = select(parcels.c.prefix, parcels.c.seq, lead.label("next")).where(
+            parcels.c.unit == unit, parcels.c.seq > low).subquery()
+        rows_ = conn.execute(select(inner).where(inner.c.next > inner.c.seq + 1)
+                             .order_by(inner.c.seq))
+        return [Gap(unit, r.prefix, r.seq + 1, r.next - 1) for r in rows_]
 
     # --- pages ---------------------------------------------------------------------------
     def change_counter(self) -> int:
