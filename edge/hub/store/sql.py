@@ -38,7 +38,8 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-ROW_COLUMNS = [c for c in parcels.c if c.name != "record"] + [cases.c.state]
+PAGE_COLUMNS = [c for c in parcels.c if c.name != "record"]
+ROW_COLUMNS = PAGE_COLUMNS + [cases.c.state]
 
 
 def migrate(engine: Engine) -> None:
@@ -199,6 +200,18 @@ class SqlStore:
         return select(*ROW_COLUMNS).select_from(parcels.outerjoin(
             cases, and_(parcels.c.ref_valid.is_(True), cases.c.reference == parcels.c.ref_norm)))
 
+    def _page(self, conn: Connection, where: list[Any], order: str, limit: int,
+              offset: int = 0) -> list[QueueRow]:
+        """The page of parcels first (its own index, LIMIT), then their cases: the join
+        touches only the rows shown, however many match."""
+        col = parcels.c.time_utc if order == "time" else parcels.c.change
+        page = select(*PAGE_COLUMNS).where(*where).order_by(col.desc()).limit(limit) \
+            .offset(offset).subquery()
+        q = select(page, cases.c.state).select_from(page.outerjoin(cases, and_(
+            page.c.ref_valid.is_(True), cases.c.reference == page.c.ref_norm))) \
+            .order_by(page.c[col.name].desc())
+        return [rows.queue_row(r._mapping) for r in conn.execute(q)]
+
     def queue(self, outcomes: Sequence[str] = QUEUE_OUTCOMES, limit: int = 100,
               after: int = 0, open_only: bool = True) -> tuple[QueueRow, ...]:
         """Per outcome in urgency order, newest first: each part walks its own index."""
@@ -207,11 +220,10 @@ class SqlStore:
             for outcome in outcomes:
                 if len(out) >= limit:
                     break
-                q = self._rows().where(parcels.c.outcome == outcome, parcels.c.change > after)
+                where = [parcels.c.outcome == outcome, parcels.c.change > after]
                 if open_only:
-                    q = q.where(parcels.c.open.is_(True))
-                q = q.order_by(parcels.c.change.desc()).limit(limit - len(out))
-                out.extend(rows.queue_row(r._mapping) for r in conn.execute(q))
+                    where.append(parcels.c.open.is_(True))
+                out.extend(self._page(conn, where, "change", limit - len(out)))
         return tuple(out)
 
     def parcel(self, parcel_id: str) -> ParcelDetail | None:
@@ -229,24 +241,23 @@ class SqlStore:
         return rows.parcel_detail(row._mapping, found)
 
     def search(self, query: SearchQuery) -> tuple[QueueRow, ...]:
-        q = self._rows()
+        where: list[Any] = []
         ref = normalize_id(query.reference)
         if ref:
-            q = q.where(parcels.c.ref_norm >= ref, parcels.c.ref_norm < ref + "\x7f")
+            where += [parcels.c.ref_norm >= ref, parcels.c.ref_norm < ref + "\x7f"]
         for column, value in ((parcels.c.unit, query.unit), (parcels.c.brand, query.brand),
                               (parcels.c.outcome, query.outcome)):
             if value:
-                q = q.where(column == value[:128])
+                where.append(column == value[:128])
         if query.since_utc:
-            q = q.where(parcels.c.time_utc >= query.since_utc[:32])
+            where.append(parcels.c.time_utc >= query.since_utc[:32])
         if query.until_utc:
-            q = q.where(parcels.c.time_utc < query.until_utc[:32])
+            where.append(parcels.c.time_utc < query.until_utc[:32])
         # A time range reads newest-in-range first down its own index; otherwise newest stored.
-        order = parcels.c.time_utc.desc() if query.since_utc or query.until_utc \
-            else parcels.c.change.desc()
-        q = q.order_by(order).limit(max(1, min(query.limit, 1000))).offset(max(0, query.offset))
+        order = "time" if query.since_utc or query.until_utc else "change"
         with self.engine.connect() as conn:
-            return tuple(rows.queue_row(r._mapping) for r in conn.execute(q))
+            return tuple(self._page(conn, where, order, max(1, min(query.limit, 1000)),
+                                    max(0, query.offset)))
 
     def fleet(self) -> tuple[UnitRow, ...]:
         missing: dict[str, int] = {}
