@@ -147,6 +147,36 @@ def bench_ingest(work: Path, port: int, database: dict[str, Any], parcels: int) 
             "publisher_only_s": round(sent_s, 2), "counters": counters}
 
 
+def bench_backlog(work: Path, port: int, database: dict[str, Any], parcels: int) -> dict[str, Any]:
+    """The hub's own rate, apart from any publisher's: the broker holds a backlog for the
+    hub's persistent session (the hub was away), then the hub drains it."""
+    cfg = hub_cfg(work, port, database)
+    hub = build(cfg)
+    hub.start()
+    hub.ingest.ready.wait(20)
+    hub.stop()                                   # the session and its subscriptions stay
+    sender = Sender(port)
+    volume = 0
+    for s in range(1, parcels + 1):
+        for m in messages(s):
+            volume += len(m[1])
+            sender.send(*m)
+    sender.close()
+    hub = build(cfg)
+    t0 = time.perf_counter()
+    hub.start()
+    ok = wait_count(hub.store, parcels, 600)
+    while ok and hub.ingest.counters["image_new"] < parcels * len(VIEWS) and \
+            time.perf_counter() - t0 < 600:
+        time.sleep(0.05)
+    total = time.perf_counter() - t0
+    counters = dict(hub.ingest.counters)
+    hub.stop()
+    return {"parcels": parcels, "complete": ok and counters.get("image_new", 0) == parcels * len(VIEWS),
+            "seconds": round(total, 2), "parcels_per_s": round(parcels / total, 1),
+            "MB_per_s": round(volume / total / 1e6, 1), "counters": counters}
+
+
 def bench_two_processes(work: Path, port: int, database: dict[str, Any], records: int) -> dict[str, Any]:
     """Two `parcel-edge hub serve --no-web` processes on one shared subscription."""
     work.mkdir(parents=True, exist_ok=True)
@@ -301,10 +331,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="ingest, two, queries, restart (default: all)")
+                        help="ingest, backlog, two, queries, restart (default: all)")
     args = parser.parse_args()
     q = args.quick
-    only = set(args.only or ["ingest", "two", "queries", "restart"])
+    only = set(args.only or ["ingest", "backlog", "two", "queries", "restart"])
     results: dict[str, Any] = {}
     pg = start_server()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
@@ -317,6 +347,9 @@ def main() -> int:
                 if "ingest" in only:
                     results[f"ingest_{name}"] = bench_ingest(work / f"i-{name}", broker.port, db(),
                                                              200 if q else 2000)
+                if "backlog" in only:
+                    results[f"backlog_{name}"] = bench_backlog(work / f"b-{name}", broker.port, db(),
+                                                               200 if q else 1000)
                 if "two" in only:
                     results[f"two_processes_{name}"] = bench_two_processes(
                         work / f"t-{name}", broker.port, db(), 500 if q else 5000)
