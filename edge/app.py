@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from edge.camera import CameraContext, open_camera
 from edge.config import EdgeConfig
+from edge.outbox.resend import resend_command
 from edge.pipeline import LoopSettings, Pipeline
 from edge.process import Sink, Stages
 from edge.records import Package
@@ -222,7 +223,8 @@ def build_unit(cfg: EdgeConfig, *, hardware: dict[str, Any] | None = None,
         unit.closers.append(updater.close)
         commands = {**updater.commands(), **(commands or {})}
     if with_publisher and cfg.mqtt is not None:
-        handlers = {"test-capture": partial(_test_capture, pipeline), **(commands or {})}
+        handlers = {"test-capture": partial(_test_capture, pipeline),
+                    "resend": resend_command(outbox), **(commands or {})}
         unit.publisher = _build_publisher(cfg, outbox, stats, handlers)
         unit.closers.append(unit.publisher.stop)
     return unit

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # fuse3 + libfuse2: the power-cut tests mount a FUSE file system (fusepy loads libfuse2).
-APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto fuse3 libfuse2"
+# postgresql: the hub's store; chromium: the browser tests (Playwright drives Debian's).
+APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto fuse3 libfuse2 postgresql chromium"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -17,4 +18,4 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev}]"
+.venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev,capture,hub}]"

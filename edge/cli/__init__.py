@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "receive": ("edge.cli.receive", "reference receiver for central systems"),
     "model": ("edge.cli.model", "signed model and catalogue updates: keygen, sign, verify, "
               "publish, install, status, rollback, promote"),
+    "hub": ("edge.cli.hub", "the central hub: ingest, store, officers' web app, audit"),
 }
 
 

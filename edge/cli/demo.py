@@ -13,6 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed of the synthetic conveyor")
     parser.add_argument("--out", type=Path, help="output folder (default: out/demo-<utc time>)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--hub", action="store_true",
+                        help="also start a local broker and the officers' hub; print its address")
+    parser.add_argument("--serve-s", type=float, default=None,
+                        help="with --hub: stop serving after this many seconds (default: Ctrl-C)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -29,6 +33,13 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
+    if args.hub:
+        from edge.hub.demo import run as run_hub_demo
+        try:
+            return run_hub_demo(cfg, out, serve_s=args.serve_s, stream=sys.stdout)
+        except (RuntimeError, ImportError) as exc:
+            print(f"demo: {exc}", file=sys.stderr)
+            return 1
     print(f"demo: {args.parcels} synthetic parcels; packages go to {out / 'packages'}",
           file=sys.stderr)
     result = run_synthetic(cfg, out, write_packages=True, total=args.parcels,

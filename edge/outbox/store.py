@@ -269,6 +269,19 @@ class Outbox:
                 self._evictor.drop_acked()
         return done
 
+    def requeue(self, from_seq: int, to_seq: int, limit: int = 10_000) -> int:
+        """Acknowledged items with ``from_seq <= seq <= to_seq`` go out again (a receiver's
+        resend request after a gap); what the disk budget already evicted is gone."""
+        with self._tx(durable=True) as db:
+            cur = db.execute(
+                "UPDATE items SET state='pending', acked=NULL WHERE n IN (SELECT n FROM items "
+                "WHERE state='acked' AND seq BETWEEN ? AND ? ORDER BY seq, ord LIMIT ?)",
+                (from_seq, to_seq, limit))
+            count = cur.rowcount
+        if count:
+            self._bump()
+        return count
+
     def add_listener(self, callback: Callable[[], None]) -> None:
         """``callback`` runs (in the committing thread) after each commit; it must not block."""
         with self._lock:

@@ -18,8 +18,11 @@ VIEWS = ("parcel", "label", "parcel-redacted", "label-redacted", "record")
 EXTENSIONS = {"jpeg": "jpg", "json": "json"}
 _REFERENCE = re.compile(r"^[A-Z0-9]{6,40}$")
 _KINDS = frozenset(k.value for k in RefKind)
+# Exam-table views (the profile's ``exam_views``): ``<view>[-<n>][-redacted]``, e.g. ``mark-2``.
+EXAM_VIEW = re.compile(r"^[a-z][a-z0-9_]{0,11}(-[1-9])?(-redacted)?$")
 NAME = re.compile(r"^[A-Z0-9]{6,40}_[A-Za-z0-9][A-Za-z0-9_-]{0,31}_\d{8}T\d{6}Z_\d{8,}_"
-                  r"(parcel|label|parcel-redacted|label-redacted|record)\.(jpg|json)$")
+                  r"(parcel|label|parcel-redacted|label-redacted|record|"
+                  r"[a-z][a-z0-9_]{0,11}(-[1-9])?(-redacted)?)\.(jpg|json)$")
 
 
 class NamingError(ValueError):
@@ -63,8 +66,8 @@ def file_name(reference: Reference | None, unit: str, time_utc: str, seq: int, v
         raise NamingError(f"unit id {unit!r} is not a safe identifier") from None
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise NamingError(f"sequence {seq!r} is not a non-negative integer")
-    if view not in VIEWS:
-        raise NamingError(f"view {view!r} is not one of {', '.join(VIEWS)}")
+    if view not in VIEWS and not EXAM_VIEW.match(view):
+        raise NamingError(f"view {view!r} is not one of {', '.join(VIEWS)} or an exam view")
     if kind not in EXTENSIONS:
         raise NamingError(f"file kind {kind!r} is not one of {', '.join(EXTENSIONS)}")
     name = (f"{reference_part(reference)}_{unit}_{time_part(time_utc)}_{seq:08d}_{view}"

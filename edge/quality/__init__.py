@@ -24,14 +24,16 @@ __all__ = ["QualityProfile", "assess", "choose_frame"]
 def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = None,
            reading: LabelReading | None = None, view: str = "parcel",
            pyramid: Pyramid | None = None, sensor: tuple[int, int] | None = None,
-           origin: tuple[int, int] = (0, 0)) -> QualityReport:
+           origin: tuple[int, int] = (0, 0), focus_box: Box | None = None) -> QualityReport:
     """The standard's report for one BGR frame; ``reading`` boxes are in this frame.
 
     ``pyramid`` (the frame's, shared with the other stages) supplies the
     reduced grey copy, so a 12 MP frame is not greyed and shrunk again here.
     When ``image`` is the parcel's part of a larger frame, ``sensor`` is that
     frame's (width, height) and ``origin`` where the part lies in it: size
-    and framing are judged on the whole frame.
+    and framing are judged on the whole frame.  ``focus_box`` says where
+    sharpness is measured when no label was read (an exam photo's most
+    detailed part); by default the parcel.
     """
     height, width = image.shape[:2]
     frame_w, frame_h = sensor or (width, height)
@@ -42,7 +44,7 @@ def assess(image: np.ndarray, profile: QualityProfile, parcel_box: Box | None = 
     hist = checks.histogram(checks.region(gray, parcel_box, scale))
     mask = checks.drop_printed_paper(
         gray, checks.packaging_mask(gray, parcel_box, label_box, scale), profile)
-    focus = checks.focus_region(image, label_box if label_box is not None else parcel_box)
+    focus = checks.focus_region(image, label_box if label_box is not None else focus_box or parcel_box)
     found: list[QualityCheck] = [
         checks.check_width(frame_w, profile),
         checks.check_height(frame_h, profile),

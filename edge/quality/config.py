@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from edge.configbase import Section, safe_id
+from edge.quality.exam import ExamView, check_exam_views, default_exam_views
 
 View = Literal["parcel", "label"]
 
@@ -84,8 +85,12 @@ class QualityProfile(Section):
     views: tuple[View, ...] = Field(
         ("parcel", "label"),
         description="views packaged for every parcel (parcel, label)")
+    exam_views: dict[str, ExamView] = Field(
+        default_factory=default_exam_views,
+        description="views an officer photographs at the exam table, in the order asked for")
 
     _name = field_validator("name")(safe_id)
+    _exam_views = field_validator("exam_views")(check_exam_views)
 
     @field_validator("views")
     @classmethod

@@ -51,7 +51,24 @@ def render(profile: QualityProfile, package: PackageConfig) -> str:
         "If none does, the parcel is recorded as `quality_reject` with the failed checks,",
         "their measured values and these limits.", "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + _exam(p))
+
+
+def _exam(p: QualityProfile) -> list[str]:
+    """The exam table's views (photographed by an officer's phone, same checks, own minimums)."""
+    lines = ["## Exam photos (officer's phone, checked on upload)", "",
+             "| view | what | needed | size (px) | sharpness | barcode | scale card | reflection |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, v in p.exam_views.items():
+        count = ("required" if v.required else "optional") + (
+            f", up to {v.max_count}" if v.max_count > 1 else "")
+        code = f"at least {v.min_module_px:g} px/module" if v.barcode else "-"
+        card = f"at least {v.min_px_per_mm:g} px/mm" if v.scale_required else "-"
+        lines.append(f"| `{name}` | {v.title} | {count} | {v.min_long_side}x{v.min_short_side} | "
+                     f"at least {v.min_sharpness:g} | {code} | {card} | at most {v.max_reflection:.1%} |")
+    return lines + ["", "Exposure, clipping and glare limits are those above. The printable "
+                    "Photographic Standards Guide (hub: `/capture/guide.pdf`) carries the scale "
+                    "card.", ""]
 
 
 def _header(p: QualityProfile) -> list[str]:

@@ -1,0 +1,1 @@
+"""The officers' web app of the hub (FastAPI, server-rendered, no CDN)."""

@@ -1,0 +1,1 @@
+"""One module per page of the officers' web app; each exposes ``router``."""
