@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto"
+APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto tesseract-ocr fonts-dejavu-core fonts-urw-base35"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -17,3 +17,5 @@ PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[${EXTRAS:-dev}]"
+# The OCR engine's ONNX weights ship in this wheel; --no-deps keeps the headless OpenCV 4.
+.venv/bin/python -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
