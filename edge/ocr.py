@@ -96,12 +96,19 @@ def _as_bgr(image: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 class RapidOcr:
-    """PP-OCRv4 (ONNX, shipped in the rapidocr-onnxruntime wheel), one session set per engine."""
+    """PP-OCRv4 (ONNX, shipped in the rapidocr-onnxruntime wheel), one session set per engine.
+
+    Detection finds the lines (as rotated quads); lines too small or too square
+    to be words (an emblem, a dot) are dropped before recognition, which is the
+    costly step.  With ``any_angle`` the orientation classifier turns
+    upside-down lines first, for pictures not known to be upright.
+    """
 
     name = "rapidocr"
 
-    def __init__(self, threads: int = 1, min_confidence: float = 0.3,
-                 det_side: int = 320) -> None:
+    def __init__(self, threads: int = 1, min_confidence: float = 0.3, det_side: int = 320,
+                 any_angle: bool = False, min_height: float = 7.0,
+                 min_aspect: float = 1.2, max_lines: int = 0) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
@@ -109,15 +116,58 @@ class RapidOcr:
                 from None
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         self._ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
-                             use_cls=False, text_score=min_confidence,
+                             use_cls=any_angle, text_score=min_confidence,
                              det_limit_side_len=det_side, det_limit_type="max")
+        self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side
+        self.min_height, self.min_aspect = min_height, min_aspect
+        # Recognition costs per line: with max_lines > 0 only the tallest lines are read.
+        self.max_lines = max_lines
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
     def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr)
+        pad = max(0, 32 - min(image.shape[:2]))
+        if pad:
+            image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         with self._lock:
-            result, _ = self._ocr(image, use_cls=False)
-        return tuple(_line(box, text, score, back) for box, text, score in (result or ()))
+            boxes = self._detect(image)
+            boxes = [b for b in boxes if self._wordlike(b)]
+            if self.max_lines > 0:
+                boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
+            if not boxes:
+                return ()
+            boxes = self._ocr.sorted_boxes(np.asarray(boxes, np.float32))
+            crops = self._ocr.get_crop_img_list(image, boxes)
+            if self.any_angle:
+                crops, _, _ = self._ocr.text_cls(crops)
+            texts, _ = self._ocr.text_rec(crops)
+        lines = []
+        for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
+            if float(score) >= self.min_confidence and str(text).strip():
+                lines.append(_line(np.asarray(box) - pad, text, score, back))
+        return tuple(lines)
+
+    def _detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Line quads in ``image`` pixels, found on a copy no larger than ``det_side``.
+
+        Detection cost grows with area while recognition wants resolution, so
+        lines are found small and read from the full-size picture.
+        """
+        f = min(1.0, self.det_side / max(image.shape[:2]))
+        small = image if f == 1.0 else cv2.resize(image, None, fx=f, fy=f,
+                                                  interpolation=cv2.INTER_AREA)
+        boxes, _ = self._ocr.text_det(small)
+        return [np.asarray(b, np.float32) / f for b in (boxes if boxes is not None else ())]
+
+    def _wordlike(self, box: np.ndarray) -> bool:
+        a = float(np.hypot(*(box[1] - box[0])))
+        b = float(np.hypot(*(box[3] - box[0])))
+        short, long_ = min(a, b), max(a, b)
+        return short >= self.min_height and long_ >= self.min_aspect * short
+
+
+def _box_height(box: np.ndarray) -> float:
+    return float(min(np.hypot(*(box[1] - box[0])), np.hypot(*(box[3] - box[0]))))
 
 
 def _line(box: Any, text: str, score: float, back: float) -> TextLine:
