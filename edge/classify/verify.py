@@ -1,11 +1,12 @@
-"""Checking a candidate mark against the brand catalogue: read it, then measure it.
+"""Checking the parcel's print against the brand catalogue: read it, then measure it.
 
-The network finds places that look like marks; it does not decide whose mark
-it is.  Each candidate is cut upright from the full frame and its words read
-(:mod:`edge.ocr`).  Only a word that is a catalogue brand's name, or a near
-miss of one (:mod:`edge.catalogue.names`), makes the candidate a brand mark;
-anything else (handling print, a shop's own mark, label text) is "no mark".
-This is the open set: unknown text is never the nearest brand.
+The network trained on the project's generator found marks only where they
+looked like its training marks, and named brands by colour.  Here the
+parcel's tallest lines of print are read (:mod:`edge.ocr`); only a word that
+is a catalogue brand's name, or a near miss of one
+(:mod:`edge.catalogue.names`), makes a brand mark; anything else (handling
+print, a shop's own mark, label text) is "no mark".  This is the open set:
+unknown text is never the nearest brand.
 
 Once a brand is named by its words, the printed line is compared with what
 the catalogue records, each in units an officer can check:
@@ -14,7 +15,10 @@ the catalogue records, each in units an officer can check:
 * proportions: the name's width per letter against the reference picture's,
   as a ratio (a stretched or squeezed copy);
 * print quality: the width of the ink's edges against the letter height
-  (blurred, bled ink), a classical measure, plus the network's own score.
+  (blurred, bled ink), a classical measure.
+
+Reference pictures are compared classically (letter proportions read from
+them), not through a learned embedding.
 """
 from __future__ import annotations
 
@@ -28,13 +32,11 @@ import numpy as np
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
-from edge.classify.crops import MarkGuess, crop_mark, cut_padded
-from edge.records import Box
+from edge.classify.crops import MarkGuess, cut_padded
 from edge.ocr import OcrEngine, TextLine
+from edge.records import Box
 
-# How far around the locator's box to read: its size estimate is rough.
-READ_MARGIN = 0.45
-# Long side of the picture OCR reads; marks are read at no more than this.
+# Reference pictures are read at no more than this long side.
 READ_SIDE = 320
 # A "near" name (one edit beyond the allowance) counts only in the brand's own colour.
 NEAR_MAX_DELTA_E = 15.0
@@ -56,29 +58,8 @@ class Reading:
     aspect_ratio: float | None = None
     edge_rel: float | None = None
     scale: float = 1.0
+    # The picture the line's box refers to (the parcel region), for measuring it.
     crop: np.ndarray | None = None
-
-
-def read_candidate(engine: OcrEngine, image: np.ndarray, guess: MarkGuess,
-                   catalogue: Catalogue) -> Reading:
-    """Read the words at ``guess`` and match them with the catalogue."""
-    crop, scale = around(image, guess)
-    lines = engine.read_lines(stretch_contrast(crop))
-    pairs = [(b.name, b.spellings) for b in catalogue.brands]
-    best: tuple[NameMatch, TextLine] | None = None
-    for line in lines:
-        for word in candidates(line.text):
-            m = match_word(word, pairs)
-            if m is not None and (best is None or _better(m, line, best)):
-                best = (m, line)
-    if best is None:
-        return Reading(guess, lines, scale=scale)
-    match, line = best
-    brand = catalogue.get(match.brand)
-    assert brand is not None
-    ink = ink_colour(crop, line)
-    de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
-    return Reading(guess, lines, match, line, de, ink, None, edge_width(crop, line), scale, crop)
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
@@ -106,7 +87,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
                    edge_width(piece, line), 1.0, piece)
 
 
-def _best_match(lines: Sequence[TextLine], catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
+def _best_match(lines: Sequence[TextLine],
+                catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
     pairs = [(b.name, b.spellings) for b in catalogue.brands]
     best: tuple[NameMatch, TextLine] | None = None
     for line in lines:
@@ -146,19 +128,6 @@ def colour_difference(ink: tuple[int, int, int], reference_hex: str) -> float:
 
 def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> bool:
     return (RANK[m.kind], -line.confidence) < (RANK[best[0].kind], -best[1].confidence)
-
-
-def around(image: np.ndarray, guess: MarkGuess) -> tuple[np.ndarray, float]:
-    """A frame-aligned window around the candidate, READ_SIDE px at most on its long side.
-
-    Not turned by the locator's angle (often wrong by tens of degrees): the
-    OCR engine finds each line's own orientation, upside down included.
-    """
-    side = max(guess.w, guess.h) * (1 + 2 * READ_MARGIN)
-    scale = min(1.0, READ_SIDE / side)
-    out = max(32, int(side * scale))
-    flat = MarkGuess(guess.cx, guess.cy, side, side, 0.0, guess.score)
-    return crop_mark(image, flat, 0.0, (out, out)), scale
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
@@ -267,9 +236,3 @@ def with_aspect(reading: Reading, references: dict[str, float | None]) -> Readin
     if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
         return reading
     return dataclasses.replace(reading, aspect_ratio=own / ref)
-
-
-def order_for_reading(none_probs: Sequence[float], limit: int) -> list[int]:
-    """Candidates most like a mark first, the ones the network calls empty left out."""
-    order = sorted(range(len(none_probs)), key=lambda i: none_probs[i])
-    return [i for i in order if none_probs[i] < 0.97][:limit]

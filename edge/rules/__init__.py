@@ -26,7 +26,7 @@ from edge.records import (BrandFacts, Classification, LabelReading, Outcome, Qua
 from edge.rules.aed import AedTable, Declaration
 from edge.rules.config import BrandRule, RulesConfig
 
-__all__ = ["Rules", "RulesConfig", "decide", "load_rules"]
+__all__ = ["Rules", "RulesConfig", "decide", "judge_marks", "load_rules"]
 
 PRECEDENCE = {Outcome.FLAG: 4, Outcome.REVIEW: 3, Outcome.NO_READ: 2,
               Outcome.QUALITY_REJECT: 1, Outcome.CLEAR: 0}
@@ -97,6 +97,19 @@ def decide(reading: LabelReading | None, quality: QualityReport | None,
     outcome = findings[0].outcome if findings else Outcome.CLEAR
     flagged = tuple(dict.fromkeys(f.label for f in findings if f.outcome is Outcome.FLAG))
     return Verdict(outcome=outcome.value, reasons=tuple(f.reason for f in findings),
+                   flagged_labels=flagged)
+
+
+def judge_marks(classification: Classification, rules: Rules) -> Verdict:
+    """The verdict on the marks and packaging alone (no label, photo or declaration):
+    what ``classify --json`` prints, the same findings the unit's verdict starts from."""
+    mark = _mark_view(classification, rules.cfg) if classification.available else None
+    findings = _model_findings(classification, mark, None, rules.cfg)
+    if mark is not None:
+        findings += _packaging_findings(classification, mark, rules.cfg)
+    findings.sort(key=lambda f: -PRECEDENCE[f.outcome])
+    flagged = tuple(dict.fromkeys(f.label for f in findings if f.outcome is Outcome.FLAG))
+    return Verdict(outcome=findings[0].outcome.value, reasons=tuple(f.reason for f in findings),
                    flagged_labels=flagged)
 
 
