@@ -38,6 +38,8 @@ from edge.records import Box
 
 # Reference pictures are read at no more than this long side.
 READ_SIDE = 320
+# Ink darker than this in every channel shows no hue to compare (shadow, dim light).
+MIN_INK_LEVEL = 60
 # A "near" name (one edit beyond the allowance) counts only in the brand's own colour.
 NEAR_MAX_DELTA_E = 15.0
 # Letter proportions outside this ratio of the reference are a failed measurement
@@ -151,14 +153,14 @@ def _line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
 
 
 def ink_mask(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Which pixels of a line are ink: two colour clusters, ink the one that does not
-    touch the border.  Returns (mask, distance from the background colour, contrast)."""
+    """Which pixels of a line are ink: two colour clusters, ink the smaller one (letters cover
+    less than half of their own line box).  Returns (mask, distance from the background
+    colour, contrast between the clusters)."""
     lab = cv2.cvtColor(piece, cv2.COLOR_BGR2Lab).reshape(-1, 3).astype(np.float32)
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
     _, labels, centres = cv2.kmeans(lab, 2, None, crit, 1, cv2.KMEANS_PP_CENTERS)
     labels = labels.reshape(piece.shape[:2])
-    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    bg = int(np.bincount(border, minlength=2).argmax())
+    bg = int(np.bincount(labels.ravel(), minlength=2).argmax())
     dist = np.linalg.norm(lab.reshape(*piece.shape[:2], 3) - centres[bg], axis=2)
     return labels != bg, dist, float(np.linalg.norm(centres[0] - centres[1]))
 
@@ -173,6 +175,8 @@ def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
         return None
     core = dist >= np.percentile(dist[mask], 50)
     b, g, r = np.median(piece[mask & core], axis=0)
+    if max(b, g, r) < MIN_INK_LEVEL:  # too dark to tell a hue: the light, not the ink
+        return None
     return int(b), int(g), int(r)
 
 

@@ -207,7 +207,8 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
     reason = (f"{mark.words()} on {PACKAGING_WORDS.get(c.packaging, c.packaging)} "
               f"(score {c.packaging_score:.2f}); {mark.brand} ships only in {ships}")
-    sure = c.packaging_score >= cfg.packaging_flag_score or c.catalogue is None
+    sure = c.catalogue is None or (c.packaging_score >= cfg.packaging_flag_score
+                                   and cfg.packaging_alone == "flag")
     outcome = Outcome.FLAG if mark.watched and sure else Outcome.REVIEW
     return [Finding(outcome, reason if mark.watched else reason + "; brand not on the watchlist",
                     "wrong_packaging")]

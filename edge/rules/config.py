@@ -78,6 +78,10 @@ class RulesConfig(Section):
     min_packaging_score: float = Field(0.7, ge=0.0, le=1.0)
     # Wrong packaging of a brand read exactly flags at this packaging score, else is reviewed.
     packaging_flag_score: float = Field(0.95, ge=0.0, le=1.0)
+    packaging_alone: Literal["flag", "review"] = Field(
+        "review", description="What wrong packaging alone does for a brand read exactly. "
+        "'review' until the packaging classifier is validated on the site's own surfaces: "
+        "on surfaces it never saw it was confidently wrong (white boxes read as envelopes)")
     review_total_suspect: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Suspect scores summing to this send an otherwise clear parcel to review; "

@@ -97,8 +97,9 @@ def test_the_wrong_colour_is_measured_in_delta_e(clf: Classifier) -> None:
 
 def test_a_stretched_name_is_distorted(clf: Classifier) -> None:
     c = clf.classify(parcel(("NORVEX", NORVEX_BLUE, 1.9)), BOX)
-    assert c.brand == "NORVEX" and c.scores["suspect_distorted"] >= c.flag_thresholds[
+    assert c.brand == "NORVEX" and c.scores["suspect_distorted"] >= c.review_thresholds[
         "suspect_distorted"]
+    assert verdict(c).outcome == "review"  # proportions alone never flag
     assert "as wide for their height as on NORVEX's reference" in c.evidence["suspect_distorted"]
 
 

@@ -252,6 +252,8 @@ def test_cli_classifies_good_images_and_reports_bad_ones(
     result = json.loads(out.strip().splitlines()[-1])
     assert result["image"] == str(good) and result["model"]["name"] == "parcel-mark"
     assert set(result["scores"]) >= {"none", "genuine", "suspect_misspelled"}
+    assert result["catalogue"]["name"] == "demo-brands" and len(result["catalogue"]["sha256"]) == 64
+    assert result["verdict"] in ("clear", "review", "flag") and result["reasons"]
 
 
 def test_inference_failure_costs_one_parcel_not_the_unit(classifier: Classifier) -> None:

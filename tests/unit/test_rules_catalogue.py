@@ -21,10 +21,11 @@ def checked(match: str = "exact", packaging: str = "cardboard_box", pack_score: 
                           brand_facts=LUMERA if match else None)
 
 
-def test_wrong_packaging_of_a_brand_read_exactly_is_flagged_with_the_catalogue_facts() -> None:
+def test_wrong_packaging_of_a_brand_read_exactly_is_reviewed_or_flagged_as_configured() -> None:
     v = judge_marks(checked(), load_rules(RulesConfig()))
+    assert v.outcome == "review" and "LUMERA ships only in a poly mailer" in v.reasons[0]
+    v = judge_marks(checked(), load_rules(RulesConfig(packaging_alone="flag")))
     assert v.outcome == "flag" and v.flagged_labels == ("wrong_packaging",)
-    assert "LUMERA ships only in a poly mailer" in v.reasons[0]
 
 
 def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -> None:
@@ -33,7 +34,7 @@ def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -
     v = judge_marks(near, rules)
     assert v.outcome == "review" and "wrong_packaging" not in v.flagged_labels
     assert not any("ships only" in r for r in v.reasons)
-    unsure = judge_marks(checked(pack_score=0.8), rules)
+    unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(packaging_alone="flag")))
     assert unsure.outcome == "review" and "ships only in a poly mailer" in unsure.reasons[0]
     assert judge_marks(checked(match=""), rules).outcome == "clear"
 
@@ -45,7 +46,8 @@ def test_measurements_do_not_add_up_to_a_review() -> None:
 
 
 def test_config_overrides_a_catalogue_entry_and_the_watchlist_limits_flags() -> None:
-    cfg = RulesConfig(brand_overrides={"lumera": BrandRule(ships_in=("cardboard_box",))})
+    cfg = RulesConfig(brand_overrides={"lumera": BrandRule(ships_in=("cardboard_box",))},
+                      packaging_alone="flag")
     assert judge_marks(checked(), load_rules(cfg)).outcome == "clear"
     other = RulesConfig(watchlist=("NORVEX",))
     v = judge_marks(checked(suspect_misspelled=0.95), load_rules(other))
