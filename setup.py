@@ -22,6 +22,9 @@ setup(
         "PyYAML>=6,<7",
         "cryptography>=42",
         "psutil>=5.9,<8",
+        # OCR of brand marks (edge/ocr.py): rapidocr-onnxruntime itself is installed with
+        # --no-deps by scripts/setup.sh, because it asks for the non-headless OpenCV 5.
+        "Pillow>=10", "pyclipper>=1.3,<2", "shapely>=2,<3", "tqdm>=4",
     ],
     extras_require={
         "pi": ["picamera2>=0.3.17,<0.4", "gpiozero>=2.0,<3"],

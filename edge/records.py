@@ -186,6 +186,17 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class BrandFacts:
+    """What the brand catalogue records for the brand a mark was read as (the rules' inputs)."""
+
+    ships_in: tuple[str, ...] = ()
+    min_value: float = 0.0
+    origins: tuple[str, ...] = ()
+    goods: bool = True
+    watched: bool = True
+
+
+@dataclass(frozen=True)
 class Classification:
     """Calibrated scores per label.  ``available`` is False when no model is loaded.
 
@@ -209,6 +220,15 @@ class Classification:
     review_thresholds: Mapping[str, float] = field(default_factory=dict)
     # Suspect scores that together reach this send a parcel no single label flags to review.
     review_total_suspect: float = 0.5
+    # The brand catalogue the mark was checked against (name, version, SHA-256 of the folder).
+    catalogue: ModelInfo | None = None
+    # What the mark's words read (untrusted OCR text) and how they match the brand's name:
+    # "exact", "lookalike" or "edit" ("" when no catalogue name was read).
+    mark_text: str = ""
+    name_match: str = ""
+    # Per label, what was measured, in words an officer can check on the mark_box crop.
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    brand_facts: BrandFacts | None = None
 
 
 class Outcome(str, enum.Enum):

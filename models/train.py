@@ -74,7 +74,15 @@ def build_train(seed: int, count: int, mark_prob: float, workers: int,
         return dict(np.load(path))
     with Pool(workers) as pool:
         items = pool.map(train_item, [(seed, i, mark_prob) for i in range(count)], chunksize=8)
-    data = {
+    data = stack_items(items)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **data)
+    return data
+
+
+def stack_items(items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Training items (renders or photographs) as the arrays training reads."""
+    return {
         "thumbs": np.stack([it["thumb"] for it in items]),
         "has": np.float32([it["has"] for it in items]),
         "cells": np.int64([it["cell"] for it in items]),
@@ -85,9 +93,16 @@ def build_train(seed: int, count: int, mark_prob: float, workers: int,
         "crop_brands": np.int64([x for it in items for x in it["crop_brands"]]),
         "crop_texts": np.array([x for it in items for x in it["crop_texts"]], dtype="<U12"),
     }
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **data)
-    return data
+
+
+def add_photos(data: dict[str, np.ndarray], folder: Path, repeat: int) -> int:
+    """Labelled photographs (models/photos.py) appended to the renders; returns how many."""
+    from models.photos import photo_items
+
+    extra = stack_items(photo_items(folder, repeat))
+    for key, value in extra.items():
+        data[key] = np.concatenate([data[key], value])
+    return len(extra["has"])
 
 
 def patch_item(args: tuple[int, int]) -> tuple[np.ndarray, str, str, str]:
@@ -314,6 +329,10 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=5,
                         help="locator peaks the classifier judges per parcel")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--photos", type=Path, action="append", default=[],
+                        help="folder of labelled photographs (annotations.jsonl); repeatable")
+    parser.add_argument("--photo-repeat", type=int, default=4,
+                        help="times each photograph is used, with fresh crop jitter")
     parser.add_argument("--version", default="1.1.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -323,6 +342,9 @@ def main() -> int:
     log.info("data: %d parcels, %d crops (%.0f s)", len(data["has"]), len(data["crop_labels"]),
              time.time() - start)
     add_patches(data, TRAIN_SEED + 1, args.patches, args.workers, args.cache)
+    for folder in args.photos:
+        log.info("photographs: %d items from %s", add_photos(data, folder, args.photo_repeat),
+                 folder)
     locator = _locator(data, args)
     stage = args.cache / "model"
     shutil.rmtree(stage, ignore_errors=True)

@@ -17,11 +17,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from edge.catalogue import CatalogueSlot
 from edge.classify.config import ClassifyConfig
 from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, parcel_region
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
+from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
 from edge.imageio import bgr8
 from edge.records import Box, Classification, ModelInfo
 
@@ -38,17 +40,24 @@ class Inference:
     label_logits: np.ndarray
     brand_logits: np.ndarray
     packaging_logits: np.ndarray
+    # Every candidate the locator offered and the network's "no mark" probability for each.
+    guesses: tuple[MarkGuess, ...] = ()
+    none_probs: tuple[float, ...] = ()
 
 
 class Classifier:
     """Runs the two models on one parcel; holds sessions, never per-parcel state."""
 
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
-                 info: ModelInfo | None, error: str = "") -> None:
+                 info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
+                 ocr: Any = None) -> None:
         self.manifest = manifest
         self._sessions = sessions
         self.info = info
         self.error = error
+        self.catalogue = catalogue
+        self.ocr = ocr
+        self._aspects: dict[str, dict[str, float | None]] = {}
 
     @property
     def available(self) -> bool:
@@ -64,7 +73,7 @@ class Classifier:
         start = time.perf_counter()
         image = bgr8(image)
         try:
-            result = self.scores_of(self.infer(image, box))
+            result = self.verified(image, self.infer(image, box), box)
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
             log.warning("classifier failed on a parcel: %s", exc)
             return Classification(model=self.info, scores={}, available=False,
@@ -89,9 +98,49 @@ class Classifier:
                                m.locator_candidates)
         crops = np.stack([self.mark_crop(image, g) for g in guesses])
         marks = run(self._sessions[1], m.model, to_tensors(crops, m.model.input))
-        best = int(np.argmin(softmax(marks["labels"])[:, m.labels.index("none")]))
+        none = softmax(marks["labels"])[:, m.labels.index("none")]
+        best = int(np.argmin(none))
         return Inference(guesses[best], marks["labels"][best], marks["brand"][best],
-                         out["packaging"][0])
+                         out["packaging"][0], tuple(guesses), tuple(float(p) for p in none))
+
+    def verified(self, image: np.ndarray, raw: Inference,
+                 box: Box | None = None) -> Classification:
+        """The candidates' words read and checked against the catalogue (the unit's answer).
+
+        Without a catalogue slot (model-only use in training) the network's
+        scores stand; the most mark-like candidates are read until one names a
+        catalogue brand exactly.
+        """
+        if self.catalogue is None or self.ocr is None:
+            return self.scores_of(raw)
+        catalogue = self.catalogue.current
+        if catalogue is None:
+            raise ModelError("no brand catalogue loaded")
+        from edge.classify.judge import judge
+
+        region = box if box is not None and box.w >= 16 and box.h >= 16 else \
+            Box(0, 0, image.shape[1], image.shape[0])
+        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue),
+                                self.aspects(catalogue))]
+        packaging = softmax(raw.packaging_logits)
+        assert self.manifest is not None
+        p = int(np.argmax(packaging))
+        return judge(readings, catalogue, self.info, self.manifest.packagings[p],
+                     float(packaging[p]))
+
+    def aspects(self, catalogue: Any) -> dict[str, float | None]:
+        """Reference letter proportions per brand, read once per catalogue version."""
+        if catalogue.sha256 not in self._aspects:
+            self._aspects = {catalogue.sha256: {b.name: reference_aspect(self.ocr, b)
+                                                for b in catalogue.brands}}
+        return self._aspects[catalogue.sha256]
+
+    def reload_catalogue(self, folder: Path) -> bool:
+        """Swap in a new catalogue; a bad one is refused and the last good one kept."""
+        if self.catalogue is None or self.manifest is None:
+            return False
+        return self.catalogue.load(folder, self.manifest.packagings,
+                                   f"{self.manifest.name} {self.manifest.version}")
 
     def mark_crop(self, image: np.ndarray, guess: MarkGuess) -> np.ndarray:
         """The mark from the full-resolution frame, upright, at the classifier's input size."""
@@ -153,9 +202,28 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
         _check_widths(entry.file, out, manifest)
         sessions.append(session)
     info = ModelInfo(name=manifest.name, version=manifest.version, sha256=manifest.model.sha256)
+    slot, engine = _catalogue(cfg, manifest)
     log.info("classifier %s %s loaded from %s (%d threads)", manifest.name, manifest.version,
              model_dir, cfg.threads)
-    return Classifier(manifest, (sessions[0], sessions[1]), info)
+    return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine)
+
+
+def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, Any]:
+    """The catalogue and OCR engine; either failing makes the stage unavailable, with why."""
+    from edge.ocr import OcrError, open_engine
+
+    slot = CatalogueSlot()
+    if not slot.load(Path(cfg.catalogue_dir), manifest.packagings,
+                     f"{manifest.name} {manifest.version}"):
+        raise ModelError(f"brand catalogue refused: {slot.last_error}")
+    try:
+        engine = open_engine(cfg.ocr_engine, threads=cfg.threads, any_angle=True,
+                             det_side=cfg.read_side, min_height=10.0,
+                             max_lines=cfg.read_lines) \
+            if cfg.ocr_engine == "rapidocr" else open_engine(cfg.ocr_engine)
+    except (OcrError, ValueError) as exc:
+        raise ModelError(f"OCR engine {cfg.ocr_engine!r} unavailable: {exc}") from None
+    return slot, engine
 
 
 def _check_widths(name: str, out: Any, m: Manifest) -> None:

@@ -7,6 +7,7 @@ update can never be fed pixels the way an older model wanted them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -21,3 +22,12 @@ class ClassifyConfig(Section):
     warmup_runs: int = Field(2, ge=0, le=50)
     # Refuse files far larger than any model this unit ships (a corrupt or hostile update).
     max_model_mb: float = Field(20.0, gt=0, le=500)
+    # The brand catalogue marks are checked against (see edge/catalogue); refused with the
+    # reason when it names packaging the model cannot recognise.
+    catalogue_dir: Path = Path("models/catalogue")
+    # OCR engine that reads the candidate marks' words (edge/ocr.py).
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    # The parcel is read for marks at this size (long side, px) and its tallest lines of
+    # print, up to read_lines of them, are recognised (each line costs ~10-40 ms).
+    read_side: int = Field(480, ge=160, le=1280)
+    read_lines: int = Field(5, ge=1, le=16)

@@ -1,10 +1,12 @@
-"""``parcel-edge classify IMAGE...``: the mark classifier's calibrated scores for each photo.
+"""``parcel-edge classify IMAGE...``: the brand check's verdict, reasons and scores per photo.
 
-For checking a model by hand and for maintainers after an update.  Prints the
-model's name and version, the score per label, the brand and packaging seen,
-and the labels that reach the model's flag threshold (the rules stage, not
-this command, turns these into a verdict).  Exit status: 0 when every image
-was classified, 2 when some could not be read, 3 when no model is available.
+For checking a model and catalogue by hand and for maintainers after an
+update.  Prints the model's and catalogue's name and version, the verdict the
+rules give on the marks and packaging alone (the unit's verdict adds the label
+read, the photo standard and the declaration), its reasons, what the mark's
+words read, the score per label and the brand and packaging seen.  Exit
+status: 0 when every image was classified, 2 when some could not be read, 3
+when no model is available.
 """
 from __future__ import annotations
 
@@ -13,24 +15,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.records import Classification
+from edge.records import Classification, Verdict
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.add_argument("--json", action="store_true", help="one JSON object per image")
     parser.add_argument("--model-dir", type=Path, help="model directory (default: the config's)")
+    parser.add_argument("--catalogue-dir", type=Path,
+                        help="brand catalogue folder (default: the config's)")
     parser.add_argument("--config", metavar="FILE",
                         help="take the classify section from this config")
 
 
-def result_of(path: str, c: Classification) -> dict[str, Any]:
+def result_of(path: str, c: Classification, verdict: Verdict | None = None) -> dict[str, Any]:
     flagged = sorted(k for k, t in c.flag_thresholds.items() if c.scores.get(k, 0.0) >= t)
     box = c.mark_box
+    cat = c.catalogue
     return {
         "image": path,
         "model": None if c.model is None else {"name": c.model.name, "version": c.model.version,
                                                "sha256": c.model.sha256},
+        "catalogue": None if cat is None else {"name": cat.name, "version": cat.version,
+                                               "sha256": cat.sha256},
+        "verdict": None if verdict is None else verdict.outcome,
+        "reasons": [] if verdict is None else list(verdict.reasons),
+        "mark_text": c.mark_text, "name_match": c.name_match, "evidence": dict(c.evidence),
         "scores": dict(c.scores), "top": c.top, "flagged": flagged,
         "brand": c.brand or None, "brand_score": c.brand_score,
         "packaging": c.packaging, "packaging_score": c.packaging_score,
@@ -43,8 +53,10 @@ def _print_text(r: dict[str, Any]) -> None:
     scores = " ".join(f"{k}={v:.2f}" for k, v in sorted(r["scores"].items(), key=lambda kv: -kv[1]))
     brand = f" brand={r['brand']}({r['brand_score']:.2f})" if r["brand"] else ""
     flagged = ",".join(r["flagged"]) or "-"
-    print(f"{r['image']}: {r['top']}{brand} packaging={r['packaging']}({r['packaging_score']:.2f}) "
-          f"flagged={flagged}")
+    print(f"{r['image']}: {r['verdict']} {r['top']}{brand} "
+          f"packaging={r['packaging']}({r['packaging_score']:.2f}) flagged={flagged}")
+    for reason in r["reasons"]:
+        print(f"  - {reason}")
     print(f"  {scores}  [{r['ms']:.1f} ms]")
 
 
@@ -54,25 +66,31 @@ def _config(args: argparse.Namespace) -> Any:
     unit = unit_config(args.config)
     if unit is None:
         return None
-    if args.model_dir is None:
-        return unit.classify
-    return unit.classify.model_copy(update={"model_dir": args.model_dir})
+    update = {k: v for k, v in (("model_dir", args.model_dir),
+                                ("catalogue_dir", args.catalogue_dir)) if v is not None}
+    return unit.classify.model_copy(update=update), unit.rules
 
 
 def main(args: argparse.Namespace) -> int:
     from edge.classify import load_classifier
     from edge.cli.inputs import each_image
     from edge.imageio import load_image
+    from edge.rules import judge_marks, load_rules
 
-    cfg = _config(args)
-    if cfg is None:
+    both = _config(args)
+    if both is None:
         return 2
+    cfg, rules_cfg = both
+    rules = load_rules(rules_cfg.model_copy(update={"aed": rules_cfg.aed.model_copy(
+        update={"path": None})}))
     classifier = load_classifier(cfg)
     if not classifier.available:
         print(f"parcel-edge classify: no model: {classifier.error}", file=sys.stderr)
         return 3
     if classifier.info is not None and not args.json:
         print(f"model {classifier.info.name} {classifier.info.version}")
-    return each_image(args.images, "classify",
-                      lambda path: result_of(path, classifier.classify(load_image(path))),
-                      args.json, _print_text)
+
+    def one(path: str) -> dict[str, Any]:
+        c = classifier.classify(load_image(path))
+        return result_of(path, c, judge_marks(c, rules))
+    return each_image(args.images, "classify", one, args.json, _print_text)

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.records import Classification, LabelReading, Outcome, QualityReport, Verdict
+from edge.records import (BrandFacts, Classification, LabelReading, Outcome, QualityReport,
+                          Verdict)
 from edge.rules.aed import AedTable, Declaration
 from edge.rules.config import BrandRule, RulesConfig
 
-__all__ = ["Rules", "RulesConfig", "decide", "load_rules"]
+__all__ = ["Rules", "RulesConfig", "decide", "judge_marks", "load_rules"]
 
 PRECEDENCE = {Outcome.FLAG: 4, Outcome.REVIEW: 3, Outcome.NO_READ: 2,
               Outcome.QUALITY_REJECT: 1, Outcome.CLEAR: 0}
@@ -64,6 +65,8 @@ class MarkView:
     brand_ok: bool
     watched: bool
     rule: BrandRule | None
+    # The brand was named by its own words read exactly (not a misspelling, not a guess).
+    certain: bool = True
 
     def words(self) -> str:
         if not self.brand_ok:
@@ -97,12 +100,44 @@ def decide(reading: LabelReading | None, quality: QualityReport | None,
                    flagged_labels=flagged)
 
 
+def judge_marks(classification: Classification, rules: Rules) -> Verdict:
+    """The verdict on the marks and packaging alone (no label, photo or declaration):
+    what ``classify --json`` prints, the same findings the unit's verdict starts from."""
+    mark = _mark_view(classification, rules.cfg) if classification.available else None
+    findings = _model_findings(classification, mark, None, rules.cfg)
+    if mark is not None:
+        findings += _packaging_findings(classification, mark, rules.cfg)
+    findings.sort(key=lambda f: -PRECEDENCE[f.outcome])
+    flagged = tuple(dict.fromkeys(f.label for f in findings if f.outcome is Outcome.FLAG))
+    return Verdict(outcome=findings[0].outcome.value, reasons=tuple(f.reason for f in findings),
+                   flagged_labels=flagged)
+
+
 def _mark_view(c: Classification, cfg: RulesConfig) -> MarkView:
+    if c.catalogue is not None:
+        return _catalogue_view(c, cfg)
     present = bool(c.top) and c.top != "none"
     brand = c.brand.upper()
     brand_ok = present and bool(brand) and c.brand_score >= cfg.min_brand_score
     watched = not cfg.watchlist or (brand_ok and brand in cfg.watchlist)
     return MarkView(present, brand, brand_ok, watched, cfg.brands.get(brand) if brand_ok else None)
+
+
+def _catalogue_view(c: Classification, cfg: RulesConfig) -> MarkView:
+    """A brand exists only where the mark's words named a catalogue brand (open set).
+
+    Its rule is the catalogue's entry, unless the config overrides that brand;
+    it is watched when the catalogue says so and (if set) the watchlist names it.
+    """
+    brand = c.brand.upper()
+    named = bool(brand) and c.name_match in ("exact", "lookalike", "edit", "near")
+    facts = c.brand_facts or BrandFacts()
+    rule = cfg.brand_overrides.get(brand) or BrandRule(
+        ships_in=facts.ships_in, goods=facts.goods, min_value=facts.min_value,
+        origins=facts.origins)
+    watched = named and facts.watched and (not cfg.watchlist or brand in cfg.watchlist)
+    return MarkView(named, brand, named, watched, rule if named else None,
+                    certain=c.name_match == "exact")
 
 
 def thresholds(label: str, c: Classification, cfg: RulesConfig) -> tuple[float, float]:
@@ -123,7 +158,9 @@ def _model_findings(c: Classification | None, mark: MarkView | None,
     found = [f for f in (_label_finding(lb, c, mark, quality, cfg) for lb in labels) if f]
     total = sum(c.scores.get(lb, 0.0) for lb in labels)
     limit = c.review_total_suspect if cfg.review_total_suspect is None else cfg.review_total_suspect
-    if not found and total >= limit:
+    # With a catalogue the suspect scores are separate measurements (colour, letters...),
+    # each with its own lines: their sum means nothing, so only the model's are summed.
+    if not found and c.catalogue is None and total >= limit:
         found.append(Finding(Outcome.REVIEW, f"{mark.words()}: the model is unsure it is genuine "
                                              f"(suspect scores total {total:.2f})", "uncertain"))
     if not found:
@@ -136,6 +173,8 @@ def _label_finding(label: str, c: Classification, mark: MarkView,
     score = c.scores.get(label, 0.0)
     flag_t, review_t = thresholds(label, c, cfg)
     what = f"{mark.words()} {LABEL_WORDS.get(label, f'matches {label!r}')} (score {score:.2f})"
+    if label in c.evidence:
+        what = f"{mark.words()}: {c.evidence[label]} (score {score:.2f})"
     if score >= flag_t:
         if label == "suspect_quality" and quality is not None and not quality.passed:
             return Finding(Outcome.REVIEW, f"{what}; the photo fails the standard, so print "
@@ -149,21 +188,28 @@ def _label_finding(label: str, c: Classification, mark: MarkView,
 
 
 def _clear_words(c: Classification, mark: MarkView) -> str:
+    if not mark.present and "none" in c.evidence:
+        return f"No catalogue brand mark found: {c.evidence['none']}"
     if not mark.present:
         return f"No brand mark found (score {c.scores.get('none', 0.0):.2f})"
+    if "name" in c.evidence:
+        return f"{mark.words()} looks genuine: {c.evidence['name']}"
     return f"{mark.words()} looks genuine (score {c.scores.get(c.top, 0.0):.2f})"
 
 
 def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> list[Finding]:
+    """Packaging only speaks about a brand that is certain: never a flag on packaging alone."""
     rule = mark.rule
     if rule is None or not rule.ships_in or c.packaging_score < cfg.min_packaging_score:
         return []
-    if c.packaging in rule.ships_in:
+    if c.packaging in rule.ships_in or not mark.certain:
         return []
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
     reason = (f"{mark.words()} on {PACKAGING_WORDS.get(c.packaging, c.packaging)} "
               f"(score {c.packaging_score:.2f}); {mark.brand} ships only in {ships}")
-    outcome = Outcome.FLAG if mark.watched else Outcome.REVIEW
+    sure = c.catalogue is None or (c.packaging_score >= cfg.packaging_flag_score
+                                   and cfg.packaging_alone == "flag")
+    outcome = Outcome.FLAG if mark.watched and sure else Outcome.REVIEW
     return [Finding(outcome, reason if mark.watched else reason + "; brand not on the watchlist",
                     "wrong_packaging")]
 

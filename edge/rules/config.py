@@ -69,10 +69,19 @@ class RulesConfig(Section):
     watchlist: tuple[str, ...] = ()
     # Per-label overrides of the thresholds the model was calibrated with.
     thresholds: dict[str, LabelThreshold] = Field(default_factory=dict)
+    # Brand rules for a model-only classification (no brand catalogue loaded).
     brands: dict[str, BrandRule] = Field(default_factory=_default_brands)
+    # With a catalogue its entries are the brand rules; a brand named here overrides its entry.
+    brand_overrides: dict[str, BrandRule] = Field(default_factory=dict)
     # Brand- and packaging-specific rules only fire when the model is this sure of them.
     min_brand_score: float = Field(0.6, ge=0.0, le=1.0)
     min_packaging_score: float = Field(0.7, ge=0.0, le=1.0)
+    # Wrong packaging of a brand read exactly flags at this packaging score, else is reviewed.
+    packaging_flag_score: float = Field(0.95, ge=0.0, le=1.0)
+    packaging_alone: Literal["flag", "review"] = Field(
+        "review", description="What wrong packaging alone does for a brand read exactly. "
+        "'review' until the packaging classifier is validated on the site's own surfaces: "
+        "on surfaces it never saw it was confidently wrong (white boxes read as envelopes)")
     review_total_suspect: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Suspect scores summing to this send an otherwise clear parcel to review; "
@@ -81,7 +90,7 @@ class RulesConfig(Section):
                                        "letter", "letters", "correspondence")
     aed: AedConfig = AedConfig()
 
-    @field_validator("brands")
+    @field_validator("brands", "brand_overrides")
     @classmethod
     def _upper_brands(cls, value: dict[str, BrandRule]) -> dict[str, BrandRule]:
         return {k.strip().upper(): v for k, v in value.items()}

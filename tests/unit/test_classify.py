@@ -66,15 +66,17 @@ def test_shipped_model_was_measured_within_the_targets(classifier: Classifier) -
     assert classifier.manifest.locator_candidates == 5
 
 
-def test_scores_are_calibrated_probabilities_and_carry_thresholds(classifier: Classifier) -> None:
+def test_scores_are_measurements_and_carry_thresholds_and_catalogue(classifier: Classifier) -> None:
     image, truth = _parcel(1, "genuine")
     c = classifier.classify(image, Box(*truth["parcel_box"]))
     assert c.available and c.error == ""
     assert set(c.scores) == set(classifier.manifest.labels)
-    assert abs(sum(c.scores.values()) - 1.0) < 1e-3
+    assert all(0.0 <= v <= 1.0 for v in c.scores.values())
     assert c.top == max(c.scores, key=c.scores.get)
     assert set(c.flag_thresholds) == set(classifier.manifest.flag_labels)
     assert c.model is not None and c.model.version == classifier.manifest.version
+    assert c.catalogue is not None and c.catalogue.name == "demo-brands"
+    assert len(c.catalogue.sha256) == 64
 
 
 def test_finds_marks_and_tells_unbranded_parcels(classifier: Classifier) -> None:
@@ -250,6 +252,8 @@ def test_cli_classifies_good_images_and_reports_bad_ones(
     result = json.loads(out.strip().splitlines()[-1])
     assert result["image"] == str(good) and result["model"]["name"] == "parcel-mark"
     assert set(result["scores"]) >= {"none", "genuine", "suspect_misspelled"}
+    assert result["catalogue"]["name"] == "demo-brands" and len(result["catalogue"]["sha256"]) == 64
+    assert result["verdict"] in ("clear", "review", "flag") and result["reasons"]
 
 
 def test_inference_failure_costs_one_parcel_not_the_unit(classifier: Classifier) -> None:

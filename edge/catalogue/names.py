@@ -1,0 +1,131 @@
+"""What a read word says about the catalogue: a brand's name, a misspelling of it, or nothing.
+
+Counterfeiters change a name just enough to escape a trademark search while
+still passing for the brand at a glance: a look-alike character (0 for O, 1
+for I, rn for m), one letter dropped, doubled, swapped or replaced.  So:
+
+* exact (letters and digits compared, case folded) -> evidence of the brand;
+* the same after folding look-alikes, or one or two edits away -> misspelling;
+* anything else -> not this brand (open set: never the nearest brand).
+
+Two edits are only allowed for names of seven letters or more, one for four to
+six and none below four: short names are a few edits from many real words.
+One edit more than that is a "near" match: weak evidence, which the caller
+only keeps when something else agrees (the ink is the brand's colour).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+# Characters (and pairs) that pass for one another in print.
+LOOKALIKES = (("RN", "M"), ("VV", "W"), ("CL", "D"), ("0", "O"), ("Q", "O"), ("1", "I"),
+              ("L", "I"), ("|", "I"), ("5", "S"), ("8", "B"), ("2", "Z"), ("6", "G"),
+              ("4", "A"), ("3", "E"), ("7", "T"))
+_KEEP = re.compile(r"[^A-Z0-9|]")
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    brand: str
+    spelling: str
+    read: str
+    kind: str  # "exact" | "lookalike" | "edit" | "near"
+    edits: int
+
+    @property
+    def misspelled(self) -> bool:
+        return self.kind != "exact"
+
+    def words(self) -> str:
+        if self.kind == "exact":
+            return f"the mark reads '{self.read}', the name of brand {self.brand}"
+        if self.kind == "lookalike":
+            return (f"the mark reads '{self.read}', watched brand {self.brand} spelt with "
+                    "look-alike characters")
+        letters = "one letter" if self.edits == 1 else f"{self.edits} letters"
+        if self.kind == "near":
+            return (f"the mark reads '{self.read}', {letters} from brand {self.brand}, "
+                    "printed in its colour")
+        return f"the mark reads '{self.read}', {letters} from brand {self.brand}"
+
+
+def fold(text: str) -> str:
+    """Capitals and digits only (spaces, dots and dashes dropped)."""
+    return _KEEP.sub("", text.upper())
+
+
+def fold_lookalikes(text: str) -> str:
+    out = fold(text)
+    for seen, meant in LOOKALIKES:
+        out = out.replace(seen, meant)
+    return out
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insert, delete, replace, swap neighbours."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def allowed_edits(name: str) -> int:
+    return 0 if len(name) < 4 else 1 if len(name) < 7 else 2
+
+
+def match_word(read: str, brands: Iterable[tuple[str, tuple[str, ...]]],
+               near: bool = False) -> NameMatch | None:
+    """The best catalogue match of one read word: exact beats look-alike beats fewest edits.
+
+    With ``near`` a word one edit beyond the allowance (names of five letters
+    or more) is returned as kind "near".
+    """
+    word = fold(read)
+    if len(word) < 2:
+        return None
+    best: NameMatch | None = None
+    for brand, spellings in brands:
+        for spelling in spellings:
+            m = _match(word, brand, spelling, near)
+            if m is not None and (best is None or _rank(m) < _rank(best)):
+                best = m
+    return best
+
+
+def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatch | None:
+    target = fold(spelling)
+    if word == target:
+        return NameMatch(brand, spelling, word, "exact", 0)
+    if fold_lookalikes(word) == fold_lookalikes(target):
+        return NameMatch(brand, spelling, word, "lookalike", 1)
+    limit = allowed_edits(target)
+    wide = limit + 1 if near and len(target) >= 5 else limit
+    if limit == 0 or abs(len(word) - len(target)) > wide:
+        return None
+    edits = min(edit_distance(word, target), edit_distance(fold_lookalikes(word),
+                                                           fold_lookalikes(target)) + 1)
+    if edits <= limit:
+        return NameMatch(brand, spelling, word, "edit", edits)
+    if edits <= wide:
+        return NameMatch(brand, spelling, word, "near", edits)
+    return None
+
+
+RANK = {"exact": 0, "lookalike": 1, "edit": 2, "near": 3}
+
+
+def _rank(m: NameMatch) -> tuple[int, int]:
+    return (RANK[m.kind], m.edits)
+
+
+def candidates(line: str) -> list[str]:
+    """The words of a read line, and the line with spaces removed (a spaced-out name)."""
+    words = [w for w in re.split(r"[\s/]+", line) if w]
+    joined = "".join(words)
+    return list(dict.fromkeys([*words, joined])) if len(words) > 1 else words

@@ -1,0 +1,106 @@
+"""From the network's candidates and the catalogue readings to one Classification.
+
+Scores here are measurements put on a 0..1 scale, each with fixed lines in
+natural units chosen by what they mean, not fitted to one renderer:
+
+* misspelled: the OCR engine's confidence in a line that is one or two edits
+  (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5.
+* colour: ΔE00 / 40; flag at ΔE 25 (plainly another colour), review at ΔE 18.
+* proportions: |ln ratio| / ln 2 of the letters' width per height against the
+  reference; review beyond 1.45x either way, never a flag by itself: on
+  genuine marks the measurement (OCR's line box, blur, perspective) spread
+  from 0.56x to 1.12x on the project's generator.
+* print quality: ink edge width over letter height, (w - 0.06) / 0.12; flag
+  at 0.12 (edges blurred over an eighth of the letter), review at 0.10.
+
+A parcel whose words name no catalogue brand is "none": no brand, no
+brand-specific rule, whatever colour or shape its print has.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edge.catalogue import Catalogue
+from edge.catalogue.names import RANK
+from edge.classify.verify import Reading
+from edge.records import BrandFacts, Classification, ModelInfo
+
+FLAG = {"suspect_misspelled": 0.85, "suspect_colour": 25 / 40,
+        "suspect_distorted": 1.01, "suspect_quality": 0.5}
+REVIEW = {"suspect_misspelled": 0.5, "suspect_colour": 18 / 40,
+          "suspect_distorted": math.log(1.45) / math.log(2), "suspect_quality": (0.10 - 0.06) / 0.12}
+LABELS = ("none", "genuine", *FLAG)
+NEAR_CAP = 0.6
+
+
+def judge(readings: list[Reading], catalogue: Catalogue, model: ModelInfo | None,
+          packaging: str, packaging_score: float) -> Classification:
+    """The classification of a parcel from its candidates' readings (best match speaks)."""
+    info = ModelInfo(catalogue.name, catalogue.version, catalogue.sha256)
+    base = dict(model=model, packaging=packaging, packaging_score=round(packaging_score, 4),
+                flag_thresholds=dict(FLAG), review_thresholds=dict(REVIEW),
+                review_total_suspect=1.0, catalogue=info)
+    matched = [r for r in readings if r.match is not None]
+    if not matched:
+        return Classification(scores={"none": 1.0, **{k: 0.0 for k in LABELS[1:]}}, top="none",
+                              evidence=_no_mark(readings), **base)
+    r = min(matched, key=_rank)
+    assert r.match is not None and r.line is not None
+    brand = catalogue.get(r.match.brand)
+    assert brand is not None
+    scores, evidence = _measure(r)
+    suspect = max(scores.values())
+    scores = {"none": 0.0, "genuine": round(1.0 - suspect, 4), **scores}
+    top = max(scores, key=lambda k: scores[k])
+    evidence["name"] = r.match.words()
+    facts = BrandFacts(ships_in=brand.ships_in, min_value=brand.min_value, origins=brand.origins,
+                       goods=brand.goods, watched=brand.watched)
+    return Classification(scores=scores, top=top, brand=brand.name,
+                          brand_score=round(r.line.confidence, 4), mark_box=r.guess.box,
+                          mark_text=r.line.text, name_match=r.match.kind, evidence=evidence,
+                          brand_facts=facts, **base)
+
+
+def _rank(r: Reading) -> tuple[int, float]:
+    assert r.match is not None and r.line is not None
+    return (RANK[r.match.kind], -r.line.confidence)
+
+
+def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
+    assert r.match is not None and r.line is not None
+    name = r.match.brand
+    scores = {k: 0.0 for k in FLAG}
+    evidence: dict[str, str] = {}
+    if r.match.misspelled:
+        # A near match is weak evidence: at most the review line, never a flag by itself.
+        cap = NEAR_CAP if r.match.kind == "near" else 1.0
+        scores["suspect_misspelled"] = round(min(cap, r.line.confidence), 4)
+        evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
+                                          f"{r.line.confidence:.2f})")
+    if r.delta_e is not None:
+        scores["suspect_colour"] = round(min(1.0, r.delta_e / 40), 4)
+        evidence["suspect_colour"] = (f"colour differs from {name}'s reference by "
+                                      f"ΔE {r.delta_e:.0f} (ink {_hex(r.ink_bgr)})")
+    if r.aspect_ratio is not None:
+        scores["suspect_distorted"] = round(min(1.0, abs(math.log(r.aspect_ratio)) / math.log(2)), 4)
+        evidence["suspect_distorted"] = (f"letters are {r.aspect_ratio:.2f}x as wide for their "
+                                         f"height as on {name}'s reference")
+    if r.edge_rel is not None:
+        scores["suspect_quality"] = round(float(np.clip((r.edge_rel - 0.06) / 0.12, 0, 1)), 4)
+        evidence["suspect_quality"] = (f"ink edges are blurred over {100 * r.edge_rel:.0f}% of "
+                                       "the letter height")
+    return scores, evidence
+
+
+def _hex(bgr: tuple[int, int, int] | None) -> str:
+    return "?" if bgr is None else "#{:02X}{:02X}{:02X}".format(bgr[2], bgr[1], bgr[0])
+
+
+def _no_mark(readings: list[Reading]) -> dict[str, str]:
+    words = [line.text for r in readings for line in r.lines][:4]
+    if not words:
+        return {"none": "no words of a catalogue brand were read"}
+    shown = ", ".join(f"'{w[:24]}'" for w in words)
+    return {"none": f"print reads {shown}: not a catalogue brand"}

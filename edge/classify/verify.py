@@ -1,0 +1,242 @@
+"""Checking the parcel's print against the brand catalogue: read it, then measure it.
+
+The network trained on the project's generator found marks only where they
+looked like its training marks, and named brands by colour.  Here the
+parcel's tallest lines of print are read (:mod:`edge.ocr`); only a word that
+is a catalogue brand's name, or a near miss of one
+(:mod:`edge.catalogue.names`), makes a brand mark; anything else (handling
+print, a shop's own mark, label text) is "no mark".  This is the open set:
+unknown text is never the nearest brand.
+
+Once a brand is named by its words, the printed line is compared with what
+the catalogue records, each in units an officer can check:
+
+* colour: CIEDE2000 between the ink and the nearest recorded colour;
+* proportions: the name's width per letter against the reference picture's,
+  as a ratio (a stretched or squeezed copy);
+* print quality: the width of the ink's edges against the letter height
+  (blurred, bled ink), a classical measure.
+
+Reference pictures are compared classically (letter proportions read from
+them), not through a learned embedding.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from edge.catalogue import Brand, Catalogue
+from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
+from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
+from edge.classify.crops import MarkGuess, cut_padded
+from edge.ocr import OcrEngine, TextLine
+from edge.records import Box
+
+# Reference pictures are read at no more than this long side.
+READ_SIDE = 320
+# Ink darker than this in every channel shows no hue to compare (shadow, dim light).
+MIN_INK_LEVEL = 60
+# A "near" name (one edit beyond the allowance) counts only in the brand's own colour.
+NEAR_MAX_DELTA_E = 15.0
+# Letter proportions outside this ratio of the reference are a failed measurement
+# (a word split or an emblem taken for letters), not a mark: they are not reported.
+ASPECT_SANE = (0.3, 3.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """One candidate read: the matched line (if any) and measurements on it."""
+
+    guess: MarkGuess
+    lines: tuple[TextLine, ...]
+    match: NameMatch | None = None
+    line: TextLine | None = None
+    delta_e: float | None = None
+    ink_bgr: tuple[int, int, int] | None = None
+    aspect_ratio: float | None = None
+    edge_rel: float | None = None
+    scale: float = 1.0
+    # The picture the line's box refers to (the parcel region), for measuring it.
+    crop: np.ndarray | None = None
+
+
+def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
+                catalogue: Catalogue) -> Reading:
+    """Read the tallest lines of print anywhere on the parcel and match them with the catalogue.
+
+    A trained locator only finds marks drawn the way it was trained on; words
+    are words in any typeface, so the parcel itself is read (the engine keeps
+    only its tallest lines: marks and handling print, not address text).
+    """
+    piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
+    lines = engine.read_lines(stretch_contrast(piece))
+    best = _best_match(lines, catalogue)
+    if best is None:
+        return Reading(_guess_of(None, region), lines)
+    match, line = best
+    brand = catalogue.get(match.brand)
+    assert brand is not None
+    ink = ink_colour(piece, line)
+    de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
+    if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
+        return Reading(_guess_of(None, region), lines)
+    origin = region.clip(image.shape[1], image.shape[0])
+    return Reading(_guess_of(line, origin), lines, match, line, de, ink, None,
+                   edge_width(piece, line), 1.0, piece)
+
+
+def _best_match(lines: Sequence[TextLine],
+                catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
+    pairs = [(b.name, b.spellings) for b in catalogue.brands]
+    best: tuple[NameMatch, TextLine] | None = None
+    for line in lines:
+        for word in candidates(line.text):
+            m = match_word(word, pairs, near=True)
+            if m is not None and (best is None or _better(m, line, best)):
+                best = (m, line)
+    return best
+
+
+def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
+    """The read line as a mark guess in frame pixels (centre, own size, angle)."""
+    if line is None:
+        return MarkGuess(origin.x + origin.w / 2, origin.y + origin.h / 2, origin.w, origin.h,
+                         0.0, 0.0)
+    pts = np.float32(line.box)
+    cx, cy = pts.mean(0)
+    top = pts[1] - pts[0]
+    return MarkGuess(float(cx) + origin.x, float(cy) + origin.y, float(np.hypot(*top)),
+                     float(np.hypot(*(pts[3] - pts[0]))),
+                     float(np.degrees(np.arctan2(top[1], top[0]))), line.confidence)
+
+
+def colour_difference(ink: tuple[int, int, int], reference_hex: str) -> float:
+    """ΔE00 between the ink and a recorded colour once the light's brightness is taken out.
+
+    Belt lighting dims or brightens all three channels by one factor (a gain);
+    the ink is scaled so its strongest channel matches the reference's (the gain
+    bounded to 0.5..2.5) before comparing, so only a change of hue or
+    saturation counts, which lighting does not cause.
+    """
+    ref = hex_to_bgr(reference_hex)
+    gain = float(np.clip(max(ref) / max(1, max(ink)), 0.5, 2.5))
+    seen = tuple(min(255.0, c * gain) for c in ink)
+    return delta_e00(bgr_to_lab(seen), bgr_to_lab(ref))
+
+
+def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> bool:
+    return (RANK[m.kind], -line.confidence) < (RANK[best[0].kind], -best[1].confidence)
+
+
+def stretch_contrast(crop: np.ndarray) -> np.ndarray:
+    """Levels stretched to the 1st-99th percentile: dim or washed-out marks read as well."""
+    lo, hi = np.percentile(crop, (1, 99))
+    if hi - lo < 8:
+        return crop
+    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+
+
+def _line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
+    """The line's quad warped to an upright rectangle (the letters as OCR saw them)."""
+    pts = np.float32(line.box)
+    w = int(round(max(np.hypot(*(pts[1] - pts[0])), np.hypot(*(pts[2] - pts[3])))))
+    h = int(round(max(np.hypot(*(pts[3] - pts[0])), np.hypot(*(pts[2] - pts[1])))))
+    if w < 4 or h < 4:
+        return None
+    m = cv2.getPerspectiveTransform(pts, np.float32([[0, 0], [w, 0], [w, h], [0, h]]))
+    return cv2.warpPerspective(crop, m, (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def ink_mask(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Which pixels of a line are ink: two colour clusters, ink the smaller one (letters cover
+    less than half of their own line box).  Returns (mask, distance from the background
+    colour, contrast between the clusters)."""
+    lab = cv2.cvtColor(piece, cv2.COLOR_BGR2Lab).reshape(-1, 3).astype(np.float32)
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    _, labels, centres = cv2.kmeans(lab, 2, None, crit, 1, cv2.KMEANS_PP_CENTERS)
+    labels = labels.reshape(piece.shape[:2])
+    bg = int(np.bincount(labels.ravel(), minlength=2).argmax())
+    dist = np.linalg.norm(lab.reshape(*piece.shape[:2], 3) - centres[bg], axis=2)
+    return labels != bg, dist, float(np.linalg.norm(centres[0] - centres[1]))
+
+
+def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
+    """The ink's colour (BGR): the median of the strokes' cores, away from blurred edges."""
+    piece = _line_pixels(crop, line)
+    if piece is None:
+        return None
+    mask, dist, contrast = ink_mask(piece)
+    if contrast < 10 or mask.sum() < 8:  # no contrast: nothing printed worth measuring
+        return None
+    core = dist >= np.percentile(dist[mask], 50)
+    b, g, r = np.median(piece[mask & core], axis=0)
+    if max(b, g, r) < MIN_INK_LEVEL:  # too dark to tell a hue: the light, not the ink
+        return None
+    return int(b), int(g), int(r)
+
+
+def edge_width(crop: np.ndarray, line: TextLine) -> float | None:
+    """Ink edge width over letter height: about 0.05 for crisp print, 0.1+ for bled ink."""
+    piece = _line_pixels(crop, line)
+    if piece is None:
+        return None
+    mask, dist, contrast = ink_mask(piece)
+    if contrast < 10:
+        return None
+    level = float(np.percentile(dist[mask], 50)) if mask.any() else contrast
+    gx = cv2.Sobel(dist, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
+    grad = float(np.percentile(np.hypot(gx, gy), 98))
+    return (level / max(grad, 1e-3)) / max(_ink_extent(mask)[1], 1.0)
+
+
+def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
+    """Width and height of the ink (rows and columns with a few ink pixels)."""
+    cols = np.flatnonzero(mask.sum(0) >= max(1, 0.05 * mask.shape[0]))
+    rows = np.flatnonzero(mask.sum(1) >= max(1, 0.02 * mask.shape[1]))
+    if cols.size == 0 or rows.size == 0:
+        return float(mask.shape[1]), float(mask.shape[0])
+    return float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)
+
+
+def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
+    """Width per letter over height of the ink of a read line."""
+    piece = _line_pixels(picture, line)
+    if piece is None:
+        return None
+    mask, _, contrast = ink_mask(piece)
+    if contrast < 10:
+        return None
+    width, height = _ink_extent(mask)
+    return width / max(1, len(fold(text))) / max(height, 1.0)
+
+
+def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
+    """The genuine name's width per letter over height, read from the first reference picture."""
+    for ref in brand.references:
+        image = ref
+        if max(image.shape[:2]) > READ_SIDE:
+            f = READ_SIDE / max(image.shape[:2])
+            image = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        pad = cv2.copyMakeBorder(image, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
+        for line in engine.read_lines(pad):
+            for word in candidates(line.text):
+                if fold(word) in {fold(s) for s in brand.spellings}:
+                    return letter_aspect(pad, line, word)
+    return None
+
+
+def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
+    """``reading`` with the ratio of its letters' aspect to the brand reference's."""
+    if reading.match is None or reading.line is None or reading.crop is None:
+        return reading
+    ref = references.get(reading.match.brand)
+    own = letter_aspect(reading.crop, reading.line, reading.match.read)
+    if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
+        return reading
+    return dataclasses.replace(reading, aspect_ratio=own / ref)

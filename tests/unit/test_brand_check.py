@@ -1,0 +1,125 @@
+"""The open-set brand check on drawn parcels: words read, matched with the catalogue, measured.
+
+Parcels here are drawn with Pillow in DejaVu Sans (a face neither the model
+nor the catalogue's references use), so what passes is the reading, not a
+look the network learnt.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from edge.classify import Classifier, ClassifyConfig, load_classifier
+from edge.records import Box
+from edge.rules import RulesConfig, judge_marks, load_rules
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+LUMERA_RED, NORVEX_BLUE, BLUE = (200, 35, 45), (15, 70, 150), (30, 60, 200)
+BOX = Box(140, 120, 1000, 720)
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    c = load_classifier(ClassifyConfig(model_dir=ROOT / "models/current",
+                                       catalogue_dir=ROOT / "models/catalogue"))
+    assert c.available, c.error
+    return c
+
+
+def parcel(*prints: tuple[str, tuple[int, int, int], float],
+           surface: tuple[int, int, int] = (236, 236, 232)) -> np.ndarray:
+    """A sheet on the belt with each (text, RGB colour, horizontal stretch) printed on it."""
+    img = Image.new("RGB", (1280, 960), (40, 42, 44))
+    sheet = Image.new("RGB", (BOX.w, BOX.h), surface)
+    draw = ImageDraw.Draw(sheet)
+    draw.rectangle((560, 380, 940, 640), fill=(250, 250, 248))  # the shipping label
+    for i, line in enumerate(("TO: Ines Novak", "12 Canal St", "Lyon FR")):
+        draw.text((580, 400 + 22 * i), line, fill=(20, 20, 20), font=ImageFont.truetype(FONT, 16))
+    for i, (text, colour, stretch) in enumerate(prints):
+        f = ImageFont.truetype(FONT, 54)
+        x0, y0, x1, y1 = f.getbbox(text)
+        word = Image.new("RGBA", (x1 - x0 + 8, y1 - y0 + 8), (0, 0, 0, 0))
+        ImageDraw.Draw(word).text((4 - x0, 4 - y0), text, fill=(*colour, 255), font=f)
+        if stretch != 1.0:
+            word = word.resize((int(word.width * stretch), word.height), Image.BICUBIC)
+        sheet.paste(word, (60, 60 + 150 * i), word)
+    img.paste(sheet, (BOX.x, BOX.y))
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+def verdict(c):  # type: ignore[no-untyped-def]
+    return judge_marks(c, load_rules(RulesConfig()))
+
+
+def test_the_brand_is_named_by_its_words(clf: Classifier) -> None:
+    c = clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0)), BOX)
+    assert (c.brand, c.name_match, c.top) == ("LUMERA", "exact", "genuine")
+    assert "ΔE" in c.evidence["suspect_colour"] and c.scores["suspect_colour"] < 0.3
+    assert c.mark_box is not None and BOX.x + 40 < c.mark_box.x < BOX.x + 100
+    assert c.brand_facts is not None and c.brand_facts.ships_in == ("poly_mailer",)
+
+
+def test_a_misspelt_name_is_flagged_with_the_words_read(clf: Classifier) -> None:
+    c = clf.classify(parcel(("LUMERO", LUMERA_RED, 1.0)), BOX)
+    v = verdict(c)
+    assert c.brand == "LUMERA" and c.name_match == "edit" and v.outcome == "flag"
+    assert "the mark reads 'LUMERO', one letter from brand LUMERA" in v.reasons[0]
+    assert v.reasons[0].startswith("Mark of watchlisted brand LUMERA")
+
+
+def test_red_handling_print_is_no_mark_never_the_red_brand(clf: Classifier) -> None:
+    c = clf.classify(parcel(("FRAGILE", LUMERA_RED, 1.0), ("THIS SIDE UP", LUMERA_RED, 1.0)),
+                     BOX)
+    v = verdict(c)
+    assert (c.top, c.brand, c.brand_facts) == ("none", "", None)
+    assert v.outcome == "clear" and "not a catalogue brand" in v.reasons[0]
+    assert "FRAGILE" in v.reasons[0]
+
+
+def test_a_shop_word_in_a_brands_colour_is_no_mark(clf: Classifier) -> None:
+    c = clf.classify(parcel(("KALOVIA", NORVEX_BLUE, 1.0)), BOX)
+    assert c.top == "none" and c.brand == "" and verdict(c).outcome == "clear"
+
+
+def test_the_wrong_colour_is_measured_in_delta_e(clf: Classifier) -> None:
+    c = clf.classify(parcel(("LUMERA", BLUE, 1.0)), BOX)
+    v = verdict(c)
+    assert c.brand == "LUMERA" and v.outcome == "flag" and "suspect_colour" in v.flagged_labels
+    assert "colour differs from LUMERA's reference by ΔE" in v.reasons[0]
+
+
+def test_a_stretched_name_is_distorted(clf: Classifier) -> None:
+    c = clf.classify(parcel(("NORVEX", NORVEX_BLUE, 1.9)), BOX)
+    assert c.brand == "NORVEX" and c.scores["suspect_distorted"] >= c.review_thresholds[
+        "suspect_distorted"]
+    assert verdict(c).outcome == "review"  # proportions alone never flag
+    assert "as wide for their height as on NORVEX's reference" in c.evidence["suspect_distorted"]
+
+
+def test_a_bad_catalogue_update_keeps_the_last_good_one(clf: Classifier, tmp_path: Path) -> None:
+    bad = tmp_path / "cat"
+    shutil.copytree(ROOT / "models/catalogue", bad)
+    (bad / "lumera.png").unlink()
+    before = clf.catalogue.current
+    assert not clf.reload_catalogue(bad)
+    assert clf.catalogue.current is before and "lumera.png" in clf.catalogue.last_error
+    c = clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0)), BOX)
+    assert c.available and c.catalogue.sha256 == before.sha256
+
+
+def test_a_catalogue_the_model_cannot_serve_makes_the_stage_unavailable(tmp_path: Path) -> None:
+    cat = tmp_path / "cat"
+    shutil.copytree(ROOT / "models/catalogue", cat)
+    data = json.loads((cat / "catalogue.json").read_text())
+    data["brands"][0]["ships_in"] = ["gift_bag"]
+    (cat / "catalogue.json").write_text(json.dumps(data))
+    c = load_classifier(ClassifyConfig(model_dir=ROOT / "models/current", catalogue_dir=cat))
+    assert not c.available
+    assert "'NORVEX' ships_in ['gift_bag']" in c.error and "parcel-mark 1.1.0" in c.error

@@ -1,0 +1,38 @@
+"""Reading a mark's words against the catalogue: exact, look-alike, near miss or nothing."""
+from __future__ import annotations
+
+import pytest
+
+from edge.catalogue.names import candidates, edit_distance, match_word
+
+BRANDS = [("LUMERA", ("LUMERA",)), ("NORVEX", ("NORVEX",)), ("KALIMBA", ("KALIMBA",)),
+          ("ORBIQ", ("ORBIQ",)), ("ZENTRO", ("ZENTRO",))]
+
+
+@pytest.mark.parametrize("read, brand, kind, edits", [
+    ("LUMERA", "LUMERA", "exact", 0), ("lumera", "LUMERA", "exact", 0),
+    ("N0RVEX", "NORVEX", "lookalike", 1), ("KALlMBA", "KALIMBA", "lookalike", 1),
+    ("LUMERO", "LUMERA", "edit", 1), ("ORBQI", "ORBIQ", "edit", 1),
+    ("KALLIMBA", "KALIMBA", "edit", 1), ("KLAIMBA", "KALIMBA", "edit", 1),
+    ("KAL1MBO", "KALIMBA", "edit", 2),
+])
+def test_brand_names_and_their_misspellings(read: str, brand: str, kind: str, edits: int) -> None:
+    m = match_word(read, BRANDS)
+    assert m is not None and (m.brand, m.kind, m.edits) == (brand, kind, edits)
+
+
+@pytest.mark.parametrize("read", ["FRAGILE", "THIS", "SIDE", "UP", "KEEP", "DRY", "GLASS",
+                                  "LUMEN", "ROMERA", "NORTH", "ZENITH", "NOMI", "LU", "", "??"])
+def test_other_words_are_no_brand_never_the_nearest(read: str) -> None:
+    assert match_word(read, BRANDS) is None
+
+
+def test_reasons_read_as_an_officer_would_check_them() -> None:
+    assert match_word("LUMERO", BRANDS).words() == \
+        "the mark reads 'LUMERO', one letter from brand LUMERA"
+    assert "look-alike" in match_word("Z3NTRO", BRANDS).words()
+
+
+def test_edit_distance_counts_a_swap_as_one() -> None:
+    assert edit_distance("LUMREA", "LUMERA") == 1 and edit_distance("ABC", "") == 3
+    assert candidates("L U M E R A") == ["L", "U", "M", "E", "R", "A", "LUMERA"]

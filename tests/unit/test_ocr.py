@@ -1,0 +1,56 @@
+"""The OCR wrapper: both engines read a printed word, with boxes in the input's pixels."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from edge import ocr
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def _word(text: str, size: int = 40, pad: int = 30) -> np.ndarray:
+    f = ImageFont.truetype(FONT, size)
+    x0, y0, x1, y1 = f.getbbox(text)
+    img = Image.new("RGB", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), (235, 225, 200))
+    ImageDraw.Draw(img).text((pad - x0, pad - y0), text, fill=(40, 30, 160), font=f)
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+@pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
+def test_engine_reads_a_word_and_locates_it(engine: str) -> None:
+    image = _word("LUMERO")
+    lines = ocr.open_engine(engine).read_lines(image)
+    assert [t.text.upper() for t in lines] == ["LUMERO"]
+    (x0, y0), _, (x2, y2), _ = lines[0].box
+    assert 10 <= x0 < 60 and 10 <= y0 < 50  # the word starts near the 30 px pad
+    assert x2 > image.shape[1] - 70 and 0.3 < lines[0].confidence <= 1.0
+
+
+def test_large_picture_is_read_with_boxes_in_its_own_pixels() -> None:
+    word = _word("NORVEX", size=60)
+    big = np.full((1400, 2600, 3), 235, np.uint8)
+    big[700:700 + word.shape[0], 1800:1800 + word.shape[1]] = word
+    lines = ocr.open_engine("rapidocr", det_side=960).read_lines(big)
+    hit = [t for t in lines if t.text.upper() == "NORVEX"]
+    assert hit and 1780 < hit[0].box[0][0] < 1860 and 690 < hit[0].box[0][1] < 760
+
+
+def test_blank_picture_reads_nothing_and_bad_input_is_refused() -> None:
+    assert ocr.read_lines(np.full((80, 200, 3), 200, np.uint8)) == ()
+    with pytest.raises(ValueError, match="uint8"):
+        ocr.read_lines(np.zeros((10, 10), np.float32))
+    with pytest.raises(ValueError, match="unknown OCR engine"):
+        ocr.open_engine("nope")
+
+
+def test_tesseract_rows_group_into_lines_and_text_is_cleaned() -> None:
+    tsv = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+           "5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t90\tTHIS\n"
+           "5\t1\t1\t1\t1\t2\t45\t21\t20\t12\t70\tSIDE\x07\n"
+           "5\t1\t1\t1\t2\t1\t10\t50\t40\t12\t-1\tUP\n")
+    lines = ocr._tsv_lines(tsv, 2.0)
+    assert [t.text for t in lines] == ["THIS SIDE?", "UP"]
+    assert lines[0].box[0] == (20.0, 40.0) and lines[0].box[2] == (130.0, 66.0)
+    assert lines[0].confidence == 0.8 and lines[1].confidence == 0.0

@@ -1,0 +1,54 @@
+"""Rules on catalogue-checked marks: packaging never flags an uncertain brand; catalogue facts."""
+from __future__ import annotations
+
+from edge.classify.judge import FLAG, REVIEW
+from edge.records import BrandFacts, Classification, ModelInfo
+from edge.rules import judge_marks, load_rules
+from edge.rules.config import BrandRule, RulesConfig
+
+CAT = ModelInfo("demo-brands", "1.0.0", "c" * 64)
+LUMERA = BrandFacts(ships_in=("poly_mailer",), min_value=30.0, origins=("FR",))
+
+
+def checked(match: str = "exact", packaging: str = "cardboard_box", pack_score: float = 0.99,
+            **scores: float) -> Classification:
+    base = {"none": 0.0, "genuine": 1.0, **{k: 0.0 for k in FLAG}, **scores}
+    return Classification(model=ModelInfo("m", "1", "0" * 64), scores=base, top="genuine",
+                          brand="LUMERA" if match else "", brand_score=0.95, packaging=packaging,
+                          packaging_score=pack_score, flag_thresholds=FLAG,
+                          review_thresholds=REVIEW, catalogue=CAT, name_match=match,
+                          evidence={"name": "the mark reads 'LUMERA'"},
+                          brand_facts=LUMERA if match else None)
+
+
+def test_wrong_packaging_of_a_brand_read_exactly_is_reviewed_or_flagged_as_configured() -> None:
+    v = judge_marks(checked(), load_rules(RulesConfig()))
+    assert v.outcome == "review" and "LUMERA ships only in a poly mailer" in v.reasons[0]
+    v = judge_marks(checked(), load_rules(RulesConfig(packaging_alone="flag")))
+    assert v.outcome == "flag" and v.flagged_labels == ("wrong_packaging",)
+
+
+def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -> None:
+    rules = load_rules(RulesConfig())
+    near = checked("near", suspect_misspelled=0.55)
+    v = judge_marks(near, rules)
+    assert v.outcome == "review" and "wrong_packaging" not in v.flagged_labels
+    assert not any("ships only" in r for r in v.reasons)
+    unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(packaging_alone="flag")))
+    assert unsure.outcome == "review" and "ships only in a poly mailer" in unsure.reasons[0]
+    assert judge_marks(checked(match=""), rules).outcome == "clear"
+
+
+def test_measurements_do_not_add_up_to_a_review() -> None:
+    c = checked(packaging="poly_mailer", suspect_colour=0.3, suspect_distorted=0.3,
+                suspect_quality=0.3)
+    assert judge_marks(c, load_rules(RulesConfig())).outcome == "clear"
+
+
+def test_config_overrides_a_catalogue_entry_and_the_watchlist_limits_flags() -> None:
+    cfg = RulesConfig(brand_overrides={"lumera": BrandRule(ships_in=("cardboard_box",))},
+                      packaging_alone="flag")
+    assert judge_marks(checked(), load_rules(cfg)).outcome == "clear"
+    other = RulesConfig(watchlist=("NORVEX",))
+    v = judge_marks(checked(suspect_misspelled=0.95), load_rules(other))
+    assert v.outcome == "review" and "not on the watchlist" in v.reasons[0]
