@@ -97,9 +97,12 @@ def label_decoded(decode_cfg: Any) -> str:
     return f"{TEST_REFERENCE} read ({len(reading.symbols)} symbols)"
 
 
-def golden(classifier: Any, model_dir: Path) -> str:
+def golden(running: Any, model_dir: Path) -> str:
+    """The running model's golden inputs; under updates that is the store's version, not the config's."""
     from edge.classify.golden import check_golden
 
+    classifier = getattr(running, "classifier", running)  # an update slot holds the classifier
+    model_dir = getattr(classifier, "model_dir", None) or model_dir
     problems = check_golden(classifier, model_dir)
     if problems:
         raise ValueError("; ".join(problems[:3]))

@@ -50,8 +50,9 @@ class Classifier:
 
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
-                 ocr: Any = None) -> None:
+                 ocr: Any = None, model_dir: Path | None = None) -> None:
         self.manifest = manifest
+        self.model_dir = model_dir  # where the golden inputs lie: the self-test reads them
         self._sessions = sessions
         self.info = info
         self.error = error
@@ -205,7 +206,8 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
     slot, engine = _catalogue(cfg, manifest)
     log.info("classifier %s %s loaded from %s (%d threads)", manifest.name, manifest.version,
              model_dir, cfg.threads)
-    return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine)
+    return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine,
+                      model_dir=model_dir)
 
 
 def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, Any]:

@@ -50,8 +50,19 @@ def version_loader(classify_cfg: Any) -> Callable[[Path], Any]:
     from edge.classify import load_classifier
 
     def load(folder: Path) -> Any:
-        return load_classifier(classify_cfg.model_copy(update={"model_dir": Path(folder) / "model"}))
+        return load_classifier(classify_cfg.model_copy(update=component_dirs(Path(folder))))
     return load
+
+
+def component_dirs(version: Path) -> dict[str, Path]:
+    """The classify config's folders for one version: its model, and its catalogue when it has one.
+
+    A version seeded before catalogues existed has none and keeps the configured one.
+    """
+    dirs = {"model_dir": version / "model"}
+    if (version / "catalogue").is_dir():
+        dirs["catalogue_dir"] = version / "catalogue"
+    return dirs
 
 
 def build_updater(cfg: Any, on_change: Callable[[Any], None] | None = None, *,
@@ -65,7 +76,7 @@ def build_updater(cfg: Any, on_change: Callable[[Any], None] | None = None, *,
     ucfg = cfg.update
     store = VersionStore(ucfg.store_for(cfg.unit.data_dir))
     try:
-        pointer = store.open(Path(cfg.classify.model_dir))
+        pointer = store.open(Path(cfg.classify.model_dir), Path(cfg.classify.catalogue_dir))
     except Exception:
         store.close()
         raise

@@ -126,14 +126,14 @@ class VersionStore:
             return False
 
     # -- opening and recovery ----------------------------------------------------------------
-    def open(self, seed_model_dir: Path) -> Pointer:
+    def open(self, seed_model_dir: Path, seed_catalogue_dir: Path | None = None) -> Pointer:
         """The pointer after recovery: a damaged current falls back, strays are removed."""
         ptr = self.pointer()
         if ptr is not None and not self.intact(ptr.current):
             log.error("installed version %s is damaged; falling back", ptr.current)
             ptr = self._fall_back(ptr)
         if ptr is None:
-            ptr = self._seed(seed_model_dir)
+            ptr = self._seed(seed_model_dir, seed_catalogue_dir)
         self.prune(ptr)
         return ptr
 
@@ -145,13 +145,15 @@ class VersionStore:
             return new
         return None
 
-    def _seed(self, model_dir: Path) -> Pointer:
-        """The shipped model becomes version 0 when there is nothing valid to run."""
+    def _seed(self, model_dir: Path, catalogue_dir: Path | None = None) -> Pointer:
+        """The shipped model (and catalogue) become version 0 when there is nothing valid to run."""
         old = self.pointer()
         tmp = self.versions / f".{SEED_VERSION}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(self.versions / SEED_VERSION, ignore_errors=True)
         shutil.copytree(model_dir, tmp / "model")
+        if catalogue_dir is not None and Path(catalogue_dir).is_dir():
+            shutil.copytree(catalogue_dir, tmp / "catalogue")
         self.seal(tmp, SEED_VERSION)
         highest = old.highest if old else SEED_VERSION
         ptr = Pointer(SEED_VERSION, None, highest, False, dict(old.rejected) if old else {})

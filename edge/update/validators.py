@@ -33,8 +33,10 @@ def validate_model(folder: Path, ctx: Context) -> None:
     """loads → golden → warm-up, on the very files that will be installed."""
     from edge.classify import load_classifier
     from edge.classify.golden import check_golden
+    from edge.update import component_dirs
 
-    clf = load_classifier(ctx.classify.model_copy(update={"model_dir": folder, "enabled": True}))
+    dirs = component_dirs(folder.parent)  # the model with the catalogue it will run beside
+    clf = load_classifier(ctx.classify.model_copy(update={**dirs, "enabled": True}))
     if not clf.available or clf.manifest is None:
         raise Rejected("loads", clf.error or "the classifier did not load")
     if list(clf.manifest.golden) != list(ctx.golden):

@@ -11,13 +11,14 @@ report, so every verdict reads the same way wherever the photo came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from edge.decode import LabelReader
 from edge.hub.photos import scale
+from edge.hub.photos.bars import estimate_module_px
 from edge.hub.photos.advice import advise
 from edge.identify import identify
 from edge.quality import assess, checks
@@ -114,13 +115,21 @@ def _scale_rows(image: np.ndarray, view: ExamView) -> tuple[list[QualityCheck], 
                  measured is not None and value >= view.min_px_per_mm)], measured
 
 
+def _read_label(image: np.ndarray, reader: LabelReader) -> LabelReading:
+    """The label read; when nothing is, the bars' estimated size, so legibility can say why."""
+    reading = reader.read_image(image)
+    if reading.symbols or reading.module_px is not None:
+        return reading
+    return replace(reading, module_px=estimate_module_px(checks.analysis_gray(image, MAX_SIDE)[0]))
+
+
 def check_photo(image: np.ndarray, view_name: str, profile: QualityProfile, reader: LabelReader,
                 case: Reference | None = None) -> PhotoVerdict:
     """The verdict on one upright BGR photo for view ``view_name`` of the profile."""
     view = profile.exam_views[view_name]
     h, w = image.shape[:2]
     # Only a barcode view needs its label read now; filing reads every photo for redaction.
-    reading = reader.read_image(image) if view.barcode else None
+    reading = _read_label(image, reader) if view.barcode else None
     parcel = locate_parcel(image) if view_name == "exterior" else None
     report = assess(image, view_profile(profile, view, w, h), parcel_box=parcel,
                     reading=reading if view.barcode else None, view=view_name,

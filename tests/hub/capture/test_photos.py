@@ -167,3 +167,14 @@ def test_an_incomplete_set_is_not_filed_and_failures_are_not_kept(tmp_path: Path
         service.check("officer1", CASE, "label", png_claiming(30000, 30000), "image/png")
     assert service.outbox.pending(10) == [] and service.counters["bad_upload"] == 1
     service.outbox.close()
+
+
+@pytest.mark.parametrize("module", [1, 3, 6])
+def test_the_bars_of_an_unread_label_give_their_size(module: int) -> None:
+    import cv2
+
+    from edge.hub.photos.bars import estimate_module_px
+
+    gray = cv2.cvtColor(scene("label", module=module), cv2.COLOR_BGR2GRAY)
+    assert estimate_module_px(gray) == pytest.approx(module, abs=0.6)
+    assert estimate_module_px(np.full((600, 800), 200, np.uint8)) is None

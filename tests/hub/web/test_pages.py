@@ -71,6 +71,7 @@ def test_a_flag_goes_from_the_queue_through_its_case_to_both_packages(
         assert r.status_code == 303 and r.headers["location"] == f"{case_url}?done={kind}"
     case = client.get(case_url).text
     assert 'data-kind="detained"' in case and "at the exam table" in case
+    assert f'id="take-exam-photos" href="/capture/case/{ref}"' in case
     refused = _post(client, f"{case_url}/event", case_url, kind="presented")
     assert refused.status_code == 400 and "cannot take" in refused.text
     for audience in ("importer", "rights_holder"):
