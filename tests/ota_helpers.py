@@ -16,6 +16,7 @@ from edge.update.bundle import MANIFEST_FILE, SIGNATURES_FILE, build_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "models" / "current"
+CATALOGUE = REPO / "models" / "catalogue"
 
 
 def model_copy(dest: Path, edit: Callable[[dict], None] | None = None) -> Path:
@@ -28,12 +29,24 @@ def model_copy(dest: Path, edit: Callable[[dict], None] | None = None) -> Path:
     return dest
 
 
-def flag_everything(manifest: dict) -> None:
-    """Same network, thresholds at zero: golden outputs still match, every parcel is flagged."""
-    for label in manifest["flag_labels"]:
-        manifest["thresholds"][label]["flag"] = 0.0
-        manifest["thresholds"][label]["review"] = 0.0
-    manifest["version"] = "9.9.9"
+def catalogue_copy(dest: Path, edit: Callable[[dict], None]) -> Path:
+    """The shipped brand catalogue, its ``catalogue.json`` edited."""
+    shutil.copytree(CATALOGUE, dest)
+    body = json.loads((dest / "catalogue.json").read_text())
+    edit(body)
+    (dest / "catalogue.json").write_text(json.dumps(body, indent=1))
+    return dest
+
+
+def names_nobody_prints(catalogue: dict) -> None:
+    """A broken catalogue that still validates: its names match no mark, so nothing is flagged.
+
+    The verdict is the brand check's (the words read, measured against the
+    catalogue), so a bad catalogue is what turns a unit's verdict mix over.
+    """
+    for n, brand in enumerate(catalogue["brands"]):
+        brand["name"] = brand["spellings"][0] = f"QWXZ{n}"
+    catalogue["version"] = "9.9.9"
 
 
 def make_bundle(root: Path, version: str, keys: list[Any], *, model: Path | None = None,

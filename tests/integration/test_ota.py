@@ -15,7 +15,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from ota_helpers import (REPO, Feeder, flag_everything, make_bundle, model_copy, unit_yaml,
+from ota_helpers import (REPO, Feeder, catalogue_copy, make_bundle, model_copy, names_nobody_prints, unit_yaml,
                          wait_for)
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
@@ -176,14 +176,14 @@ def test_a_shadow_trial_that_disagrees_too_much_is_refused(tmp_path: Path, key) 
     up.manager.start()
     try:
         bundle = make_bundle(tmp_path, "1.2.0", [key],
-                             model=model_copy(tmp_path / "m", flag_everything))
+                             catalogue=catalogue_copy(tmp_path / "c", names_nobody_prints))
         with Feeder(up.slot) as feeder:
             up.manager.command("install-local", {"bundle": str(bundle)})
             done = wait_for(lambda: (up.manager.last or {}).get("step") == "shadow", 180)
         assert done, up.manager.status()
         assert "of 10 parcels (bound 5.0%)" in up.manager.last["reason"]
         assert up.manager.pointer.current == "0" and "1.2.0" in up.manager.pointer.rejected
-        assert all(r.model.version == "1.1.0" for r in feeder.results)  # verdicts untouched
+        assert all(r.catalogue.version == "1.0.0" for r in feeder.results)  # verdicts untouched
     finally:
         up.close()
 
@@ -195,12 +195,12 @@ def test_probation_rolls_back_a_collapsed_verdict_mix(tmp_path: Path, key) -> No
     up.manager.start()
     try:
         bundle = make_bundle(tmp_path, "1.2.0", [key],
-                             model=model_copy(tmp_path / "m", flag_everything))
+                             catalogue=catalogue_copy(tmp_path / "c", names_nobody_prints))
         with Feeder(up.slot):
             up.manager.command("install-local", {"bundle": str(bundle)})
             done = wait_for(lambda: (up.manager.last or {}).get("result") == "rolled_back", 180)
         assert done, up.manager.status()
-        assert "verdict mix collapsed: 100% of parcels flagged" in up.manager.last["reason"]
+        assert "verdict mix collapsed: nothing flagged in 10 parcels" in up.manager.last["reason"]
         ptr = up.manager.pointer
         assert (ptr.current, ptr.highest) == ("0", "1.2.0") and up.slot.info.version == "1.1.0"
     finally:

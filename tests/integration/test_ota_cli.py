@@ -46,7 +46,7 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
     assert len(signed["signatures"]) == 2
     config = tmp_path / "unit.yaml"
     config.write_text(
-        f"unit: {{id: u1, data_dir: {tmp_path / 'data'}}}\n"
+        f"unit: {{id: u1, data_dir: {tmp_path / 'data'}, demo: true}}\n"
         f"classify: {{model_dir: {REPO / 'models' / 'current'}}}\n"
         "camera: {type: synthetic, fps: 30, mark_prob: 0.6}\n"
         "trigger: {type: interval, period_s: 0.25, window_s: 0.1}\n"
