@@ -166,10 +166,16 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _describe(err: ValidationError, root: yaml.Node | None, source: str) -> list[str]:
+def describe(err: ValidationError, root: yaml.Node | None, source: str,
+             tags: tuple[str, ...] = ()) -> list[str]:
+    """One line per error: where (file:line), which key, what is wrong.
+
+    ``tags`` are the discriminated unions' tags (backend types), which pydantic
+    puts in an error's path but are not keys of the file.
+    """
     lines = []
     for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in CAMERAS.types + TRIGGERS.types))
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in tags))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(root, loc + ("type",) if e["type"] == "union_tag_invalid" else loc)
         where = f"{source}:{line}" if line else source
@@ -178,8 +184,8 @@ def _describe(err: ValidationError, root: yaml.Node | None, source: str) -> list
     return lines
 
 
-def parse_config(text: str, source: str = "<config>") -> EdgeConfig:
-    """Validate YAML text; raises :class:`ConfigError` with one line per problem."""
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, dict[str, Any]]:
+    """The document's node tree (for line numbers) and its data, a mapping of sections."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -191,10 +197,16 @@ def parse_config(text: str, source: str = "<config>") -> EdgeConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping of sections"])
+    return root, data
+
+
+def parse_config(text: str, source: str = "<config>") -> EdgeConfig:
+    """Validate YAML text; raises :class:`ConfigError` with one line per problem."""
+    root, data = read_yaml(text, source)
     try:
         cfg = EdgeConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, root, source)) from None
+        raise ConfigError(describe(exc, root, source, CAMERAS.types + TRIGGERS.types)) from None
     problem = check_resolution(cfg)
     if problem:
         line = _line_of(root, ("camera", "width")) or _line_of(root, ("conveyor", "field_of_view_mm"))

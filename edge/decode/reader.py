@@ -30,6 +30,7 @@ from edge.decode import bullseye, deblur, enhance, frames, locate, rectify
 from edge.decode.base import Decoder, RawSymbol
 from edge.decode.config import DecodeConfig
 from edge.identify import best_reference
+from edge.pyramid import grey_of
 from edge.records import Box, LabelReading, ParcelCapture, Reference, Symbol
 from edge.registry import Registry
 
@@ -108,13 +109,7 @@ def check_image(image: object) -> np.ndarray:
 
 def to_gray(image: np.ndarray) -> np.ndarray:
     """uint8 grayscale from a BGR, BGRA or gray array; ValueError for anything that is not an image."""
-    image = check_image(image)
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 1:
-        return image[:, :, 0]
-    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-    return cv2.cvtColor(image, code)
+    return grey_of(check_image(image))
 
 
 class LabelReader:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from edge.config import ConfigError, _line_of
+from edge.config import ConfigError, describe, read_yaml
 from edge.configbase import SAFE_ID, Section, safe_id
 from edge.hub.photos.config import CaptureConfig
 from edge.hub.store import ENGINES, DatabaseConfig
@@ -115,31 +114,13 @@ class HubConfig(Section):
         return safe_id(value)
 
 
-def _describe(err: ValidationError, root: yaml.Node | None, source: str) -> list[str]:
-    """One line per error: where (file:line), which key, what is wrong."""
-    lines = []
-    for e in err.errors():
-        loc = tuple(p for p in e["loc"] if p not in ENGINES)   # the union's tag is not a key
-        line = _line_of(root, loc)
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"{source}:{line}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}")
-    return lines
-
-
 def parse_hub_config(text: str, source: str = "<hub config>") -> HubConfig:
     """Validate YAML text; raises ConfigError with one line per problem (key and line)."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError([f"{source}:{mark.line + 1 if mark else 1}: not valid YAML"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError([f"{source}:1: the top level must be a mapping of sections"])
+    root, data = read_yaml(text, source)
     try:
         return HubConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, root, source)) from None
+        raise ConfigError(describe(exc, root, source, tuple(ENGINES))) from None
 
 
 def load_hub_config(path: str | Path) -> HubConfig:

@@ -114,15 +114,25 @@ def _reference(request: Request, service: CaptureService, text: str) -> Referenc
         return None
 
 
-@router.get("/capture/case/{reference}")
-def case(request: Request, reference: str, view: str = "",
-         user: auth.User = Depends(auth.require("capture"))) -> Response:
+def _open_case(request: Request, reference: str,
+               user: auth.User) -> tuple[CaptureService, Reference] | Response:
+    """The service and the case's reference, or the page that says why there is none."""
     service = _service(request)
     if service is None:
         return _unavailable(request, user)
     ref = _reference(request, service, reference)
     if ref is None:
         return home(request, f"{reference[:40]!r} is not a valid reference number", user)
+    return service, ref
+
+
+@router.get("/capture/case/{reference}")
+def case(request: Request, reference: str, view: str = "",
+         user: auth.User = Depends(auth.require("capture"))) -> Response:
+    opened = _open_case(request, reference, user)
+    if isinstance(opened, Response):
+        return opened
+    service, ref = opened
     if view:
         try:
             service.valid_key(view[:20])
@@ -135,12 +145,10 @@ def case(request: Request, reference: str, view: str = "",
 def photo(request: Request, reference: str, key: str = Form(..., max_length=20),
           photo: UploadFile = File(...),
           user: auth.User = Depends(auth.require("capture"))) -> Response:
-    service = _service(request)
-    if service is None:
-        return _unavailable(request, user)
-    ref = _reference(request, service, reference)
-    if ref is None:
-        return home(request, f"{reference[:40]!r} is not a valid reference number", user)
+    opened = _open_case(request, reference, user)
+    if isinstance(opened, Response):
+        return opened
+    service, ref = opened
     if _too_big(request, service):
         return _case_page(request, service, user, ref, key=key, status_code=413,
                           error="the photo is over the upload limit: take it again")
@@ -154,12 +162,10 @@ def photo(request: Request, reference: str, key: str = Form(..., max_length=20),
 @router.post("/capture/case/{reference}/discard", dependencies=[Depends(auth.check_csrf)])
 def discard(request: Request, reference: str, key: str = Form(..., max_length=20),
             user: auth.User = Depends(auth.require("capture"))) -> Response:
-    service = _service(request)
-    if service is None:
-        return _unavailable(request, user)
-    ref = _reference(request, service, reference)
-    if ref is None:
-        return home(request, f"{reference[:40]!r} is not a valid reference number", user)
+    opened = _open_case(request, reference, user)
+    if isinstance(opened, Response):
+        return opened
+    service, ref = opened
     try:
         service.discard(user.username, ref, key)
     except PhotoError as exc:
@@ -170,12 +176,10 @@ def discard(request: Request, reference: str, key: str = Form(..., max_length=20
 @router.post("/capture/case/{reference}/file", dependencies=[Depends(auth.check_csrf)])
 def file_set(request: Request, reference: str,
              user: auth.User = Depends(auth.require("capture"))) -> Response:
-    service = _service(request)
-    if service is None:
-        return _unavailable(request, user)
-    ref = _reference(request, service, reference)
-    if ref is None:
-        return home(request, f"{reference[:40]!r} is not a valid reference number", user)
+    opened = _open_case(request, reference, user)
+    if isinstance(opened, Response):
+        return opened
+    service, ref = opened
     try:
         package = service.file(user.username, ref)
     except (PhotoError, PackageError) as exc:
