@@ -115,9 +115,12 @@ class RapidOcr:
             raise OcrError(f"rapidocr engine needs the rapidocr-onnxruntime package: {exc}") \
                 from None
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        # rec_batch_num=1: a batch pads every line to the widest one's length, and on a CPU
+        # batching buys nothing back (measured on parcels: recognition 1.58 s -> 0.87 s for
+        # 20 lines, the words read the same or better).
         self._ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
                              use_cls=any_angle, text_score=min_confidence,
-                             det_limit_side_len=det_side, det_limit_type="max")
+                             det_limit_side_len=det_side, det_limit_type="max", rec_batch_num=1)
         self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side
         self.min_height, self.min_aspect = min_height, min_aspect
         # Recognition costs per line: with max_lines > 0 only the tallest lines are read.
