@@ -25,6 +25,8 @@ from edge.records import (Box, Classification, LabelReading, Outcome, Package, P
 from edge.stats import Stats
 
 log = logging.getLogger(__name__)
+# A located label larger than this share of the parcel is the box's own paper, not a label.
+MAX_LABEL_SHARE = 0.35
 
 
 class Sink(Protocol):
@@ -134,7 +136,7 @@ def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis
     index, report = stages.choose(capture, reading)
     clock.lap("quality")
     classification = classify_reduced(stages.classify, capture.pyramids[index],
-                                      capture.boxes[index])
+                                      capture.boxes[index], reading.label_box_in(capture, index))
     clock.lap("classify")
     verdict = stages.decide(reading, report, classification)
     clock.lap("rules")
@@ -142,24 +144,57 @@ def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis
 
 
 def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyramid: Pyramid,
-                     box: Box | None) -> Classification:
+                     box: Box | None, label: Box | None = None) -> Classification:
     """The classifier on the pyramid level nearest the frame size it was built at.
 
     Its locator wants a thumbnail and its mark crops at most a few hundred
     pixels, so a 12 MP frame gives it nothing a 2 MP level does not, at a
     quarter of the resize work.  The mark box comes back in frame pixels.
+    ``label`` (the label read, frame pixels) is blanked first: see :func:`blank_label`.
     """
     level = pyramid.model_level()
+    f = pyramid.scale(level) if level else 1.0
+    image = pyramid.colour(level) if level else pyramid.image
+    if label is not None:
+        image = blank_label(image, scale_box(label_paper(pyramid, label, box), f))
     if level == 0:
-        return classify(pyramid.image, box)
-    f = pyramid.scale(level)
-    image = pyramid.colour(level)
+        return classify(image, box)
     local = scale_box(box, f).clip(image.shape[1], image.shape[0]) if box is not None else None
     result = classify(image, local)
     if result.mark_box is None:
         return result
     return dataclasses.replace(result, mark_box=scale_box(result.mark_box, 1.0 / f).clip(
         pyramid.width, pyramid.height))
+
+
+def label_paper(pyramid: Pyramid, seed: Box, parcel: Box | None) -> Box:
+    """The label's paper around the codes read; the codes alone where the paper runs on.
+
+    On a white box the label's paper and the box are one bright region, and
+    blanking it would blank the brand mark with it.
+    """
+    from edge.package.redact import locate_label
+
+    paper = locate_label(pyramid.image, seed, pyramid.grey(2))
+    whole = parcel.area if parcel is not None else pyramid.width * pyramid.height
+    return paper if paper.area <= MAX_LABEL_SHARE * whole else seed
+
+
+def blank_label(image: np.ndarray, label: Box) -> np.ndarray:
+    """A copy with the shipping label painted over in its own paper colour.
+
+    The brand check reads the parcel's tallest lines of print, and on most
+    parcels those are the label's: addressee, service, tracking.  They are
+    never a brand mark, and each costs a recognition (~50 ms here); without
+    them the lines read are the marks and the handling print.
+    """
+    label = label.clip(image.shape[1], image.shape[0])
+    if label.w < 2 or label.h < 2:
+        return image
+    out = image.copy()
+    region = out[label.y:label.y + label.h, label.x:label.x + label.w]
+    region[:] = np.median(region.reshape(-1, region.shape[-1]), axis=0).astype(np.uint8)
+    return out
 
 
 def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats,

@@ -1,0 +1,55 @@
+"""The brand check never spends a recognition on the shipping label's own print."""
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.process import blank_label, classify_reduced, label_paper
+from edge.pyramid import Pyramid
+from edge.records import Box, Classification
+
+KRAFT = (70, 120, 170)
+
+
+def parcel_with_label(box_colour: tuple[int, int, int] = KRAFT) -> tuple[np.ndarray, Box, Box]:
+    """A 1280x960 frame: a box, a white label with lines of print and bars, a red mark."""
+    frame = np.full((960, 1280, 3), 40, np.uint8)
+    cv2.rectangle(frame, (200, 150), (1100, 850), box_colour, -1)
+    cv2.rectangle(frame, (300, 250), (700, 550), (245, 245, 245), -1)
+    for i, y in enumerate(range(290, 400, 30)):
+        cv2.putText(frame, f"ADDRESS LINE {i}", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (20, 20, 20), 2)
+    for x in range(330, 650, 6):
+        cv2.line(frame, (x, 430), (x, 510), (0, 0, 0), 2)
+    cv2.putText(frame, "NORVEX", (780, 700), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (40, 40, 200), 5)
+    return frame, Box(200, 150, 900, 700), Box(326, 426, 330, 88)
+
+
+def test_the_label_paper_is_painted_over_and_the_mark_kept() -> None:
+    frame, parcel, seed = parcel_with_label()
+    paper = label_paper(Pyramid(frame), seed, parcel)
+    assert paper.x <= 305 and paper.y <= 255 and paper.x + paper.w >= 695 and paper.y + paper.h >= 545
+    blanked = blank_label(frame, paper)
+    inside = blanked[paper.y:paper.y + paper.h, paper.x:paper.x + paper.w]
+    assert inside.std() == 0 and inside.mean() > 200          # no print left, paper colour
+    assert np.array_equal(blanked[650:720, 760:1080], frame[650:720, 760:1080])  # the mark
+    assert frame[300:400, 320:600].std() > 0                  # the frame itself is untouched
+
+
+def test_on_a_white_box_only_the_codes_are_blanked() -> None:
+    frame, parcel, seed = parcel_with_label(box_colour=(245, 245, 245))
+    assert label_paper(Pyramid(frame), seed, parcel) == seed
+
+
+def test_the_classifier_is_handed_the_frame_without_its_label() -> None:
+    frame, parcel, seed = parcel_with_label()
+    seen: list[np.ndarray] = []
+
+    def classify(image: np.ndarray, box: Any) -> Classification:
+        seen.append(image)
+        return Classification(model=None, scores={})
+
+    classify_reduced(classify, Pyramid(frame), parcel, seed)
+    classify_reduced(classify, Pyramid(frame), parcel, None)
+    assert seen[0][300:400, 320:600].std() == 0 and seen[1][300:400, 320:600].std() > 0
