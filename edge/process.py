@@ -25,8 +25,9 @@ from edge.records import (Box, Classification, LabelReading, Outcome, Package, P
 from edge.stats import Stats
 
 log = logging.getLogger(__name__)
-# A located label larger than this share of the parcel is the box's own paper, not a label.
-MAX_LABEL_SHARE = 0.35
+# A located label larger than this share of the parcel is the box's own paper (a white box),
+# not a label: a 4x6" label covers half the top of a small parcel, a white box all of it.
+MAX_LABEL_SHARE = 0.75
 
 
 class Sink(Protocol):
