@@ -168,3 +168,14 @@ def test_paths_resolve_against_the_config_file_not_the_working_directory(tmp_pat
     assert cfg.camera.path == tmp_path / "sub" / "../frames"
     assert cfg.classify.model_dir == PACKAGE_ROOT / "models" / "current"
     assert (cfg.classify.model_dir / "manifest.json").exists()
+
+
+def test_config_check_says_px_per_module_and_warns_under_the_standard(tmp_path: Path) -> None:
+    proc = check(REPO / "config" / "demo.yaml")
+    assert proc.returncode == 0 and "2.11 px per module" in proc.stdout and not proc.stderr
+    wide = tmp_path / "wide.yaml"
+    wide.write_text("unit:\n  demo: true\ncamera:\n  type: synthetic\n  width: 1280\n  height: 960\n"
+                    "conveyor:\n  field_of_view_mm: 250\n")
+    proc = check(wide)
+    assert proc.returncode == 0 and "1.69 px per module" in proc.stdout
+    assert "under the photographic standard's 2" in proc.stderr
