@@ -215,3 +215,21 @@ def negative_crops(p: Parcel, rng: np.random.Generator, count: int) -> list[np.n
 def batch_tensor(images: list[np.ndarray] | np.ndarray, spec: InputSpec) -> np.ndarray:
     """Stacked tensors through the unit's own pre-processing (images already at the input size)."""
     return to_tensors(np.asarray(images), spec)
+
+
+def parcel_item(p: Any, rng: np.random.Generator, brand: int, text: str) -> dict[str, Any]:
+    """A parcel's training item: thumbnail and targets, its mark crops and negative crops.
+
+    Renders and labelled photographs both come through here, so they train alike.
+    """
+    item = locator_sample(p, jitter_region(p, rng))
+    crops = negative_crops(p, rng, 2 if p.mark is None else 1)
+    labels, brands, texts = [0] * len(crops), [-1] * len(crops), [""] * len(crops)
+    if p.mark is not None:
+        pos = mark_crops(p, rng, 2)
+        crops += pos
+        labels += [LABELS.index(p.label)] * len(pos)
+        brands += [brand] * len(pos)
+        texts += [text] * len(pos)
+    item.update(crops=crops, crop_labels=labels, crop_brands=brands, crop_texts=texts)
+    return item

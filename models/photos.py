@@ -123,17 +123,8 @@ def photo_item(folder: Path, row: dict[str, Any], index: int) -> dict[str, Any]:
     """One training item from a photograph, in the form ``train_item`` gives for a render."""
     p = photo_parcel(folder, row)
     rng = np.random.default_rng([7177, index])
-    item = ds.locator_sample(p, ds.jitter_region(p, rng))
-    crops = ds.negative_crops(p, rng, 2 if p.mark is None else 1)
-    labels, brands, texts = [0] * len(crops), [-1] * len(crops), [""] * len(crops)
-    if p.mark is not None:
-        pos = ds.mark_crops(p, rng, 2)
-        crops += pos
-        labels += [ds.LABELS.index(p.label)] * len(pos)
-        brands += [ds.BRANDS.index(p.brand) if p.brand in ds.BRANDS else -1] * len(pos)
-        texts += [p.text[:12]] * len(pos)
-    item.update(crops=crops, crop_labels=labels, crop_brands=brands, crop_texts=texts)
-    return item
+    brand = ds.BRANDS.index(p.brand) if p.brand in ds.BRANDS else -1
+    return ds.parcel_item(p, rng, brand, p.text[:12])
 
 
 def photo_items(folder: Path, repeat: int = 1) -> list[dict[str, Any]]:

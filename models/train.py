@@ -53,17 +53,7 @@ def train_item(args: tuple[int, int, float]) -> dict[str, Any]:
     seed, index, mark_prob = args
     p = ds.render(seed, index, mark_prob)
     rng = np.random.default_rng([seed, index, 7])
-    item = ds.locator_sample(p, ds.jitter_region(p, rng))
-    crops = ds.negative_crops(p, rng, 2 if p.mark is None else 1)
-    labels, brands, texts = [0] * len(crops), [-1] * len(crops), [""] * len(crops)
-    if p.mark is not None:
-        pos = ds.mark_crops(p, rng, 2)
-        crops += pos
-        labels += [ds.LABELS.index(p.label)] * len(pos)
-        brands += [ds.BRANDS.index(p.brand)] * len(pos)
-        texts += [p.text] * len(pos)
-    item.update(crops=crops, crop_labels=labels, crop_brands=brands, crop_texts=texts)
-    return item
+    return ds.parcel_item(p, rng, ds.BRANDS.index(p.brand) if p.mark is not None else -1, p.text)
 
 
 def build_train(seed: int, count: int, mark_prob: float, workers: int,

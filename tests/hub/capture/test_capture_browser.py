@@ -16,8 +16,8 @@ import pytest
 
 from capture_scenes import REFERENCE, jpeg, scene
 from tests.conftest import MOSQUITTO, Broker, free_port
-from tests.hub.web.conftest import (CHROMIUM, PASSWORD, PHONE, ROLE_USERS, LiveServer,
-                                    browser_login, make_app)
+from tests.hub.web.conftest import (PASSWORD, PHONE, ROLE_USERS, LiveServer, browser_login,
+                                    chromium, make_app)
 from tests.hub.web.unit_feed import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -97,14 +97,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, LiveSe
 def browser() -> Iterator[Any]:
     """Debian's Chromium for this module only: closed before other modules start their own
     (two sync Playwright instances cannot be open in one thread)."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                               args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
+    yield from chromium()
 
 
 @pytest.fixture()

@@ -115,6 +115,11 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium through Playwright (one per test session)."""
+    yield from chromium()
+
+
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright through ``executable_path`` (never its download)."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
