@@ -3,8 +3,10 @@
 Several hub processes share one MQTT 5 shared subscription
 (``$share/<group>/<root>/+/…``): the broker hands each message to one of them.
 Messages are acknowledged by hand (paho ``manual_ack``) only after the batch
-they came in is committed, images fsync'd first, so a process killed at any
-instant leaves the broker holding what it had not stored, and redelivers it.
+they came in is committed, images on disk first (written, renamed, then one
+syncfs of their file system per batch, so the names are as durable as the
+data), so a process killed at any instant leaves the broker holding what it
+had not stored, and redelivers it.
 A record's id is unique in the database, so redeliveries and the other
 process's copies change nothing.  Gaps in a unit's sequence numbers, seen in
 the database (the one place that has every process's records), are healed by
@@ -29,7 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.durable import write_atomic
+from edge.durable import holds, sync_filesystem, write_replace
 from edge.hub import ingest_check as check
 from edge.hub.config import HubConfig
 from edge.hub.store.base import ImageIn, image_path
@@ -62,9 +64,8 @@ class Ingest:
         self._queue: queue.Queue[Any] = queue.Queue(cfg.ingest.queue)
         self._ready: queue.Queue[Any] = queue.Queue(2)   # prepared batches awaiting commit
         self._assembler = Assembler()
-        # Many fsyncs in flight let the file system commit them together (measured: 8 -> 32
-        # threads halves the time per image here).
-        self._files = ThreadPoolExecutor(32, thread_name_prefix="hub-images")
+        # Writes only (one sync per batch makes them durable): a few threads overlap them.
+        self._files = ThreadPoolExecutor(4, thread_name_prefix="hub-images")
         self._stop = threading.Event()
         self.ready = threading.Event()   # set once the broker acknowledged our subscriptions
         self._threads: list[threading.Thread] = []
@@ -144,7 +145,7 @@ class Ingest:
     # --- the writer ----------------------------------------------------------------------
     def _writer(self) -> None:
         """Stage one: check a batch and make its images durable, then hand it to stage two
-        (commit, acknowledge), so one batch's fsyncs overlap the previous batch's commit."""
+        (commit, acknowledge), so one batch's sync overlaps the previous batch's commit."""
         committer = threading.Thread(target=self._committer, name="hub-commit", daemon=True)
         committer.start()
         while True:
@@ -180,11 +181,13 @@ class Ingest:
         return batch
 
     def _prepare(self, batch: list[Message]) -> list[Any]:
-        """Checked items of a batch, its images written and fsync'd (content-addressed)."""
+        """Checked items of a batch, its images written and synced (content-addressed)."""
         items = [i for i in (self._item(m) for m in batch) if i is not None]
         pending = [i for i in items if isinstance(i, tuple)]
         for future in [self._files.submit(self._save, img) for _, img in pending]:
             future.result()
+        if pending:
+            sync_filesystem(self.images)   # the batch's files and their names, in one commit
         return [i[0] if isinstance(i, tuple) else i for i in items]
 
     def _commit(self, batch: list[Message], stored: list[Any]) -> None:
@@ -236,11 +239,12 @@ class Ingest:
                        len(image.data)), image
 
     def _save(self, image: Image) -> None:
+        """Written and renamed into place; durable once the batch's file system sync returns."""
         path = image_path(self.images, image.sha256)
-        if path.is_file() and path.stat().st_size == len(image.data):
+        if holds(path, image.sha256, len(image.data)):
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, image.data, 0o644)
+        write_replace(path, image.data, 0o644)
 
     # --- gaps ----------------------------------------------------------------------------
     def _gap_loop(self) -> None:

@@ -191,3 +191,20 @@ def test_an_officers_decision_is_published_for_other_systems(broker, tmp_path):
         c.loop_stop()
         c.disconnect()
         hub.stop()
+
+
+def test_a_stored_image_is_kept_only_when_its_bytes_are_whole(tmp_path) -> None:
+    """A cut before the batch's sync can leave a file of the right size holding zeros;
+    the redelivered image must then be written again, not taken as stored."""
+    import hashlib
+
+    from edge.durable import holds, sync_filesystem, write_replace
+
+    data = b"\xff\xd8 a jpeg's bytes \xff\xd9" * 100
+    digest = hashlib.sha256(data).hexdigest()
+    path = tmp_path / digest
+    path.write_bytes(b"\0" * len(data))
+    assert not holds(path, digest, len(data))
+    write_replace(path, data, 0o644)
+    sync_filesystem(tmp_path)
+    assert holds(path, digest, len(data)) and not list(tmp_path.glob(".*.tmp"))
