@@ -98,7 +98,7 @@ def label_decoded(decode_cfg: Any) -> str:
 
 
 def golden(running: Any, model_dir: Path) -> str:
-    """The running model's golden inputs; under updates that is the store's version, not the config's."""
+    """The running model's golden inputs: under updates, the store's version, not the config's."""
     from edge.classify.golden import check_golden
 
     classifier = getattr(running, "classifier", running)  # an update slot holds the classifier
