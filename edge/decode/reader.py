@@ -181,6 +181,7 @@ class LabelReader:
         return LabelReading(symbols=tuple(state.symbols), reference=state.reference,
                             attempts=state.attempts, ms=round(ms, 3), frame_seq=frame_seq,
                             label_box=frames.label_box(state.symbols), module_px=frames.module_px(state.symbols))
+
     def _ladder(self, views: list[_View], state: _Attempt) -> Iterator[Rung]:
         """The rungs in order, frame by frame; pyzbar on every frame's regions last."""
         for view in views:
