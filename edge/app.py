@@ -161,9 +161,11 @@ def _decide(reading: Any, report: Any, classification: Any, *, rules: Any,
     return decide(reading, report, classification, rules)
 
 
-def _package(record: Any, image: Any, label_box: Any, parcel_box: Any, *, profile: Any,
+def _package(record: Any, image: Any, paper: Any, parcel_box: Any, *, profile: Any,
              cfg: Any, build: Callable, pyramid: Any = None) -> Any:
-    return build(record, image, label_box, profile, cfg, parcel_box=parcel_box, pyramid=pyramid)
+    """The path hands over the label's paper, followed once for the brand check and this."""
+    return build(record, image, paper, profile, cfg, parcel_box=parcel_box, pyramid=pyramid,
+                 located=True)
 
 
 def build_capture(cfg: EdgeConfig, hardware: dict[str, Any] | None = None, seed: int = 0

@@ -129,6 +129,7 @@ class _Analysis:
     report: QualityReport
     classification: Classification
     verdict: Verdict
+    label: Box | None  # the label's paper in the chosen frame, followed once for both uses
 
 
 def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis:
@@ -136,12 +137,16 @@ def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis
     clock.lap("decode")
     index, report = stages.choose(capture, reading)
     clock.lap("quality")
-    classification = classify_reduced(stages.classify, capture.pyramids[index],
-                                      capture.boxes[index], reading.label_box_in(capture, index))
+    pyramid, box = capture.pyramids[index], capture.boxes[index]
+    seed = reading.label_box_in(capture, index)
+    paper = label_paper(pyramid, seed) if seed is not None else None
+    whole = box.area if box is not None else pyramid.width * pyramid.height
+    classification = classify_reduced(stages.classify, pyramid, box,
+                                      not_the_box(paper, seed, whole))
     clock.lap("classify")
     verdict = stages.decide(reading, report, classification)
     clock.lap("rules")
-    return _Analysis(reading, index, report, classification, verdict)
+    return _Analysis(reading, index, report, classification, verdict, paper)
 
 
 def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyramid: Pyramid,
@@ -151,13 +156,13 @@ def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyra
     Its locator wants a thumbnail and its mark crops at most a few hundred
     pixels, so a 12 MP frame gives it nothing a 2 MP level does not, at a
     quarter of the resize work.  The mark box comes back in frame pixels.
-    ``label`` (the label read, frame pixels) is blanked first: see :func:`blank_label`.
+    ``label`` (the label's paper, frame pixels) is blanked first: see :func:`blank_label`.
     """
     level = pyramid.model_level()
     f = pyramid.scale(level) if level else 1.0
     image = pyramid.colour(level) if level else pyramid.image
     if label is not None:
-        image = blank_label(image, scale_box(label_paper(pyramid, label, box), f))
+        image = blank_label(image, scale_box(label, f))
     if level == 0:
         return classify(image, box)
     local = scale_box(box, f).clip(image.shape[1], image.shape[0]) if box is not None else None
@@ -168,16 +173,23 @@ def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyra
         pyramid.width, pyramid.height))
 
 
-def label_paper(pyramid: Pyramid, seed: Box, parcel: Box | None) -> Box:
-    """The label's paper around the codes read; the codes alone where the paper runs on.
-
-    On a white box the label's paper and the box are one bright region, and
-    blanking it would blank the brand mark with it.
-    """
+def label_paper(pyramid: Pyramid, seed: Box) -> Box:
+    """The label's paper around the codes read (the decode stage knows the codes, not the paper)."""
     from edge.package.redact import locate_label
 
-    paper = locate_label(pyramid.image, seed, pyramid.grey(2))
-    whole = parcel.area if parcel is not None else pyramid.width * pyramid.height
+    if seed.area <= 0:
+        return seed
+    return locate_label(pyramid.image, seed, pyramid.grey(2))
+
+
+def not_the_box(paper: Box | None, seed: Box | None, whole: int) -> Box | None:
+    """The paper to blank for the brand check; the codes alone where the paper runs on.
+
+    On a white box the label's paper and the box (``whole``: the parcel's
+    area) are one bright region, and blanking it would blank the mark with it.
+    """
+    if paper is None or seed is None:
+        return paper
     return paper if paper.area <= MAX_LABEL_SHARE * whole else seed
 
 
@@ -241,8 +253,8 @@ def _record(capture: ParcelCapture, a: _Analysis, stages: Stages, clock: _Clock,
 def _package(capture: ParcelCapture, a: _Analysis, record: ParcelRecord,
              stages: Stages) -> Package:
     frame = capture.frames[a.index]
-    return stages.package(record, frame.image, a.reading.label_box_in(capture, a.index),
-                          capture.boxes[a.index], pyramid=capture.pyramids[a.index])
+    return stages.package(record, frame.image, a.label, capture.boxes[a.index],
+                          pyramid=capture.pyramids[a.index])
 
 
 def _count(package: Package, reading: LabelReading, stats: Stats) -> None:

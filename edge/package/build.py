@@ -95,17 +95,19 @@ def _image_file(record: ParcelRecord, image: np.ndarray, view: str, redacted: bo
 
 def build_package(record: ParcelRecord, image: np.ndarray, label_box: Box | None,
                   profile: QualityProfile, cfg: PackageConfig,
-                  parcel_box: Box | None = None, pyramid: Pyramid | None = None) -> Package:
+                  parcel_box: Box | None = None, pyramid: Pyramid | None = None,
+                  located: bool = False) -> Package:
     """Views, redacted copies and sidecar; boxes and symbol corners are in ``image`` coordinates.
 
     Each view is cut from the frame once; a redacted view copies only its own
     crop and fills only the label pixels in it, so packaging costs what the
     JPEG encoding costs.  ``pyramid`` (the frame's, shared with the other
-    stages) supplies the quarter-size grey the label's paper is followed on.
+    stages) supplies the quarter-size grey the label's paper is followed on;
+    with ``located`` the caller has followed it already (``label_box`` is the paper).
     """
     try:
         image = to_bgr8(image)
-        if label_box is not None and label_box.area > 0:
+        if label_box is not None and label_box.area > 0 and not located:
             label_box = redact.locate_label(image, label_box, _quarter(image, pyramid))
         regions = view_regions(image.shape, parcel_box, label_box, profile, cfg)
         crops = [(v, _crop(image, box), False) for v, box in regions.items()]
