@@ -52,14 +52,16 @@ class RunState:
 
     def reload(self, args: Any) -> dict[str, str]:
         from edge.config import ConfigError, load_config
+        from edge.publish.commands import CommandError
 
         try:
             cfg = load_config(self.path)
+            problems = _refusals(cfg)
         except ConfigError as exc:
-            raise ValueError("; ".join(exc.lines)) from None
-        problems = _refusals(cfg)
-        if problems:
-            raise ValueError("; ".join(problems))
+            problems = exc.lines
+        if problems:  # a refusal, answered in one line: not a failure with a traceback
+            log.warning("reload refused, still running on the old config: %s", "; ".join(problems))
+            raise CommandError("; ".join(problems))
         self.next_cfg = cfg
         self.on_reload()
         self.unit_stop.set()
@@ -68,8 +70,8 @@ class RunState:
     def hangup(self, *_: Any) -> None:
         try:
             self.reload({})
-        except ValueError as exc:
-            log.error("reload refused, still running on the old config: %s", exc)
+        except ValueError:
+            pass  # reload() has logged why
 
     def record_error(self, info: dict[str, Any]) -> None:
         self.last_error = info

@@ -6,6 +6,7 @@ import queue
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -40,10 +41,17 @@ class Listener:
         self.client.loop_start()
 
     def expect(self, topic: str, predicate=lambda body: True, timeout: float = 20.0) -> bytes:
-        while True:
-            got, payload = self.messages.get(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, payload = self.messages.get(timeout=left)
+            except queue.Empty:
+                break
             if got == topic and predicate(payload):
                 return payload
+            seen.append(got)
+        raise AssertionError(f"nothing on {topic} within {timeout} s; saw {seen[-20:]}")
 
     def command(self, name: str) -> dict:
         self.client.publish(f"parcel-edge/t1/cmd/{name}", b"{}", qos=1)
@@ -58,28 +66,35 @@ def test_test_capture_and_reload_config_over_mqtt(tmp_path: Path, broker) -> Non
     cfg = tmp_path / "unit.yaml"
     cfg.write_text(unit_config(tmp_path, broker.port))
     listener = Listener(broker.port)
-    unit = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(cfg)],
-                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe: a pipe nobody reads fills and blocks the unit's logging.
+    with open(tmp_path / "stderr.txt", "w") as log:
+        unit = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(cfg)],
+                                cwd=REPO, stderr=log, text=True)
     try:
-        listener.expect("parcel-edge/t1/availability", lambda p: p == b"online")
-        assert listener.command("test-capture")["ok"] is True
-        record = json.loads(listener.expect("parcel-edge/t1/parcels"))
-        assert record["trigger"] == "test" and record["unit"] == "t1"
-
-        cfg.write_text(unit_config(tmp_path, broker.port, "capture:\n  best_frames: 99\n"))
-        reply = listener.command("reload-config")
-        assert reply["ok"] is False and "capture.best_frames" in reply["error"]
-        assert b"t1" in listener.expect("parcel-edge/t1/status")  # still running
-
-        cfg.write_text(unit_config(tmp_path, broker.port, "capture:\n  best_frames: 2\n"))
-        assert listener.command("reload-config")["ok"] is True
-        listener.expect("parcel-edge/t1/availability", lambda p: p == b"online")
-        assert listener.command("test-capture")["ok"] is True
-        again = json.loads(listener.expect("parcel-edge/t1/parcels"))
-        assert again["seq"] == record["seq"] + 1
+        _test_capture_then_reloads(listener, cfg, tmp_path, broker.port)
     finally:
         unit.send_signal(signal.SIGTERM)
-        _, err = unit.communicate(timeout=30)
+        unit.wait(timeout=30)
         listener.close()
+    err = (tmp_path / "stderr.txt").read_text()
     assert unit.returncode == 0, err
     assert "config reloaded" in err
+
+
+def _test_capture_then_reloads(listener: Listener, cfg: Path, tmp_path: Path, port: int) -> None:
+    listener.expect("parcel-edge/t1/availability", lambda p: p == b"online")
+    assert listener.command("test-capture")["ok"] is True
+    record = json.loads(listener.expect("parcel-edge/t1/parcels"))
+    assert record["trigger"] == "test" and record["unit"] == "t1"
+
+    cfg.write_text(unit_config(tmp_path, port, "capture:\n  best_frames: 99\n"))
+    reply = listener.command("reload-config")
+    assert reply["ok"] is False and "capture.best_frames" in reply["error"]
+    assert b"t1" in listener.expect("parcel-edge/t1/status")  # still running
+
+    cfg.write_text(unit_config(tmp_path, port, "capture:\n  best_frames: 2\n"))
+    assert listener.command("reload-config")["ok"] is True
+    listener.expect("parcel-edge/t1/availability", lambda p: p == b"online")
+    assert listener.command("test-capture")["ok"] is True
+    again = json.loads(listener.expect("parcel-edge/t1/parcels"))
+    assert again["seq"] == record["seq"] + 1
