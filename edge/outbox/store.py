@@ -138,6 +138,10 @@ class Outbox:
         self._db.execute("PRAGMA journal_size_limit=2097152")
         self._db.executescript(SCHEMA)
         self._seq = self._load_seq()
+        # The newest committed record: a receiver missing the tail of our stream learns of it
+        # from the status (a gap is otherwise found only when a later number arrives).
+        self._last_record = self._db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM items WHERE kind='record'").fetchone()[0]
         self._recover_spool()
         self._evictor = Evictor(self._db, self.spool, cfg)
 
@@ -218,6 +222,7 @@ class Outbox:
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)",
                            (str(self._seq),))
         with self._lock:
+            self._last_record = max(self._last_record, seq)
             self._evictor.added(sum(len(f.data) for f in images_of(package)))
             self._evictor.enforce(self._free_bytes)
             self._bump()
@@ -301,6 +306,7 @@ class Outbox:
         return {
             "depth": sum(r[1] for r in rows),
             "depth_by_kind": {r[0]: r[1] for r in rows},
+            "last_record_seq": self._last_record,
             "oldest_age_s": round(time.time() - oldest, 1) if oldest is not None else None,
             "disk_bytes": usage,
             "budget_bytes": self.cfg.budget_bytes,

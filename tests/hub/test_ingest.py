@@ -124,6 +124,26 @@ def test_two_hub_processes_on_one_shared_subscription_give_one_effect_each(broke
             h.stop()
 
 
+def test_a_lost_tail_is_found_from_the_units_status_and_resent(broker, tmp_path):
+    """The newest parcels lost and nothing after them: no later number shows the gap, the
+    unit's status (its newest committed record, nothing left to send) does."""
+    hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
+    hub.start()
+    assert hub.ingest.ready.wait(20)
+    box, pub = unit(tmp_path, broker.port)
+    try:
+        for _ in range(6):
+            box.commit(package(box.next_seq(), outcome="clear", views={}))
+        assert wait_until(lambda: count(hub) == 6, 30)
+        hub.store.execute_text("DELETE FROM parcels WHERE seq IN (5, 6)")   # the tail, lost
+        assert wait_until(lambda: count(hub) == 6, 30), hub.ingest.counters
+        assert hub.ingest.counters["resend_requests"] >= 1
+        assert sorted(r.seq for r in hub.store.search(SearchQuery())) == list(range(1, 7))
+    finally:
+        pub.stop()
+        hub.stop()
+
+
 def test_a_gap_is_healed_by_asking_the_unit_to_resend(broker, tmp_path):
     hub = build_for_test(tmp_path / "hub", broker.port, **FAST)
     hub.start()

@@ -96,6 +96,24 @@ def test_parcel_detail_shows_images_once_they_arrived(store):
     assert store.parcel("nope") is None
 
 
+def test_a_units_status_shows_the_tail_it_committed_once_it_has_nothing_left_to_send(store):
+    store.ingest([rec(package(s)) for s in (1, 2, 3)], NOW)
+
+    def status(outbox: object) -> StatusIn:
+        return StatusIn("unit-01", "parcel-edge/unit-01", {"unit": "unit-01", "outbox": outbox},
+                        None)
+
+    store.ingest([status({"last_record_seq": 5, "depth_by_kind": {"record": 2}})], NOW)
+    assert store.gaps() == ()                    # still sending: not lost
+    for odd in ({"last_record_seq": "5"}, {"last_record_seq": True}, [], {"last_record_seq": 2}):
+        store.ingest([status(odd)], NOW)
+        assert store.gaps() == ()
+    store.ingest([status({"last_record_seq": 5, "depth_by_kind": {"image": 4}})], NOW)
+    assert [(g.unit, g.first, g.last) for g in store.gaps()] == [("unit-01", 4, 5)]
+    store.ingest([rec(package(s)) for s in (4, 5)], NOW)
+    assert store.gaps() == ()
+
+
 def test_gaps_per_unit_are_found_in_the_database(store):
     store.ingest([rec(package(s)) for s in (1, 2, 5, 6, 9)], NOW)
     store.ingest([rec(package(s, unit="unit-02")) for s in (1, 2, 3)], NOW)

@@ -69,8 +69,9 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
     sub.connect("127.0.0.1", broker.port)
     sub.subscribe("parcel-edge/u1/parcels", qos=1)
     sub.loop_start()
-    unit = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
-                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    with open(tmp_path / "stderr.txt", "w") as log:  # a file: an unread pipe would block the unit
+        unit = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+                                cwd=REPO, stderr=log, text=True)
     broker_arg = f"127.0.0.1:{broker.port}"
     try:
         assert wait_for(lambda: len(records) >= 3, 180), "the unit published no parcels"
@@ -91,10 +92,10 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
         assert promote.returncode == 1 and "nothing to promote" in promote.stderr
     finally:
         unit.send_signal(signal.SIGTERM)
-        _, err = unit.communicate(timeout=60)
+        unit.wait(timeout=60)
         sub.disconnect()
         sub.loop_stop()
-    assert unit.returncode == 0, err[-2000:]
+    assert unit.returncode == 0, (tmp_path / "stderr.txt").read_text()[-2000:]
     seqs = [r["seq"] for r in records]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a parcel went missing in the swap"
     versions = [r["classification"]["model"]["version"] for r in records

@@ -142,3 +142,17 @@ def unit_row(r: Mapping[str, Any], missing: int) -> UnitRow:
         model_version=_text(model.get("version"), 64) or _text(model.get("name"), 64),
         catalogue_version=_text(model.get("catalogue_version") or model.get("catalogue"), 64),
         last_error=_text(str(last_error), 200), missing_seqs=missing, status=status)
+
+
+def settled_last_seq(status_json: str) -> int:
+    """The newest record a unit says it committed, once it has no record left to send (0
+    otherwise): past that, whatever the hub lacks was lost on the way, not still coming."""
+    try:
+        outbox = _dict(_dict(json.loads(status_json)).get("outbox"))
+    except ValueError:
+        return 0
+    last = outbox.get("last_record_seq")
+    if _dict(outbox.get("depth_by_kind")).get("record") or not isinstance(last, int) \
+            or isinstance(last, bool) or not 0 < last < 2**62:
+        return 0
+    return last

@@ -165,7 +165,8 @@ class SqlStore:
             index_elements=["unit"], set_=values))
 
     def gaps(self, window: int = 10_000) -> tuple[Gap, ...]:
-        """Holes in each unit's last ``window`` sequence numbers.  A count per unit first (an
+        """Holes in each unit's last ``window`` sequence numbers, and its tail (what its status
+        says it committed past the newest stored).  A count per unit first (an
         index range each); only a unit whose count falls short is walked number by number."""
         out: list[Gap] = []
         with self.engine.connect() as conn:
@@ -178,7 +179,16 @@ class SqlStore:
                     parcels.c.unit == unit, parcels.c.seq > low)).one()
                 if n < high - first + 1:
                     out.extend(self._unit_gaps(conn, unit, low))
+            out.extend(self._tail_gaps(conn, dict(highs), window))
         return tuple(out)
+
+    @staticmethod
+    def _tail_gaps(conn: Connection, highs: dict[str, int], window: int) -> list[Gap]:
+        """The numbers a unit's status says it committed past the newest one stored here."""
+        found = [(u, p, rows.settled_last_seq(s)) for u, p, s in
+                 conn.execute(select(units.c.unit, units.c.prefix, units.c.status))]
+        return [Gap(u, p, max(highs.get(u, 0) + 1, last - window + 1), last)
+                for u, p, last in found if last > highs.get(u, 0)]
 
     @staticmethod
     def _unit_gaps(conn: Connection, unit: str, low: int) -> list[Gap]:
