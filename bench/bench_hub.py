@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "hub")]
 
 import paho.mqtt.client as mqtt  # noqa: E402
+import psutil  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion  # noqa: E402
 
 from conftest import Broker, free_port  # noqa: E402
@@ -212,6 +213,64 @@ def bench_two_processes(work: Path, port: int, database: dict[str, Any], records
             "exactly_once": stored == distinct == seen == records}
 
 
+def bench_backlog_processes(work: Path, port: int, database: dict[str, Any], parcels: int,
+                            n: int = 2) -> dict[str, Any]:
+    """The scaled-out hub: ``n`` ``serve --no-web`` processes on one shared subscription drain
+    a backlog with images (the broker queues each process's share while it is away)."""
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = work / "hub.yaml"
+    cfg.write_text(json.dumps({"data_dir": str(work), "database": database,
+                               "hub_id": f"bench-{work.name}", "mqtt": mqtt_section(port, work),
+                               "ingest": {"units": ["unit-01"], "gap_check_s": 3600}}))
+    hub = build(HubConfig.model_validate(json.loads(cfg.read_text())), mqtt=False)
+    logs = [work / f"hub-{i}.log" for i in range(n)]
+    procs = [_serve(cfg, i, logs[i]) for i in range(n)]
+    for log in logs:
+        _subscribed(log)
+    _stop_all(procs)
+    sender = Sender(port)
+    for s in range(1, parcels + 1):
+        for m in messages(s):
+            sender.send(*m)
+    sender.close()
+    again = [work / f"hub-{i}.again.log" for i in range(n)]
+    procs = [_serve(cfg, i, again[i]) for i in range(n)]
+    _first_connected(again)   # from here the broker sends; before it, Python starts up
+    t0 = time.perf_counter()
+    ok = wait_count(hub.store, parcels, 600)
+    images = 0
+    while ok and (images := _image_count(hub.store)) < parcels * len(VIEWS) and \
+            time.perf_counter() - t0 < 600:
+        time.sleep(0.05)
+    total = time.perf_counter() - t0
+    cpu = sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in procs)
+    _stop_all(procs)
+    hub.stop()
+    return {"processes": n, "parcels": parcels, "complete": ok and images == parcels * len(VIEWS),
+            "seconds": round(total, 2), "parcels_per_s": round(parcels / total, 1),
+            "hub_cpu_s": round(cpu, 1), "parcels_per_cpu_s": round(parcels / cpu, 1)}
+
+
+def _first_connected(logs: list[Path], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not any("hub ingest subscribed" in (log.read_text(errors="replace") if log.exists()
+                                              else "") for log in logs):
+        if time.monotonic() > deadline:
+            raise RuntimeError("no hub process connected")
+        time.sleep(0.01)
+
+
+def _image_count(store: Any) -> int:
+    return int(store.execute_text("SELECT COUNT(*) FROM images")[0][0])
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        p.wait(60)
+
+
 def _serve(cfg: Path, instance: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "edge", "hub", "--config", str(cfg), "serve",
@@ -331,10 +390,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="ingest, backlog, two, queries, restart (default: all)")
+                        help="ingest, backlog, backlog2, two, queries, restart (default: all)")
     args = parser.parse_args()
     q = args.quick
-    only = set(args.only or ["ingest", "backlog", "two", "queries", "restart"])
+    only = set(args.only or ["ingest", "backlog", "backlog2", "two", "queries", "restart"])
     results: dict[str, Any] = {}
     pg = start_server()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
@@ -350,6 +409,9 @@ def main() -> int:
                 if "backlog" in only:
                     results[f"backlog_{name}"] = bench_backlog(work / f"b-{name}", broker.port, db(),
                                                                200 if q else 1000)
+                if "backlog2" in only:
+                    results[f"backlog_two_processes_{name}"] = bench_backlog_processes(
+                        work / f"b2-{name}", broker.port, db(), 200 if q else 1000)
                 if "two" in only:
                     results[f"two_processes_{name}"] = bench_two_processes(
                         work / f"t-{name}", broker.port, db(), 500 if q else 5000)
