@@ -1,9 +1,14 @@
 """The label reader: a ladder of decode attempts per parcel that stops at the first validated reference.
 
-First, zxing-cpp exactly as a user calls it (``read_barcodes(image)``, every
-default), so the reader never reads less than the plain library; a frame
-too large for that (12 MP) is read at low resolution instead and its codes
-decoded as full-resolution crops.  Then 1D codes located at any angle (by
+At sensor widths (1280x960) the codes OpenCV's detector and the bar finder
+see on a half-size copy are cut out and decoded first, then the upright 2D
+codes (QR, DataMatrix, Aztec, PDF417) the 1D finders cannot see: that reads
+most parcels in a third of the time plain zxing-cpp takes on the whole frame.
+Then zxing-cpp exactly as a user calls it (``read_barcodes(image)``, every
+default, never skipped by the budget), so the reader never reads less than
+the plain library; a frame too large for that (12 MP) has its label found
+and straightened at low resolution first, and is read at low resolution
+with its codes decoded as full-resolution crops.  Then 1D codes located at any angle (by
 OpenCV's detector and by gradient coherence), cut out upright; the label's
 quadrilateral straightened (perspective); a dark frame stretched and
 denoised; located codes blind-deblurred (:mod:`edge.decode.deblur`); the
@@ -166,7 +171,8 @@ class LabelReader:
         state = _Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
         first = True
         for name, rung in self._ladder(views, state):
-            if not first and state.spent():
+            # plain zxing-cpp always runs: the reader never reads less than the library alone
+            if not first and name != "plain" and state.spent():
                 self.counters["budget_spent"] = self.counters.get("budget_spent", 0) + 1
                 break
             first = False
@@ -199,6 +205,10 @@ class LabelReader:
         rectified: list[Rung] = [("rectified", lambda: self._rectified(view, state))] if self.cfg.rectify else []
         if view.scale < 1.0:  # a large frame: the label found at low resolution, decoded at full first
             yield from rectified
+        else:  # a sensor-width frame: clean codes found cheaply first (a third of plain's time)
+            if self._finder is not None:
+                yield "located_fast", lambda: self._located_fast(view, state)
+            yield "matrix", lambda: self._decode("zxing", view, view.gray, state, call="read_matrix")
         yield "plain", lambda: self._whole(view, state)
         yield "maxicode", lambda: self._maxicodes(view, state)
         if self._finder is not None:
@@ -221,9 +231,9 @@ class LabelReader:
     def _whole(self, view: _View, state: _Attempt) -> None:
         """zxing-cpp with its defaults on the frame as given; on a reduced copy when the frame is large."""
         if view.image.shape[0] * view.image.shape[1] <= self.cfg.whole_frame_mpx * 1e6:
-            self._decode("zxing", view, view.image, state, whole=True)
+            self._decode("zxing", view, view.image, state, call="read_whole")
         else:
-            self._decode("zxing", view, view.small, state, frames.scaled(view.scale), whole=True)
+            self._decode("zxing", view, view.small, state, frames.scaled(view.scale), call="read_whole")
 
     def _maxicodes(self, view: _View, state: _Attempt) -> None:
         """Each MaxiCode bullseye's symbol cut out alone (zxing-cpp reads MaxiCode only that way)."""
@@ -253,19 +263,36 @@ class LabelReader:
         return state.quads[key]
 
     def _decode(self, name: str, view: _View, gray: np.ndarray, state: _Attempt,
-                mapper: Mapper | None = None, whole: bool = False) -> None:
+                mapper: Mapper | None = None, call: str = "decode") -> None:
         state.attempts += 1
         state.pixels += int(gray.shape[0] * gray.shape[1])
         decoder = self._decoders[name]
         try:
-            raw = decoder.read_whole(gray) if whole else decoder.decode(gray)  # type: ignore[attr-defined]
+            raw = getattr(decoder, call)(gray)  # zxing's read_whole and read_matrix too
         except Exception as exc:  # a decoder library must never take the unit down
             log.warning("decoder %s failed on frame %s: %s", name, view.seq, exc.__class__.__name__)
             return
         self._keep(raw, name, view, state, mapper)
 
     def _regions(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt, zoom: float = 1.0) -> None:
-        for quad in self._quads(view, gray, variant, state):
+        self._decode_quads(view, gray, self._quads(view, gray, variant, state), state, zoom)
+
+    def _located_fast(self, view: _View, state: _Attempt) -> None:
+        """OpenCV's detector on a half-size copy (4 ms at 1280x960, against 20 ms for both finders
+        at full size), its regions cut out at full resolution: most parcels' codes are clean, and
+        this reads them in a third of plain zxing-cpp's time on the whole frame.  The full ladder,
+        plain zxing-cpp first, follows when it does not."""
+        half = cv2.resize(view.small, (view.small.shape[1] // 2, view.small.shape[0] // 2),
+                          interpolation=cv2.INTER_AREA)
+        quads = self._finder.find(half, self.cfg.max_regions) if self._finder is not None else []
+        for q in locate.find_bars(half, self.cfg.max_regions):
+            if not any(frames.overlap(q, f) > 0.6 for f in quads):
+                quads.append(q)
+        self._decode_quads(view, view.gray, [q * 2.0 / view.scale for q in quads], state)
+
+    def _decode_quads(self, view: _View, gray: np.ndarray, quads: list[np.ndarray], state: _Attempt,
+                      zoom: float = 1.0) -> None:
+        for quad in quads:
             crop = locate.straighten(gray, quad, self.cfg.region_pad, zoom)
             if crop is not None:
                 self._decode("zxing", view, crop, state, frames.crop_mapper(quad, self.cfg.region_pad, zoom))

@@ -5,7 +5,8 @@ its default options (every format, downscaled pyramid levels, inverted
 codes, HRI text): the first rung of the ladder, so the reader never reads
 less than the plain library does.  ``decode`` is for the crops the later
 rungs make (straightened, rectified, deconvolved): every format, but no
-pyramid and no inversion, which the whole read already tried.
+pyramid and no inversion, which the whole read already tried.  ``read_matrix``
+is the cheap first look at a sensor-width frame for the 2D codes.
 """
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ class ZxingDecoder:
 
     def decode(self, gray: np.ndarray) -> list[RawSymbol]:
         found = self._z.read_barcodes(np.ascontiguousarray(gray), try_downscale=False, try_invert=False)
+        return _raw(found)
+
+
+    def read_matrix(self, gray: np.ndarray) -> list[RawSymbol]:
+        """The upright 2D symbols only (QR, DataMatrix, Aztec, PDF417): no 1D row scans, no
+        turns, no inversion, so 11 ms at 1280x960 against 40-50 for ``read_barcodes``."""
+        f = self._z.BarcodeFormat
+        found = self._z.read_barcodes(np.ascontiguousarray(gray), formats=(f.QRCode, f.DataMatrix, f.Aztec,
+                                      f.PDF417), try_rotate=False, try_invert=False)
         return _raw(found)
 
 
