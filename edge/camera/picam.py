@@ -15,6 +15,8 @@ picamera2 is imported inside :func:`open` (it only exists on a Pi);
 """
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from typing import Any, Literal
 
@@ -41,8 +43,9 @@ class Config(Section):
     analogue_gain: float = Field(4.0, ge=1.0, le=16.0)
     retries: int = Field(3, ge=0, le=100, description="failed captures in a row before giving up")
     lores_width: int | None = Field(None, ge=64, le=2028, description=(
-        "a second, low-resolution YUV420 stream of the same exposures for presence detection "
-        "(picamera2's lores); None: main only"))
+        "a second, low-resolution YUV420 stream of the same exposures for presence and frame "
+        "scoring (picamera2's lores); a power-of-two reduction of main (1014x760 for "
+        "4056x3040) also serves as the pyramid's level; None: main only"))
     lores_height: int | None = Field(None, ge=64, le=1520)
 
 
@@ -120,23 +123,14 @@ class PiCamera:
         return controls
 
     def read(self, timeout: float) -> Frame | None:
-        got = self._capture(timeout, lores=False)
-        return None if got is None else got[0]
-
-    def read_with_lores(self, timeout: float) -> tuple[Frame, np.ndarray] | None:
-        """One exposure as the full-resolution frame and the low-resolution gray (the lores Y plane).
-
-        Presence runs on the small gray every frame; only the frames chosen
-        for a parcel need the full one, decoded as crops where the label is.
-        """
-        if not (self.cfg.lores_width and self.cfg.lores_height):
-            raise CameraError("picamera2: lores_width/lores_height are not configured")
-        got = self._capture(timeout, lores=True)
+        """One exposure; with a ``lores`` stream configured, its gray (the Y plane) rides along
+        as ``Frame.lores``: presence and frame scoring run on it every frame, and only the
+        frames chosen for a parcel are ever touched at full resolution."""
+        got = self._capture(timeout, lores=bool(self.cfg.lores_width and self.cfg.lores_height))
         if got is None:
             return None
-        frame, lores = got
-        assert lores is not None
-        return frame, lores
+        frame, small = got
+        return frame if small is None else dataclasses.replace(frame, lores=small)
 
     def _capture(self, timeout: float, lores: bool) -> tuple[Frame, np.ndarray | None] | None:
         if self._cam is None:

@@ -17,7 +17,9 @@ from edge.camera.opencv import Config as OpenCVConfig
 from edge.camera.opencv import redacted
 from edge.camera.picam import Config as PiConfig
 from edge.camera.replay import Config as ReplayConfig
+from edge.capture import with_lores
 from edge.config import ConveyorConfig
+from edge.pyramid import Pyramid
 
 _FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_picamera2.py"
 
@@ -323,20 +325,22 @@ def test_every_camera_type_is_registered() -> None:
 
 def test_picamera2_lores_stream_gives_a_small_gray_of_the_same_exposure(fake: Any) -> None:
     """main full resolution for the chosen frames, lores (YUV420, Y plane) for presence: one request."""
-    camera, system = _pi(fake, PiConfig(width=4056, height=3040, lores_width=640, lores_height=480))
+    camera, system = _pi(fake, PiConfig(width=4056, height=3040, lores_width=1014, lores_height=760))
     camera.start()
-    frame, small = camera.read_with_lores(0.5)
+    frame = camera.read(0.5)
+    small = frame.lores
     config = system.opened[0].camera_config
-    assert config["lores"]["size"] == (640, 480) and config["lores"]["format"] == "YUV420"
-    assert frame.image.shape == (3040, 4056, 3) and small.shape == (480, 640) and small.dtype == np.uint8
-    expected = cv2.cvtColor(cv2.resize(frame.image, (640, 480), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    assert config["lores"]["size"] == (1014, 760) and config["lores"]["format"] == "YUV420"
+    assert frame.image.shape == (3040, 4056, 3) and small.shape == (760, 1014) and small.dtype == np.uint8
+    expected = cv2.cvtColor(cv2.resize(frame.image, (1014, 760), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
     assert np.corrcoef(small.ravel().astype(float), expected.ravel().astype(float))[0, 1] > 0.9
-    assert camera.read(0.5).image.shape == (3040, 4056, 3)
-    assert system.opened[0].released == 2
+    assert with_lores(frame) is frame                       # the pipeline does not shrink it again
+    pyramid = Pyramid(frame.image, frame.lores)
+    assert pyramid.grey(2) is small                          # a quarter: the pyramid's own level
+    assert system.opened[0].released == 1
 
 
-def test_picamera2_lores_read_without_a_lores_stream_is_a_clear_error(fake: Any) -> None:
+def test_picamera2_without_a_lores_stream_gives_frames_without_one(fake: Any) -> None:
     camera, _ = _pi(fake, PiConfig(width=320, height=240))
     camera.start()
-    with pytest.raises(CameraError, match="lores"):
-        camera.read_with_lores(0.5)
+    assert camera.read(0.5).lores is None
