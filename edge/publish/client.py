@@ -67,6 +67,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(min_delay=cfg.backoff_min_s, max_delay=cfg.backoff_min_s)  # type: ignore[arg-type]
         return client
 
@@ -113,11 +114,18 @@ class MqttLink:
         # so the drainer keeps below it, leaving room for status, availability and replies.
         receive_max = getattr(properties, "ReceiveMaximum", 65535)
         window = max(1, min(self.cfg.inflight, receive_max - 2))
-        client.publish(self.topics.availability, b"online", qos=1, retain=True)
+        # "online" only once the broker has our command subscription (on_subscribe): a central
+        # system that sends a command on seeing "online" must not have it dropped unheard.
         client.subscribe(self.topics.cmd_filter, options=SubscribeOptions(qos=1, noLocal=True))
         log.info("connected to %s:%s (max packet %s, window %s)", self.cfg.host, self.cfg.port,
                  max_packet, window)
         self._on_event("connected", (max_packet, window))
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: Any,
+                      properties: Any) -> None:
+        if any(code.is_failure for code in reason_codes):
+            log.error("broker refused the command subscription: %s", reason_codes)
+        client.publish(self.topics.availability, b"online", qos=1, retain=True)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         self._retry("connect failed")
