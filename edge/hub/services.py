@@ -24,6 +24,7 @@ from edge.hub import sharing
 from edge.hub.store.base import (AUDIENCES, QUEUE_OUTCOMES, ROLES, AuditEntry, Case, ParcelDetail,
                                  PrecisionRow, QueueRow, SearchQuery, Store, UnitRow, User,
                                  image_path)
+from edge.identify import identify
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,19 @@ class HubServices:
         if kind in case_book.DISPOSITIONS and self._publish is not None:
             self._publish("dispositions", case_book.disposition(self.store, event))
         case = self.case(reference)
+        assert case is not None
+        return case
+
+    def key_reference(self, parcel_id: str, text: str, actor: str) -> Case:
+        """The reference an officer read off the label photo of a parcel the unit could not
+        read, checked by the unit's own rules: the parcel then moves on with that case."""
+        found = identify(text)
+        if found.kind is None or not found.valid:
+            raise ServiceError("That is not a valid reference number: check it against the label.")
+        if not self.store.key_reference(parcel_id, found.kind, found.value, f"reference keyed by {actor}"):
+            raise ServiceError("This parcel already has a valid reference number.")
+        self.audit(actor, "parcel.reference_keyed", parcel_id, {"kind": found.kind, "reference": found.value})
+        case = self.case(found.value)
         assert case is not None
         return case
 

@@ -133,7 +133,7 @@ class SqlStore:
             for kind in ("seen", "flagged") if flagged else ("seen",):
                 events.append({"reference": v["ref_norm"], "kind": kind, "actor": f"unit:{v['unit']}",
                                "time_utc": v["time_utc"] or v["received_utc"],
-                               "note": v["outcome"], "parcel_id": v["id"]})
+                               "note": v.get("note", v["outcome"]), "parcel_id": v["id"]})
         conn.execute(self._insert(cases).on_conflict_do_nothing(), list(heads.values()))
         conn.execute(case_events.insert(), events)
         flagged_refs = sorted({v["ref_norm"] for v in fresh if v["outcome"] == "flag"})
@@ -144,6 +144,20 @@ class SqlStore:
                                                    cases.c.state.in_(FINAL_STATES))
         conn.execute(update(parcels).where(parcels.c.id.in_([v["id"] for v in fresh]),
                                            parcels.c.ref_norm.in_(closed)).values(open=False))
+
+    def key_reference(self, parcel_id: str, kind: str, value: str, note: str) -> bool:
+        """A reference an officer read off the label of a parcel the unit could not read: the
+        parcel joins that reference's case (opened if new).  False if it has a valid one."""
+        norm = normalize_id(value)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(parcels).where(parcels.c.id == parcel_id,
+                                                     parcels.c.ref_valid.is_(False))).first()
+            if row is None:
+                return False
+            keyed = {"ref_kind": kind, "ref_value": value, "ref_norm": norm, "ref_valid": True}
+            conn.execute(update(parcels).where(parcels.c.id == parcel_id).values(**keyed))
+            self._open_cases(conn, [{**row._mapping, **keyed, "note": note}])
+        return True
 
     def _images(self, conn: Connection, imgs: list[ImageIn], received: str) -> set[str]:
         values = {i.sha256: {"sha256": i.sha256, "content_type": i.content_type[:64],

@@ -103,3 +103,31 @@ def test_search_refuses_bad_times_and_outcomes_in_words(site: tuple[Any, TestCli
     assert page.status_code == 200
     assert "from: not a date/time" in page.text and "outcome: unknown" in page.text
     assert "<b>x</b>" not in page.text
+
+
+def test_an_officer_keys_in_a_no_reads_reference_and_it_joins_its_case(
+        site: tuple[Any, TestClient]) -> None:
+    from edge.hub.store.base import RecordIn
+    from edge.identify import make_s10
+    from tests.hub.records import package, record_json
+
+    hub, client = site
+    pkg = package(9, outcome="no_read", ref="", views={})
+    hub.store.ingest([RecordIn(record_json(pkg), "unit-01", "parcel-edge/unit-01", False)],
+                     pkg.record.time_utc)
+    page = f"/parcel/{pkg.record.id}"
+    assert 'id="key-reference"' in client.get(page).text
+    wrong = _post(client, f"{page}/reference", page, reference="RR123456780GB")  # bad check digit
+    assert wrong.status_code == 400 and "not a valid reference number" in wrong.text
+    ref = make_s10("RR", "24681357", "GB")
+    done = _post(client, f"{page}/reference", page, reference=ref.lower())
+    assert done.status_code == 303 and done.headers["location"] == f"{page}?keyed=1"
+    shown = client.get(done.headers["location"]).text
+    assert "Reference recorded" in shown and 'id="key-reference"' not in shown
+    case = hub.services.case(ref)
+    assert [(e.kind, e.note, e.parcel_id) for e in case.events] == [
+        ("seen", "reference keyed by officer1", pkg.record.id)]
+    again = _post(client, f"{page}/reference", page, reference=ref)   # the form is gone, a replay too
+    assert again.status_code == 400 and "already has a valid reference" in again.text
+    keyed = [a for a in hub.services.audit_log() if a.action == "parcel.reference_keyed"]
+    assert keyed and keyed[-1].subject == pkg.record.id and keyed[-1].actor == "officer1"
