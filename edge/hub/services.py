@@ -221,6 +221,21 @@ class HubServices:
         self.audit(actor, "user.role", username, {"role": role})
         return user
 
+    def set_disabled(self, username: str, disabled: bool, actor: str) -> User:
+        """Disabling ends the user's sessions at once; enabling also lifts a lockout."""
+        if disabled and username == actor:
+            raise ServiceError("you cannot disable yourself")
+        changes: dict[str, Any] = {"disabled": disabled}
+        if not disabled:
+            changes.update(failed_logins=0, locked_until=None)
+        user = self.store.update_user(username, **changes)
+        if user is None:
+            raise ServiceError("no such user")
+        if disabled:
+            self.store.end_sessions_of(username)
+        self.audit(actor, "user.disable" if disabled else "user.enable", username)
+        return user
+
     def user(self, username: str) -> User | None:
         return self.store.user(username[:64])
 

@@ -33,6 +33,7 @@ ROUTES = (
     "edge.hub.web.routes.fleet",
     "edge.hub.web.routes.precision",
     "edge.hub.web.routes.audit",
+    "edge.hub.web.routes.users",
     "edge.hub.web.capture",
 )
 

@@ -131,3 +131,33 @@ def test_an_officer_keys_in_a_no_reads_reference_and_it_joins_its_case(
     assert again.status_code == 400 and "already has a valid reference" in again.text
     keyed = [a for a in hub.services.audit_log() if a.action == "parcel.reference_keyed"]
     assert keyed and keyed[-1].subject == pkg.record.id and keyed[-1].actor == "officer1"
+
+
+def test_a_supervisor_adds_re_roles_resets_and_disables_users_on_the_users_page(
+        site: tuple[Any, TestClient]) -> None:
+    hub, officer = site
+    assert officer.get("/users").status_code == 403                 # officers do not manage users
+    sup = TestClient(officer.app)
+    assert login(sup, "supervisor1").status_code == 303
+    assert 'href="/users"' in sup.get("/queue").text
+    short = _post(sup, "/users/add", "/users", username="clerk", role="officer", password="short")
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    added = _post(sup, "/users/add", "/users", username="clerk", role="readonly", password="clerk-pass-123")
+    assert added.status_code == 303 and hub.services.user("clerk").role == "readonly"
+    clerk = TestClient(officer.app)
+    assert login(clerk, "clerk", "clerk-pass-123").status_code == 303
+    assert _post(sup, "/users/clerk/role", "/users", role="officer").status_code == 303
+    assert _post(sup, "/users/clerk/password", "/users", password="new-clerk-pass-1").status_code == 303
+    assert clerk.get("/queue", follow_redirects=False).status_code == 401   # a reset ends sessions
+    assert login(clerk, "clerk", "new-clerk-pass-1").status_code == 303
+    assert _post(sup, "/users/clerk/access", "/users", disabled="true").status_code == 303
+    assert clerk.get("/queue", follow_redirects=False).status_code == 401   # and so does disabling
+    assert login(clerk, "clerk", "new-clerk-pass-1").status_code != 303
+    myself = _post(sup, "/users/supervisor1/access", "/users", disabled="true")
+    assert myself.status_code == 400 and "cannot disable yourself" in myself.text
+    assert _post(sup, "/users/clerk/access", "/users", disabled="false").status_code == 303
+    assert login(clerk, "clerk", "new-clerk-pass-1").status_code == 303
+    actions = [a.action for a in hub.services.audit_log() if a.subject == "clerk" and a.action.startswith("user.")]
+    assert actions == ["user.add", "user.role", "user.password", "user.disable", "user.enable"]
+    sup.close()
+    clerk.close()
