@@ -24,12 +24,10 @@ DESK = {"viewport": {"width": 1366, "height": 900}}
 
 
 def make_hub(tmp_path: Path, broker_port: int | None = None, **overrides: Any) -> Any:
-    from argon2 import PasswordHasher
-
     from edge.hub.app import build_for_test
-    hub = build_for_test(tmp_path, broker_port=broker_port, **overrides)
-    # Real argon2id at a test-sized cost: the web tests log in dozens of times.
-    hub.services._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    # Real argon2id at a test-sized cost, set as a site would: the web tests log in dozens of times.
+    passwords = {"argon2_time_cost": 1, "argon2_memory_kib": 8192, "argon2_parallelism": 1}
+    hub = build_for_test(tmp_path, broker_port=broker_port, passwords=passwords, **overrides)
     for role, name in ROLE_USERS.items():
         hub.services.add_user(name, PASSWORD, role, "test")
     return hub
