@@ -16,7 +16,6 @@ picamera2 is imported inside :func:`open` (it only exists on a Pi);
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 from typing import Any, Literal
 

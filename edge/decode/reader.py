@@ -8,11 +8,11 @@ Then zxing-cpp exactly as a user calls it (``read_barcodes(image)``, every
 default, never skipped by the budget), so the reader never reads less than
 the plain library; a frame too large for that (12 MP) has its label found
 and straightened at low resolution first, and is read at low resolution
-with its codes decoded as full-resolution crops.  Then 1D codes located at any angle (by
-OpenCV's detector and by gradient coherence), cut out upright; the label's
-quadrilateral straightened (perspective); a dark frame stretched and
-denoised; located codes blind-deblurred (:mod:`edge.decode.deblur`); the
-next-sharpest frames; pyzbar last.  The budget is work, not time: decoder
+with its codes decoded as full-resolution crops.  Then 1D codes located at
+any angle (by OpenCV's detector and by gradient coherence), cut out
+upright; the label's quadrilateral straightened (perspective); a dark frame
+stretched and denoised; located codes blind-deblurred
+(:mod:`edge.decode.deblur`); the next-sharpest frames; pyzbar last.  The budget is work, not time: decoder
 calls and megapixels per parcel, so a busy unit reads exactly what an idle
 one does.  Reading stops early only when :func:`edge.identify.best_reference`
 finds an id that validates.  ``counters`` says which rung read how many
