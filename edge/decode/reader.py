@@ -75,8 +75,10 @@ class _View:
     label is found on the reduced copy is converted only where it is cut.
     """
 
-    def __init__(self, image: np.ndarray, dx: int, dy: int, seq: int, finder_width: int) -> None:
+    def __init__(self, image: np.ndarray, dx: int, dy: int, seq: int, finder_width: int,
+                 frame_width: int = 0) -> None:
         self.image, self.dx, self.dy, self.seq = image, dx, dy, seq
+        self.sensor_width = (frame_width or image.shape[1]) <= finder_width  # a 1280x960 camera
         width = image.shape[1]
         step = int(np.ceil(width / finder_width)) if width > finder_width else 1
         self.scale = 1.0 / step  # whole-pixel steps: the fast area-averaging path
@@ -158,6 +160,7 @@ class LabelReader:
         """The parcel's region (plus a margin); the whole frame when there is no usable box."""
         check_image(image)
         dx = dy = 0
+        frame_width = image.shape[1]
         if box is not None and box.area > 0:
             m = self.cfg.parcel_margin_px
             roi = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(image.shape[1], image.shape[0])
@@ -165,7 +168,7 @@ class LabelReader:
                 image, dx, dy = image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w], roi.x, roi.y
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
-        return _View(image, dx, dy, seq, self.cfg.finder_width)
+        return _View(image, dx, dy, seq, self.cfg.finder_width, frame_width)
 
     def _run(self, views: list[_View], started: float) -> LabelReading:
         state = _Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
@@ -190,22 +193,25 @@ class LabelReader:
 
     def _ladder(self, views: list[_View], state: _Attempt) -> Iterator[Rung]:
         """The rungs in order, frame by frame; pyzbar on every frame's regions last."""
-        for view in views:
-            yield from self._zxing_rungs(view, state)
+        for i, view in enumerate(views):
+            yield from self._zxing_rungs(view, state, quick=i == 0)
         if "zbar" in self._decoders and self.cfg.zbar_fallback:
             for view in views:
                 yield "zbar", lambda v=view: self._zbar_regions(v, state)
         if self.cfg.ocr and views:
             yield "ocr", lambda: self._printed(views[0], state)
 
-    def _zxing_rungs(self, view: _View, state: _Attempt) -> Iterator[Rung]:
+    def _zxing_rungs(self, view: _View, state: _Attempt, quick: bool = True) -> Iterator[Rung]:
+        """``quick``: the cheap first looks too, on the sharpest frame of a sensor-width camera
+        (on the other frames the codes are the hard ones those looks missed; a 12 MP crop's
+        codes are too fine for a half-size finder)."""
         if "zxing" not in self._decoders:
             yield "zbar_plain", lambda: self._decode("zbar", view, view.gray, state)
             return
         rectified: list[Rung] = [("rectified", lambda: self._rectified(view, state))] if self.cfg.rectify else []
         if view.scale < 1.0:  # a large frame: the label found at low resolution, decoded at full first
             yield from rectified
-        else:  # a sensor-width frame: clean codes found cheaply first (a third of plain's time)
+        elif quick and view.sensor_width:  # clean codes found cheaply first (a third of plain's time)
             if self._finder is not None:
                 yield "located_fast", lambda: self._located_fast(view, state)
             yield "matrix", lambda: self._decode("zxing", view, view.gray, state, call="read_matrix")
