@@ -94,7 +94,11 @@ def status_schema() -> dict[str, Any]:
                              "evicted_images": _INT, "dropped_acked": _INT,
                              "thumbnails": _INT,
                              "budget_bytes": _INT, "over_budget": {"type": "boolean"},
-                             "free_bytes": _INT, "low_disk": {"type": "boolean"}}}
+                             "free_bytes": _INT, "low_disk": {"type": "boolean"},
+                             # undelivered items per kind; with no record left to send, a
+                             # receiver holding less than last_record_seq has lost the tail
+                             "depth_by_kind": {"type": "object", "additionalProperties": _INT},
+                             "last_record_seq": _INT}}
     props = {"schema": {"const": records.STATUS_SCHEMA}, "unit": {"type": "string"},
              "time_utc": {"type": "string"}, "uptime_s": {"type": "number"}, "outbox": outbox,
              "disk": {"type": "object", "properties": {"total_bytes": _INT, "free_bytes": _INT}},
