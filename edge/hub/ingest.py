@@ -72,6 +72,7 @@ class Ingest:
         self._gap_seen: dict[tuple[str, int], float] = {}
         self._asked: dict[str, float] = {}
         self._tries: Counter[tuple[str, int]] = Counter()
+        self._folders: set[str] = set()   # image folders known to exist: mkdir is two syscalls
         self.client = self._client(instance)
 
     # --- MQTT ----------------------------------------------------------------------------
@@ -243,8 +244,16 @@ class Ingest:
         path = image_path(self.images, image.sha256)
         if holds(path, image.sha256, len(image.data)):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_replace(path, image.data, 0o644)
+        folder = str(path.parent)
+        if folder not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        try:
+            write_replace(path, image.data, 0o644)
+        except FileNotFoundError:   # the folder was removed under us: make it again, once
+            self._folders.discard(folder)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_replace(path, image.data, 0o644)
 
     # --- gaps ----------------------------------------------------------------------------
     def _gap_loop(self) -> None:

@@ -228,3 +228,23 @@ def test_a_stored_image_is_kept_only_when_its_bytes_are_whole(tmp_path) -> None:
     write_replace(path, data, 0o644)
     sync_filesystem(tmp_path)
     assert holds(path, digest, len(data)) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_an_image_folder_removed_while_the_hub_runs_is_made_again(tmp_path) -> None:
+    """Folders are remembered so mkdir is not paid per image; one deleted by hand (a cleanup,
+    a restore) must not make every later image of that folder fail."""
+    import shutil
+
+    from edge.hub.config import HubConfig
+    from edge.hub.ingest import Ingest
+    from edge.receive.assemble import Image
+
+    cfg = HubConfig.model_validate({"data_dir": str(tmp_path), "ingest": {"units": ["unit-01"]}})
+    ingest = Ingest(cfg, store=None, images=tmp_path / "images")
+    data = b"an image's bytes" * 50
+    digest = hashlib.sha256(data).hexdigest()
+    image = Image("p", "parcel", "label", "id", 1, digest, "image/jpeg", data)
+    ingest._save(image)
+    shutil.rmtree(ingest.images)
+    ingest._save(image)
+    assert image_path(ingest.images, digest).read_bytes() == data
