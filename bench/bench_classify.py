@@ -8,6 +8,10 @@
 
 Figures are the rules stage's verdicts (a valid reference read, no quality
 report), so they are what officers get: per kind, flagged / sent to review;
+the parcel is handed to classify as the unit hands it (``edge.process``: the
+label's paper followed from its codes and painted over, on the pyramid level
+the model wants), with the codes' box from the renderer's truth standing in
+for the label reader's (``--keep-label`` classifies the frame as drawn);
 brand right (the brand named for branded parcels, none for the others);
 packaging right; and the whole classify stage's time on one thread.
 """
@@ -25,7 +29,9 @@ import cv2
 import numpy as np
 
 from edge.classify import ClassifyConfig, load_classifier
-from edge.records import Box, LabelReading, Reference
+from edge.process import classify_reduced, label_paper, not_the_box
+from edge.pyramid import Pyramid
+from edge.records import Box, Classification, LabelReading, Reference
 from edge.rules import RulesConfig, decide, load_rules
 
 GENERATOR_SEED = 4004
@@ -36,8 +42,9 @@ GEN_KIND = {"": "unbranded", "genuine": "genuine", "wrong_packaging": "wrong_pac
 _state: dict[str, Any] = {}
 
 
-def _init() -> None:
+def _init(keep_label: bool = False) -> None:
     cv2.setNumThreads(1)
+    _state["keep_label"] = keep_label
     _state["clf"] = load_classifier(ClassifyConfig(threads=1))
     _state["rules"] = load_rules(RulesConfig())
 
@@ -53,13 +60,22 @@ def _parcel(job: tuple[str, int, str]) -> tuple[np.ndarray, dict[str, Any]]:
 
     p = ds.render(GENERATOR_SEED, index, 0.85)
     return p.image, {"kind": GEN_KIND[p.variant], "brand": p.brand,
-                     "packaging": p.truth["packaging"], "parcel_box": p.truth["parcel_box"]}
+                     "packaging": p.truth["packaging"], "parcel_box": p.truth["parcel_box"],
+                     "codes_box": _union([b["box"] for b in p.truth["barcodes"]])}
+
+
+def _union(boxes: list[list[int]]) -> list[int] | None:
+    if not boxes:
+        return None
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return [x0, y0, x1 - x0, y1 - y0]
 
 
 def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
     image, truth = _parcel(job)
     start = time.perf_counter()
-    c = _state["clf"].classify(image, Box(*truth["parcel_box"]))
+    c = as_the_unit(image, Box(*truth["parcel_box"]), truth.get("codes_box"))
     ms = (time.perf_counter() - start) * 1000
     reading = LabelReading(symbols=(), reference=Reference("upu_s10", "RR123456785US", True))
     verdict = decide(reading, None, c, _state["rules"])
@@ -67,6 +83,15 @@ def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
             "packaging": truth["packaging"], "surface": truth.get("surface", ""),
             "said_brand": c.brand, "said_packaging": c.packaging, "outcome": verdict.outcome,
             "reasons": list(verdict.reasons[:2]), "ms": ms, "error": c.error}
+
+
+def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None) -> Classification:
+    """Classify as ``edge.process._analyse`` does once the label reader has found the codes."""
+    pyramid = Pyramid(image)
+    seed = Box(*codes) if codes and not _state.get("keep_label") else None
+    paper = label_paper(pyramid, seed) if seed is not None else None
+    return classify_reduced(_state["clf"].classify, pyramid, box,
+                            not_the_box(paper, seed, box.area))
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -130,8 +155,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--rows", help="write every parcel's row to this JSON file")
+    parser.add_argument("--keep-label", action="store_true",
+                        help="classify the frame as drawn, the label not painted over")
     args = parser.parse_args()
-    with mp.get_context("fork").Pool(args.workers, initializer=_init) as pool:
+    with mp.get_context("fork").Pool(args.workers, initializer=_init,
+                                        initargs=(args.keep_label,)) as pool:
         rows = pool.map(judge_one, jobs(args.per_kind), chunksize=4)
     results = {s: summarize([r for r in rows if r["source"] == s])
                for s in ("held-out", "generator")}

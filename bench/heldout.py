@@ -165,8 +165,9 @@ def _tape(sheet: Image.Image, rng: np.random.Generator) -> None:
         draw.rectangle((x, 0, x + band, h), fill=colour)
 
 
-def _label(rng: np.random.Generator) -> Image.Image:
-    """A shipping label: address lines in a plain face and bars (evaluation needs no decoding)."""
+def _label(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """A shipping label: address lines in a plain face and bars (evaluation needs no decoding),
+    and where the bars are on it (x, y, w, h): what a unit's label reader would report."""
     w, h = int(rng.integers(300, 380)), int(rng.integers(200, 260))
     img = Image.new("RGB", (w, h), (250, 250, 246))
     draw = ImageDraw.Draw(img)
@@ -181,7 +182,7 @@ def _label(rng: np.random.Generator) -> Image.Image:
         draw.rectangle((x, h - 110, x + bw, h - 30), fill=(10, 10, 10))
         x += bw + int(rng.integers(1, 5))
     draw.text((14, h - 24), "RR " + str(rng.integers(10**8, 10**9)) + " CN", fill=(15, 15, 15), font=f)
-    return img
+    return img, (14, h - 110, x - 14, 80)
 
 
 def _emblem(draw: ImageDraw.ImageDraw, kind: str, cx: float, cy: float, r: float,
@@ -308,7 +309,9 @@ def render(seed: int, index: int, kind: str | None = None) -> Rendered:
     pw, ph = int(rng.integers(560, 900)), int(rng.integers(420, 680))
     sheet = Image.fromarray(_surface(surface, pw, ph, rng)).convert("RGBA")
     taken: list[tuple[int, int, int, int]] = []
-    _paste(sheet, _label(rng).convert("RGBA"), taken, rng)
+    label, bars = _label(rng)
+    at = _paste(sheet, label.convert("RGBA"), taken, rng)
+    codes = None if at is None else (at[0] + bars[0], at[1] + bars[1], bars[2], bars[3])
     height = int(rng.integers(28, 52))
     mark_box = None
     if brand is not None:
@@ -319,15 +322,16 @@ def render(seed: int, index: int, kind: str | None = None) -> Rendered:
         _paste(sheet, _decoy("shop", rng, int(rng.integers(26, 48))), taken, rng)
     if rng.random() < 0.4:
         _tape(sheet, rng)
-    image, parcel_box, box = _on_belt(sheet, mark_box, rng)
+    image, parcel_box, boxes = _on_belt(sheet, (mark_box, codes), rng)
     image = _camera(image, rng)
     truth = {"kind": kind, "brand": brand.name if brand else "", "packaging": packaging,
-             "surface": surface, "parcel_box": parcel_box, "mark_box": box}
+             "surface": surface, "parcel_box": parcel_box, "mark_box": boxes[0],
+             "codes_box": boxes[1]}
     return Rendered(image, truth)
 
 
-def _on_belt(sheet: Image.Image, mark: tuple[int, int, int, int] | None,
-             rng: np.random.Generator) -> tuple[np.ndarray, list[int], list[int] | None]:
+def _on_belt(sheet: Image.Image, parts: tuple[tuple[int, int, int, int] | None, ...],
+             rng: np.random.Generator) -> tuple[np.ndarray, list[int], list[list[int] | None]]:
     fw, fh = FRAME
     belt = np.full((fh, fw, 3), rng.integers(50, 80), np.float32)
     belt[:, :, 1] += 8
@@ -344,7 +348,7 @@ def _on_belt(sheet: Image.Image, mark: tuple[int, int, int, int] | None,
     cover = cv2.warpAffine(np.ones((ph, pw), np.float32), m, (fw, fh))[..., None]
     out = belt * (1 - cover) + warped.astype(np.float32) * cover
     return np.clip(out, 0, 255).astype(np.uint8), _bounds(m, (0, 0, pw, ph)), \
-        (_bounds(m, mark) if mark else None)
+        [_bounds(m, part) if part else None for part in parts]
 
 
 def _bounds(m: np.ndarray, box: tuple[int, int, int, int]) -> list[int]:

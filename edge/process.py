@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
+import cv2
 import numpy as np
 
 from edge import pyramid
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 # A located label larger than this share of the parcel is the box's own paper (a white box),
 # not a label: a 4x6" label covers half the top of a small parcel, a white box all of it.
 MAX_LABEL_SHARE = 0.75
+# Label print is black on white: ink this much darker than the paper (0-255) and no more
+# coloured than this (largest minus smallest of B, G, R) is painted over; brand colours stay.
+INK_DROP = 40
+INK_CHROMA = 48
 
 
 class Sink(Protocol):
@@ -194,19 +199,29 @@ def not_the_box(paper: Box | None, seed: Box | None, whole: int) -> Box | None:
 
 
 def blank_label(image: np.ndarray, label: Box) -> np.ndarray:
-    """A copy with the shipping label painted over in its own paper colour.
+    """A copy with the shipping label's print painted over in its paper's colour.
 
     The brand check reads the parcel's tallest lines of print, and on most
     parcels those are the label's: addressee, service, tracking.  They are
-    never a brand mark, and each costs a recognition (~50 ms here); without
-    them the lines read are the marks and the handling print.
+    never a brand mark, and each costs a recognition; without them the lines
+    read are the marks and the handling print.  Only the label's ink is
+    painted (darker than the paper and grey: labels are printed black), so a
+    coloured mark that shares the "paper" (on a white mailer the paper runs
+    on into the parcel) is still read, and the packaging keeps its look.
     """
     label = label.clip(image.shape[1], image.shape[0])
     if label.w < 2 or label.h < 2:
         return image
     out = image.copy()
     region = out[label.y:label.y + label.h, label.x:label.x + label.w]
-    region[:] = np.median(region.reshape(-1, region.shape[-1]), axis=0).astype(np.uint8)
+    if region.ndim == 2:
+        region = region[:, :, None]
+    paper = np.median(region.reshape(-1, region.shape[-1]), axis=0)
+    grey = region.mean(axis=2)
+    chroma = region.max(axis=2).astype(np.int16) - region.min(axis=2)
+    ink = (grey < float(paper.mean()) - INK_DROP) & (chroma < INK_CHROMA)
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    region[ink] = paper.astype(np.uint8)
     return out
 
 

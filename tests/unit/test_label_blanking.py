@@ -31,10 +31,23 @@ def test_the_label_paper_is_painted_over_and_the_mark_kept() -> None:
     paper = not_the_box(label_paper(Pyramid(frame), seed), seed, parcel.area)
     assert paper is not None and paper.x <= 305 and paper.y <= 255 and paper.x + paper.w >= 695 and paper.y + paper.h >= 545
     blanked = blank_label(frame, paper)
-    inside = blanked[paper.y:paper.y + paper.h, paper.x:paper.x + paper.w]
+    inside = blanked[252:548, 302:698]
     assert inside.std() == 0 and inside.mean() > 200          # no print left, paper colour
     assert np.array_equal(blanked[650:720, 760:1080], frame[650:720, 760:1080])  # the mark
     assert frame[300:400, 320:600].std() > 0                  # the frame itself is untouched
+
+
+def test_only_the_labels_black_print_is_painted_a_coloured_mark_on_the_paper_stays() -> None:
+    """On a white mailer the label's paper runs on into the parcel, and so does its box: a
+    brand's coloured mark inside that box must still reach the brand check, and the
+    packaging (kraft corners of a tilted label's box) keeps its look."""
+    frame, parcel, seed = parcel_with_label()
+    cv2.putText(frame, "LUMERA", (320, 410), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (45, 35, 200), 3)
+    blanked = blank_label(frame, Box(290, 240, 420, 320))
+    assert np.array_equal(blanked[250:260, 290:300], frame[250:260, 290:300])   # kraft corner
+    text, mark = blanked[270:370, 320:600], blanked[385:415, 320:450]
+    assert text.std() == 0                                     # the black print is gone
+    assert ((mark[:, :, 2] > 150) & (mark[:, :, 1] < 80)).sum() > 200   # the red mark is not
 
 
 def test_on_a_white_box_only_the_codes_are_blanked() -> None:
