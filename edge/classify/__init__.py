@@ -74,7 +74,10 @@ class Classifier:
         start = time.perf_counter()
         image = bgr8(image)
         try:
-            result = self.verified(image, self.infer(image, box), box)
+            if self.catalogue is None or self.ocr is None:
+                result = self.scores_of(self.infer(image, box))
+            else:
+                result = self.verified(image, self.packaging(image, box), box)
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
             log.warning("classifier failed on a parcel: %s", exc)
             return Classification(model=self.info, scores={}, available=False,
@@ -92,9 +95,7 @@ class Classifier:
             raise ModelError(self.error or "classifier unavailable")
         image = bgr8(image)
         m = self.manifest
-        region = parcel_region(image, box, m.locator.input.width / m.locator.input.height)
-        thumb = to_tensor(cut_padded(image, region), m.locator.input)
-        out = run(self._sessions[0], m.locator, thumb)
+        region, out = self._locate(image, box)
         guesses = decode_peaks(out["heat"][0, 0], out["geom"][0], region, m.locator_stride,
                                m.locator_candidates)
         crops = np.stack([self.mark_crop(image, g) for g in guesses])
@@ -104,16 +105,27 @@ class Classifier:
         return Inference(guesses[best], marks["labels"][best], marks["brand"][best],
                          out["packaging"][0], tuple(guesses), tuple(float(p) for p in none))
 
-    def verified(self, image: np.ndarray, raw: Inference,
-                 box: Box | None = None) -> Classification:
-        """The candidates' words read and checked against the catalogue (the unit's answer).
+    def packaging(self, image: np.ndarray, box: Box | None = None) -> np.ndarray:
+        """The locator's packaging logits alone: with the catalogue's check the mark network's
+        scores are not used, so its crops are not cut nor run."""
+        if self._sessions is None or self.manifest is None:
+            raise ModelError(self.error or "classifier unavailable")
+        return np.asarray(self._locate(image, box)[1]["packaging"][0])
 
-        Without a catalogue slot (model-only use in training) the network's
-        scores stand; the most mark-like candidates are read until one names a
-        catalogue brand exactly.
-        """
+    def _locate(self, image: np.ndarray, box: Box | None) -> tuple[Box, dict[str, np.ndarray]]:
+        """The locator on the parcel's thumbnail: the region it covers and its outputs."""
+        assert self._sessions is not None and self.manifest is not None
+        spec = self.manifest.locator.input
+        region = parcel_region(image, box, spec.width / spec.height)
+        return region, run(self._sessions[0], self.manifest.locator,
+                           to_tensor(cut_padded(image, region), spec))
+
+    def verified(self, image: np.ndarray, packaging_logits: np.ndarray,
+                 box: Box | None = None) -> Classification:
+        """The parcel's words read and checked against the catalogue (the unit's answer);
+        without a catalogue (model-only use in training) :meth:`scores_of` speaks instead."""
         if self.catalogue is None or self.ocr is None:
-            return self.scores_of(raw)
+            raise ModelError("no brand catalogue or OCR engine: use scores_of")
         catalogue = self.catalogue.current
         if catalogue is None:
             raise ModelError("no brand catalogue loaded")
@@ -123,7 +135,7 @@ class Classifier:
             Box(0, 0, image.shape[1], image.shape[0])
         readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue),
                                 self.aspects(catalogue))]
-        packaging = softmax(raw.packaging_logits)
+        packaging = softmax(packaging_logits)
         assert self.manifest is not None
         p = int(np.argmax(packaging))
         return judge(readings, catalogue, self.info, self.manifest.packagings[p],

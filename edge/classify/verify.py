@@ -133,11 +133,16 @@ def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> b
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
-    """Levels stretched to the 1st-99th percentile: dim or washed-out marks read as well."""
-    lo, hi = np.percentile(crop, (1, 99))
+    """Levels stretched to the 1st-99th percentile: dim or washed-out marks read as well.
+
+    The percentiles come from every 4th pixel of every 4th row (a 12 MP parcel's
+    levels need no more) and the stretch is one table lookup.
+    """
+    lo, hi = np.percentile(crop[::4, ::4], (1, 99))
     if hi - lo < 8:
         return crop
-    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    table = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+    return cv2.LUT(crop, table.astype(np.uint8))
 
 
 def _line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
