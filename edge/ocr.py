@@ -45,6 +45,8 @@ Point = tuple[float, float]
 # grows with area); ``RapidOcr(det_side=...)`` sets how small detection sees them.
 MAX_SIDE = 1280
 MAX_TEXT = 200
+# A line recognised less surely than this is read again upside down (RapidOcr, any_angle).
+RETRY_BELOW = 0.9
 
 
 class OcrError(RuntimeError):
@@ -144,11 +146,31 @@ class RapidOcr:
             if self.any_angle:
                 crops, _, _ = self._ocr.text_cls(crops)
             texts, _ = self._ocr.text_rec(crops)
+            if self.any_angle:
+                texts = self._either_way(crops, texts)
         lines = []
         for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
             if float(score) >= self.min_confidence and str(text).strip():
                 lines.append(_line(np.asarray(box) - pad, text, score, back))
         return tuple(lines)
+
+    def _either_way(self, crops: list[np.ndarray], texts: list[Any]) -> list[Any]:
+        """Unsure lines read again turned half a turn; the surer reading stands.
+
+        Parcels lie on the belt any way round, and the angle classifier is
+        often unsure of a single word in a display face: it leaves an upside-down
+        mark upside down, and that reads as confident-looking garbage ("Yld()"
+        for ORBIQ).  Upright print reads far surer, so the two are compared.
+        """
+        unsure = [i for i, t in enumerate(texts) if float(t[1]) < RETRY_BELOW]
+        if not unsure:
+            return texts
+        again, _ = self._ocr.text_rec([cv2.rotate(crops[i], cv2.ROTATE_180) for i in unsure])
+        out = list(texts)
+        for i, other in zip(unsure, again):
+            if float(other[1]) > float(out[i][1]):
+                out[i] = other
+        return out
 
     def _detect(self, image: np.ndarray) -> list[np.ndarray]:
         """Line quads in ``image`` pixels, found on a copy no larger than ``det_side``.

@@ -54,3 +54,24 @@ def test_tesseract_rows_group_into_lines_and_text_is_cleaned() -> None:
     assert [t.text for t in lines] == ["THIS SIDE?", "UP"]
     assert lines[0].box[0] == (20.0, 40.0) and lines[0].box[2] == (130.0, 66.0)
     assert lines[0].confidence == 0.8 and lines[1].confidence == 0.0
+
+
+def test_an_unsure_line_is_read_again_upside_down_and_the_surer_reading_stands() -> None:
+    """The angle classifier can leave a word upside down; a sure line is never read twice."""
+    engine = ocr.open_engine("rapidocr", any_angle=True)
+    upright = _word("LUMERO")
+    flipped = np.ascontiguousarray(upright[::-1, ::-1])
+    calls: list[int] = []
+
+    def recognise(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], float]:
+        calls.append(len(crops))
+        # The stand-in engine reads the word only the right way up.
+        return [("LUMERO", 0.98) if np.array_equal(c, upright) else ("OHEWN7", 0.41)
+                for c in crops], 0.0
+
+    engine._ocr.text_rec = recognise
+    assert engine._either_way([flipped], [("OHEWN7", 0.41)]) == [("LUMERO", 0.98)]
+    assert engine._either_way([upright], [("LUMERO", 0.98)]) == [("LUMERO", 0.98)]
+    assert calls == [1]   # the sure line was not read again
+    noise = np.full_like(upright, 128)
+    assert engine._either_way([noise], [("x", 0.5)]) == [("x", 0.5)]   # neither way is surer
