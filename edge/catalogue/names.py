@@ -12,6 +12,11 @@ Two edits are only allowed for names of seven letters or more, one for four to
 six and none below four: short names are a few edits from many real words.
 One edit more than that is a "near" match: weak evidence, which the caller
 only keeps when something else agrees (the ink is the brand's colour).
+
+A name read in pieces, with letters hidden between them by tape or a
+sticker laid over the mark, is "covered": the pieces name the brand (and
+its colour and proportions can still be measured), but what is hidden
+cannot be called a misspelling.
 """
 from __future__ import annotations
 
@@ -31,14 +36,17 @@ class NameMatch:
     brand: str
     spelling: str
     read: str
-    kind: str  # "exact" | "lookalike" | "edit" | "near"
-    edits: int
+    kind: str  # "exact" | "lookalike" | "edit" | "near" | "covered"
+    edits: int  # for "covered": letters hidden
 
     @property
     def misspelled(self) -> bool:
-        return self.kind != "exact"
+        return self.kind not in ("exact", "covered")
 
     def words(self) -> str:
+        if self.kind == "covered":
+            return (f"the mark reads '{self.read}' with {self.edits} letter(s) covered, "
+                    f"brand {self.brand}")
         if self.kind == "exact":
             return f"the mark reads '{self.read}', the name of brand {self.brand}"
         if self.kind == "lookalike":
@@ -117,7 +125,29 @@ def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatc
     return None
 
 
-RANK = {"exact": 0, "lookalike": 1, "edit": 2, "near": 3}
+RANK = {"exact": 0, "lookalike": 1, "edit": 2, "near": 3, "covered": 4}
+# A covered name must show this share of its letters, and its first piece at least two.
+COVERED_MIN_SHOWN = 0.6
+
+
+def match_pieces(first: str, hidden: int, second: str,
+                 brands: Iterable[tuple[str, tuple[str, ...]]]) -> NameMatch | None:
+    """``first`` and ``second`` read on one line with about ``hidden`` letters' width between
+    them: a catalogue name whose start and end they are (look-alikes folded), with one
+    letter more or less hidden than the gap suggests, is a covered match."""
+    a, b = fold_lookalikes(first), fold_lookalikes(second)
+    if len(a) < 2 or not b:
+        return None
+    for brand, spellings in brands:
+        for spelling in spellings:
+            name = fold_lookalikes(spelling)
+            gap = len(name) - len(a) - len(b)
+            shown = (len(a) + len(b)) / len(name)
+            if gap >= 1 and abs(gap - hidden) <= 1 and shown >= COVERED_MIN_SHOWN and \
+                    name.startswith(a) and name.endswith(b):
+                return NameMatch(brand, spelling, f"{fold(first)}…{fold(second)}", "covered",
+                                 gap)
+    return None
 
 
 def _rank(m: NameMatch) -> tuple[int, int]:

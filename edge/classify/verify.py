@@ -31,7 +31,7 @@ import numpy as np
 
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
-from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
+from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces, match_word
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
@@ -45,6 +45,11 @@ NEAR_MAX_DELTA_E = 15.0
 # Letter proportions outside this ratio of the reference are a failed measurement
 # (a word split or an emblem taken for letters), not a mark: they are not reported.
 ASPECT_SANE = (0.3, 3.0)
+# Two pieces of one covered name: alike in height and slant, on one line, with a gap of
+# at most PIECE_GAP letter heights between them (a strip of tape is about one to three).
+PIECE_HEIGHT = (0.7, 1.45)
+PIECE_SLANT_DEG = 12.0
+PIECE_GAP = 4.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +79,7 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
-    best = _best_match(lines, catalogue)
+    best = _best_match(lines, catalogue) or covered_match(lines, catalogue)
     if best is None:
         return Reading(_guess_of(None, region), lines)
     match, line = best
@@ -99,6 +104,42 @@ def _best_match(lines: Sequence[TextLine],
             if m is not None and (best is None or _better(m, line, best)):
                 best = (m, line)
     return best
+
+
+def covered_match(lines: Sequence[TextLine],
+                  catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
+    """A name read in two pieces on one line (tape or a sticker over its middle letters);
+    the longer piece is the line measured for colour, proportions and print."""
+    pairs = [(b.name, b.spellings) for b in catalogue.brands]
+    for a in lines:
+        for b in lines:
+            hidden = None if a is b else hidden_letters(a, b)
+            m = None if hidden is None else match_pieces(a.text, hidden, b.text, pairs)
+            if m is not None:
+                return m, max((a, b), key=lambda line: len(fold(line.text)))
+    return None
+
+
+def hidden_letters(a: TextLine, b: TextLine) -> int | None:
+    """How many of ``a``'s letters would fill the gap between ``a`` and ``b`` when the two
+    lie on one line of print (either order along it); None when they do not."""
+    pa, pb = np.float32(a.box), np.float32(b.box)
+    ua, ub = pa[1] - pa[0], pb[1] - pb[0]
+    wa, wb = float(np.hypot(*ua)), float(np.hypot(*ub))
+    ha, hb = a.height, b.height
+    letters = len(fold(a.text))
+    if min(wa, wb, ha, hb) < 1 or letters == 0 or \
+            not PIECE_HEIGHT[0] <= hb / ha <= PIECE_HEIGHT[1]:
+        return None
+    slant = abs(np.degrees(np.arctan2(ua[1], ua[0]) - np.arctan2(ub[1], ub[0]))) % 180
+    if min(slant, 180 - slant) > PIECE_SLANT_DEG:
+        return None
+    u = ua / wa
+    d = pb.mean(0) - pa.mean(0)
+    gap = abs(float(d @ u)) - (wa + wb) / 2
+    if abs(float(d[0] * u[1] - d[1] * u[0])) > 0.5 * ha or not 0.2 * ha < gap < PIECE_GAP * ha:
+        return None
+    return int(round(gap / (wa / letters)))
 
 
 def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
@@ -241,7 +282,8 @@ def with_aspect(reading: Reading, references: dict[str, float | None]) -> Readin
     if reading.match is None or reading.line is None or reading.crop is None:
         return reading
     ref = references.get(reading.match.brand)
-    own = letter_aspect(reading.crop, reading.line, reading.match.read)
+    letters = reading.line.text if reading.match.kind == "covered" else reading.match.read
+    own = letter_aspect(reading.crop, reading.line, letters)
     if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
         return reading
     return dataclasses.replace(reading, aspect_ratio=own / ref)

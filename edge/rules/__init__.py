@@ -130,7 +130,7 @@ def _catalogue_view(c: Classification, cfg: RulesConfig) -> MarkView:
     it is watched when the catalogue says so and (if set) the watchlist names it.
     """
     brand = c.brand.upper()
-    named = bool(brand) and c.name_match in ("exact", "lookalike", "edit", "near")
+    named = bool(brand) and c.name_match in ("exact", "lookalike", "edit", "near", "covered")
     facts = c.brand_facts or BrandFacts()
     rule = cfg.brand_overrides.get(brand) or BrandRule(
         ships_in=facts.ships_in, goods=facts.goods, min_value=facts.min_value,

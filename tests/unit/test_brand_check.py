@@ -22,6 +22,10 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 LUMERA_RED, NORVEX_BLUE, BLUE = (200, 35, 45), (15, 70, 150), (30, 60, 200)
+KALIMBA_ORANGE = (235, 125, 0)
+# Where "IM" of KALIMBA falls in the first print (DejaVu Sans Bold 54: KAL ends at 118, KALIM
+# at 192, pasted at x = 64): a strip of tape across the parcel there hides those two letters.
+TAPE_OVER_IM = (176, 262)
 BOX = Box(140, 120, 1000, 720)
 
 
@@ -34,8 +38,10 @@ def clf() -> Classifier:
 
 
 def parcel(*prints: tuple[str, tuple[int, int, int], float],
-           surface: tuple[int, int, int] = (236, 236, 232)) -> np.ndarray:
-    """A sheet on the belt with each (text, RGB colour, horizontal stretch) printed on it."""
+           surface: tuple[int, int, int] = (236, 236, 232),
+           tape: tuple[int, int] | None = None) -> np.ndarray:
+    """A sheet on the belt with each (text, RGB colour, horizontal stretch) printed on it,
+    and a strip of brown tape across it from x = tape[0] to tape[1] (sheet pixels)."""
     img = Image.new("RGB", (1280, 960), (40, 42, 44))
     sheet = Image.new("RGB", (BOX.w, BOX.h), surface)
     draw = ImageDraw.Draw(sheet)
@@ -50,6 +56,8 @@ def parcel(*prints: tuple[str, tuple[int, int, int], float],
         if stretch != 1.0:
             word = word.resize((int(word.width * stretch), word.height), Image.BICUBIC)
         sheet.paste(word, (60, 60 + 150 * i), word)
+    if tape is not None:
+        draw.rectangle((tape[0], 0, tape[1], BOX.h), fill=(190, 150, 100))
     img.paste(sheet, (BOX.x, BOX.y))
     return np.asarray(img)[:, :, ::-1].copy()
 
@@ -93,6 +101,18 @@ def test_the_wrong_colour_is_measured_in_delta_e(clf: Classifier) -> None:
     v = verdict(c)
     assert c.brand == "LUMERA" and v.outcome == "flag" and "suspect_colour" in v.flagged_labels
     assert "colour differs from LUMERA's reference by ΔE" in v.reasons[0]
+
+
+def test_a_name_half_under_tape_still_names_its_brand_and_is_measured(clf: Classifier) -> None:
+    """Tape over the middle letters: the pieces name KALIMBA (no misspelling is claimed for
+    what cannot be seen); in its own colour it passes, in another it is flagged."""
+    c = clf.classify(parcel(("KALIMBA", KALIMBA_ORANGE, 1.0), tape=TAPE_OVER_IM), BOX)
+    assert (c.brand, c.name_match) == ("KALIMBA", "covered"), c.evidence
+    assert c.scores["suspect_misspelled"] == 0.0 and verdict(c).outcome != "flag"
+    assert "covered, brand KALIMBA" in c.evidence["name"]
+    c = clf.classify(parcel(("KALIMBA", BLUE, 1.0), tape=TAPE_OVER_IM), BOX)
+    v = verdict(c)
+    assert c.brand == "KALIMBA" and v.outcome == "flag" and "suspect_colour" in v.flagged_labels
 
 
 def test_a_stretched_name_is_distorted(clf: Classifier) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.catalogue.names import candidates, edit_distance, match_word
+from edge.catalogue.names import candidates, edit_distance, match_pieces, match_word
 
 BRANDS = [("LUMERA", ("LUMERA",)), ("NORVEX", ("NORVEX",)), ("KALIMBA", ("KALIMBA",)),
           ("ORBIQ", ("ORBIQ",)), ("ZENTRO", ("ZENTRO",))]
@@ -36,3 +36,30 @@ def test_reasons_read_as_an_officer_would_check_them() -> None:
 def test_edit_distance_counts_a_swap_as_one() -> None:
     assert edit_distance("LUMREA", "LUMERA") == 1 and edit_distance("ABC", "") == 3
     assert candidates("L U M E R A") == ["L", "U", "M", "E", "R", "A", "LUMERA"]
+
+
+PIECE_BRANDS = [("KALIMBA", ("KALIMBA",)), ("ZENTRO", ("ZENTRO",)), ("LUMERA", ("LUMERA",))]
+
+
+@pytest.mark.parametrize("first, hidden, second, brand, covered", [
+    ("KAL", 2, "BA", "KALIMBA", 2),      # tape over "IM"
+    ("KAI", 1, "BA", "KALIMBA", 2),      # I read for L, the gap one letter short
+    ("ZEN", 2, "O", "ZENTRO", 2),
+    ("Zen", 1, "ro", "ZENTRO", 1),     # case and a one-letter strip
+])
+def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, second: str,
+                                                      brand: str, covered: int) -> None:
+    m = match_pieces(first, hidden, second, PIECE_BRANDS)
+    assert m is not None and (m.brand, m.kind, m.edits) == (brand, "covered", covered)
+    assert not m.misspelled and "covered" in m.words()
+
+
+@pytest.mark.parametrize("first, hidden, second", [
+    ("KAL", 5, "BA"),     # the gap is far wider than the hidden letters
+    ("KA", 3, "A"),       # three of seven letters shown: too little to name it
+    ("LUM", 2, "BA"),     # pieces of two different names
+    ("K", 4, "MBA"),      # a first piece of one letter
+    ("LUMERA", 1, "X"),   # nothing hidden in the name: not a covered LUMERA
+])
+def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, second: str) -> None:
+    assert match_pieces(first, hidden, second, PIECE_BRANDS) is None
