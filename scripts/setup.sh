@@ -7,8 +7,9 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # fuse3 + libfuse2: the power-cut tests mount a FUSE file system (fusepy loads libfuse2).
 # postgresql: the hub's store; chromium: the browser tests (Playwright drives Debian's).
 # tesseract-ocr and the fonts: the OCR comparison and the held-out brand renderer.
+# poppler-utils: the photo guide's test renders its PDF (pdftoppm) to check what it says.
 APT_PKGS="python3 python3-venv python3-dev libzbar0 mosquitto fuse3 libfuse2 postgresql chromium
-  tesseract-ocr fonts-dejavu-core fonts-urw-base35"
+  tesseract-ocr fonts-dejavu-core fonts-urw-base35 poppler-utils"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
