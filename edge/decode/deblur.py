@@ -141,14 +141,24 @@ def restorations(crop: np.ndarray, max_px: float, prior_px: float | None = None)
 
 
 def _wiener_rows(img: np.ndarray, kernel: np.ndarray, nsr: float) -> np.ndarray:
-    """Every row of ``img`` Wiener-deconvolved by the same 1D kernel (edge-padded)."""
+    """Every row of ``img`` Wiener-deconvolved by the same 1D kernel (edge-padded).
+
+    A whole 12 MP label patch is 1,500 rows of 2,000+ pixels: OpenCV's row DFT in
+    single precision, over a length with only small factors (the edge padding is
+    widened to one), takes a fifth of the time of NumPy's double-precision FFT
+    over whatever length the patch had (often a large prime factor).
+    """
     pad = 2 * len(kernel)
-    p = np.pad(img, ((0, 0), (pad, pad)), mode="edge")
-    psf = np.zeros(p.shape[1])
+    n = cv2.getOptimalDFTSize(img.shape[1] + 2 * pad)
+    p = cv2.copyMakeBorder(np.ascontiguousarray(img, np.float32), 0, 0, pad,
+                           n - img.shape[1] - pad, cv2.BORDER_REPLICATE)
+    psf = np.zeros(n, np.float32)
     psf[:len(kernel)] = kernel
-    h = np.fft.rfft(np.roll(psf, -(len(kernel) // 2)))
-    out = np.fft.irfft(np.fft.rfft(p, axis=1) * (np.conj(h) / (np.abs(h) ** 2 + nsr)), p.shape[1], axis=1)
-    return out[:, pad:p.shape[1] - pad]
+    h = np.fft.fft(np.roll(psf, -(len(kernel) // 2)))
+    spectrum = cv2.dft(p, flags=cv2.DFT_ROWS | cv2.DFT_COMPLEX_OUTPUT)
+    spectrum.view(np.complex64)[..., 0] *= (np.conj(h) / (np.abs(h) ** 2 + nsr)).astype(np.complex64)
+    out = cv2.idft(spectrum, flags=cv2.DFT_ROWS | cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+    return out[:, pad:pad + img.shape[1]]
 
 
 def row_box_lengths(patch: np.ndarray, max_px: float, count: int = 3) -> list[float]:

@@ -393,3 +393,20 @@ def test_printed_s10_line_is_read_by_ocr_only_when_its_check_digit_validates() -
     wrong = reader.read_image(_printed_label("RB 3141 5926 4 GB"))
     assert wrong.reference is None and wrong.symbols == ()
     assert LabelReader().read_image(_printed_label("RB 3141 5926 8 GB")).reference is None  # OCR is opt-in
+
+
+def test_rows_smeared_by_the_belt_are_restored_at_any_patch_width() -> None:
+    """The row deconvolution pads to a fast transform length: a patch 997 px wide (a prime,
+    the slow case for a plain FFT) is restored as well as one 1024 wide."""
+    from edge.decode import deblur
+
+    rng = np.random.default_rng(3)
+    for width in (997, 1024):
+        bars = np.repeat(rng.integers(0, 2, width // 3 + 1) * 200.0 + 30.0, 3)[:width]
+        kernel = deblur.box_kernel(9.0)
+        padded = np.pad(bars, 20, mode="edge")
+        smeared = np.convolve(padded, kernel, mode="same")[20:-20]
+        restored = deblur._wiener_rows(np.tile(smeared, (8, 1)), kernel, 0.003)
+        assert restored.shape == (8, width)
+        inner = slice(40, width - 40)
+        assert np.abs(restored[3, inner] - bars[inner]).mean() < 0.5 * np.abs(smeared[inner] - bars[inner]).mean()
