@@ -110,7 +110,8 @@ class RapidOcr:
 
     def __init__(self, threads: int = 1, min_confidence: float = 0.3, det_side: int = 320,
                  any_angle: bool = False, min_height: float = 7.0,
-                 min_aspect: float = 1.2, max_lines: int = 0) -> None:
+                 min_aspect: float = 1.2, max_lines: int = 0, det_thresh: float = 0.3,
+                 det_box_thresh: float = 0.5) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
@@ -122,7 +123,8 @@ class RapidOcr:
         # 20 lines, the words read the same or better).
         self._ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
                              use_cls=any_angle, text_score=min_confidence,
-                             det_limit_side_len=det_side, det_limit_type="max", rec_batch_num=1)
+                             det_limit_side_len=det_side, det_limit_type="max", rec_batch_num=1,
+                             det_thresh=det_thresh, det_box_thresh=det_box_thresh)
         self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side
         self.min_height, self.min_aspect = min_height, min_aspect
         # Recognition costs per line: with max_lines > 0 only the tallest lines are read.

@@ -30,6 +30,10 @@ from edge.records import Box, Classification, ModelInfo
 __all__ = ["Classifier", "ClassifyConfig", "Inference", "ModelError", "load_classifier"]
 
 log = logging.getLogger(__name__)
+# Line detection for marks keeps fainter lines than PP-OCR's defaults (0.3 / 0.5): a worn,
+# blurred or low-contrast mark gives a weak text map, and only the tallest lines are read.
+MARK_DET_THRESH = 0.2
+MARK_DET_BOX_THRESH = 0.3
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,7 +237,8 @@ def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, 
     try:
         engine = open_engine(cfg.ocr_engine, threads=cfg.threads, any_angle=True,
                              det_side=cfg.read_side, min_height=10.0,
-                             max_lines=cfg.read_lines) \
+                             max_lines=cfg.read_lines, det_thresh=MARK_DET_THRESH,
+                             det_box_thresh=MARK_DET_BOX_THRESH) \
             if cfg.ocr_engine == "rapidocr" else open_engine(cfg.ocr_engine)
     except (OcrError, ValueError) as exc:
         raise ModelError(f"OCR engine {cfg.ocr_engine!r} unavailable: {exc}") from None

@@ -204,11 +204,25 @@ def ink_mask(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     colour, contrast between the clusters)."""
     lab = cv2.cvtColor(piece, cv2.COLOR_BGR2Lab).reshape(-1, 3).astype(np.float32)
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
-    _, labels, centres = cv2.kmeans(lab, 2, None, crit, 1, cv2.KMEANS_PP_CENTERS)
+    _, labels, centres = cv2.kmeans(lab, 2, _far_split(lab), crit, 1,
+                                    cv2.KMEANS_USE_INITIAL_LABELS)
     labels = labels.reshape(piece.shape[:2])
     bg = int(np.bincount(labels.ravel(), minlength=2).argmax())
     dist = np.linalg.norm(lab.reshape(*piece.shape[:2], 3) - centres[bg], axis=2)
     return labels != bg, dist, float(np.linalg.norm(centres[0] - centres[1]))
+
+
+def _far_split(lab: np.ndarray) -> np.ndarray:
+    """Starting clusters: pixels far (Otsu) from the line's median colour, the paper's, are
+    the ink.  Seeded from OpenCV's shared random state the split, and so the ink's colour,
+    depended on what had been measured before, in this thread or another."""
+    dist = np.linalg.norm(lab - np.median(lab, axis=0), axis=1)
+    scaled = cv2.normalize(dist, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    _, far = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    labels = far.reshape(-1, 1).astype(np.int32)
+    if labels.min() == labels.max():   # one colour throughout: any split, the same each time
+        labels[labels.size // 2:] = 1 - labels[0]
+    return labels
 
 
 def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
