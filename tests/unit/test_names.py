@@ -38,9 +38,6 @@ def test_edit_distance_counts_a_swap_as_one() -> None:
     assert candidates("L U M E R A") == ["L", "U", "M", "E", "R", "A", "LUMERA"]
 
 
-PIECE_BRANDS = [("KALIMBA", ("KALIMBA",)), ("ZENTRO", ("ZENTRO",)), ("LUMERA", ("LUMERA",))]
-
-
 @pytest.mark.parametrize("first, hidden, second, brand, covered", [
     ("KAL", 2, "BA", "KALIMBA", 2),      # tape over "IM"
     ("KAI", 1, "BA", "KALIMBA", 2),      # I read for L, the gap one letter short
@@ -49,7 +46,7 @@ PIECE_BRANDS = [("KALIMBA", ("KALIMBA",)), ("ZENTRO", ("ZENTRO",)), ("LUMERA", (
 ])
 def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, second: str,
                                                       brand: str, covered: int) -> None:
-    m = match_pieces(first, hidden, second, PIECE_BRANDS)
+    m = match_pieces(first, hidden, second, BRANDS)
     assert m is not None and (m.brand, m.kind, m.edits) == (brand, "covered", covered)
     assert not m.misspelled and "covered" in m.words()
 
@@ -62,4 +59,4 @@ def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, 
     ("LUMERA", 1, "X"),   # nothing hidden in the name: not a covered LUMERA
 ])
 def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, second: str) -> None:
-    assert match_pieces(first, hidden, second, PIECE_BRANDS) is None
+    assert match_pieces(first, hidden, second, BRANDS) is None
