@@ -216,6 +216,30 @@ def test_capture_falls_through_to_the_next_frame() -> None:
     assert all(250 <= x <= 1030 for s in reading.symbols for x, _ in s.corners)
 
 
+def test_frames_after_the_one_read_are_never_reduced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 12 MP parcel read on its sharpest frame pays for no reduced copy of the others."""
+    from edge.decode import reader as reader_module
+
+    label = np.full((3040, 4056, 3), 60, np.uint8)
+    art = cv2.resize(symbol(S10, "Code128", scale=2), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    label[1000:1600, 1000:1000 + art.shape[1] + 200] = 245
+    label[1100:1100 + art.shape[0], 1100:1100 + art.shape[1]] = art[:, :, None]
+    blank = np.full_like(label, 90)
+    sizes: list[tuple[int, int]] = []
+    real = reader_module.cv2.resize
+
+    def counted(img: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        sizes.append(img.shape[:2])
+        return real(img, *args, **kwargs)
+
+    monkeypatch.setattr(reader_module.cv2, "resize", counted)
+    frames = tuple(Frame(n, 0.0, "", img) for n, img in ((1, label), (2, blank), (3, blank)))
+    capture = ParcelCapture(1, frames, (Box(0, 0, 4056, 3040),) * 3, (3.0, 2.0, 1.0))
+    reading = LabelReader(DecodeConfig()).read(capture)
+    assert reading.reference is not None and reading.frame_seq == 1
+    assert sizes.count((3040, 4056)) == 1  # the first frame's reduced copy, once
+
+
 def test_no_barcode_is_a_no_read_not_an_error(reader: LabelReader) -> None:
     reading = reader.read_image(np.full((960, 1280, 3), 128, np.uint8))
     assert reading.reference is None and reading.symbols == () and reading.attempts >= 1
