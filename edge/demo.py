@@ -5,7 +5,6 @@ Shared by ``parcel-edge demo`` (a person watching) and ``parcel-edge bench``
 """
 from __future__ import annotations
 
-import resource
 import sys
 import threading
 import time
@@ -16,6 +15,7 @@ from typing import Any, TextIO
 
 from edge.app import FolderSink, build_unit
 from edge.config import EdgeConfig, load_config
+from edge.memory import peak_rss_mb
 from edge.stats import Stats
 
 REPO_DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
@@ -73,8 +73,7 @@ def run_synthetic(cfg: EdgeConfig, out_dir: Path, *, write_packages: bool,
         if ticker:
             ticker.finish()
     wall = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return RunResult(unit.stats, wall, code, out_dir, rss)
+    return RunResult(unit.stats, wall, code, out_dir, peak_rss_mb())
 
 
 class _Progress(threading.Thread):

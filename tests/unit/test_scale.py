@@ -2,8 +2,11 @@
 capture order with packaging outside the ordering, frames held per parcel, backpressure."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -216,3 +219,17 @@ def test_frame_memory_goes_back_to_the_system_on_glibc() -> None:
     from edge.memory import return_frames_to_the_system
 
     assert return_frames_to_the_system() is (platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_process_started_from_a_large_one_reports_its_own_peak_memory() -> None:
+    """The benchmark's RSS run is started from the benchmark after its 12 MP measurements;
+    Linux carries ``ru_maxrss`` across exec, and that run reported its parent's size."""
+    held = np.ones(300 * 1024 * 1024, np.uint8)  # 300 MB, touched
+    code = ("import resource; from edge.memory import peak_rss_mb; "
+            "print(peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    own, inherited = (float(v) for v in out.stdout.split())
+    assert held.sum() == held.size
+    assert own < 150 and inherited > 300  # the second is what the benchmark used to report
