@@ -15,6 +15,8 @@ a sigma of about one module width is lost, as the physics says.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -178,22 +180,23 @@ def row_box_lengths(patch: np.ndarray, max_px: float, count: int = 3) -> list[fl
     return [float(lo + i) for i in minima[:count]]
 
 
-def patch_restorations(patch: np.ndarray, max_px: float, prior_px: float | None = None) -> list[tuple[str, np.ndarray]]:
+def patch_restorations(patch: np.ndarray, max_px: float,
+                       prior_px: float | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """A whole label patch (2D codes too) deconvolved for the belt's smear along x, and for defocus.
 
     The belt smears every row the same way, so the length comes from all
     rows at once; defocus is taken as Gaussian, its sigma from the patch's
-    mean row spectrum, undone along rows and then columns.
+    mean row spectrum, undone along rows and then columns.  One restoration
+    at a time, likeliest first: a 12 MP label patch is tens of MB in floats,
+    and the reader stops at the first that reads.
     """
-    img = patch.astype(np.float64)
-    out = []
+    img = patch.astype(np.float32)  # what the row DFT works in; exact for 8-bit pixels
     lengths = [prior_px, *row_box_lengths(patch, max_px)]
     for n in dict.fromkeys(round(x, 1) for x in lengths if x is not None and x >= 2.0):
         restored = _wiener_rows(img, box_kernel(n), 0.003)
-        out.append((f"label motion {n:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)))
-    sigma = gaussian_sigma(img[::max(1, img.shape[0] // 32)].mean(axis=0))
+        yield f"label motion {n:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)
+    sigma = gaussian_sigma(patch[::max(1, patch.shape[0] // 32)].mean(axis=0))
     if sigma is not None:
         k = gauss_kernel(sigma)
         restored = _wiener_rows(_wiener_rows(img, k, 0.003).T, k, 0.003).T
-        out.append((f"label defocus {sigma:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)))
-    return out
+        yield f"label defocus {sigma:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)
