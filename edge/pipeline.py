@@ -17,7 +17,7 @@ from typing import Any, Callable
 from edge.backoff import exponential
 from edge.camera import CameraError, EndOfStream
 from edge.capture import single_frame, with_lores
-from edge.process import Stages, process_parcel
+from edge.process import Handoff, Stages, process_parcel
 from edge.records import Package, ParcelCapture
 from edge.stats import Stats
 
@@ -215,7 +215,7 @@ class Pipeline:
             self.stats.incr("test_captures")
         except queue.Full:  # a source with backpressure may have filled every slot
             self._bytes.give(capture_bytes(capture))
-            self._test_done(capture)
+            self._test_done(capture.trigger)
             self.stats.incr("dropped.test_capture")
             log.warning("test capture skipped: the path is busy")
 
@@ -260,8 +260,8 @@ class Pipeline:
             self._queue.put(_DONE)
 
     # -- processing side --------------------------------------------------------------
-    def _test_done(self, capture: ParcelCapture) -> None:
-        if capture.trigger == "test":
+    def _test_done(self, trigger: str) -> None:
+        if trigger == "test":
             with self._test_lock:
                 self._tests_in_path -= 1
 
@@ -275,20 +275,22 @@ class Pipeline:
                 return
             self._bytes.give(capture_bytes(item))
             self.stats.gauge("capture_queue", self._queue.qsize())
-            self._process(item, ticket)
+            handoff = Handoff(item)
+            del item  # the path holds the only reference: frames it does not choose are freed
+            self._process(handoff, ticket)
 
-    def _process(self, capture: ParcelCapture, ticket: int | None = None) -> None:
+    def _process(self, capture: Handoff, ticket: int | None = None) -> None:
         started = time.perf_counter()
         cpu = time.thread_time()
         try:
             package = process_parcel(capture, self.stages, self.stats, ticket)
         except Exception as exc:
-            self._test_done(capture)
+            self._test_done(capture.trigger)
             self.stats.error("process")
             log.error("parcel capture %d failed: %s: %s", capture.capture_id,
                       exc.__class__.__name__, exc)
             return
-        self._test_done(capture)
+        self._test_done(capture.trigger)
         self.stats.time("path", (time.perf_counter() - started) * 1000.0)
         self.stats.time("path_cpu", (time.thread_time() - cpu) * 1000.0)
         if self.on_package is not None:

@@ -137,13 +137,16 @@ class _Analysis:
     label: Box | None  # the label's paper in the chosen frame, followed once for both uses
 
 
-def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis:
+def _analyse(capture: ParcelCapture, stages: Stages,
+             clock: _Clock) -> tuple[ParcelCapture, _Analysis]:
+    """The analysis, and the capture narrowed to the frame chosen (index 0 of it)."""
     reading = stages.read(capture)
     clock.lap("decode")
     index, report = stages.choose(capture, reading)
     clock.lap("quality")
-    pyramid, box = capture.pyramids[index], capture.boxes[index]
     seed = reading.label_box_in(capture, index)
+    capture = chosen_only(capture, index)  # the other frames go back while classify runs
+    pyramid, box = capture.pyramids[0], capture.boxes[0]
     paper = label_paper(pyramid, seed) if seed is not None else None
     whole = box.area if box is not None else pyramid.width * pyramid.height
     classification = classify_reduced(stages.classify, pyramid, box,
@@ -151,7 +154,14 @@ def _analyse(capture: ParcelCapture, stages: Stages, clock: _Clock) -> _Analysis
     clock.lap("classify")
     verdict = stages.decide(reading, report, classification)
     clock.lap("rules")
-    return _Analysis(reading, index, report, classification, verdict, paper)
+    return capture, _Analysis(reading, 0, report, classification, verdict, paper)
+
+
+def chosen_only(capture: ParcelCapture, index: int) -> ParcelCapture:
+    """``capture`` with frame ``index`` alone (and its box, score and pyramid)."""
+    return dataclasses.replace(
+        capture, frames=(capture.frames[index],), boxes=(capture.boxes[index],),
+        sharpness=capture.sharpness[index:index + 1], pyramids=(capture.pyramids[index],))
 
 
 def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyramid: Pyramid,
@@ -223,24 +233,44 @@ def blank_label(image: np.ndarray, label: Box) -> np.ndarray:
     return out
 
 
-def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats,
+class Handoff:
+    """A capture passed on once: whoever takes it holds its only reference.
+
+    The path keeps one frame (the chosen one) after the quality stage, and
+    a 12 MP parcel part is about 10 MB: when the caller still held the
+    capture, the frames not chosen stayed in memory through classify and
+    packaging, the longest stages, on every worker.
+    """
+
+    def __init__(self, capture: ParcelCapture) -> None:
+        self.capture_id, self.trigger = capture.capture_id, capture.trigger
+        self._capture: ParcelCapture | None = capture
+
+    def take(self) -> ParcelCapture:
+        capture, self._capture = self._capture, None
+        if capture is None:
+            raise ValueError(f"capture {self.capture_id} was taken already")
+        return capture
+
+
+def process_parcel(capture: ParcelCapture | Handoff, stages: Stages, stats: Stats,
                    ticket: int | None = None) -> Package:
     """Run one captured parcel through the path; the package is durable when this returns.
 
     ``ticket`` is the capture's place in capture order (from
     ``stages.turns.ticket()`` when it was taken off the queue); without one the
     parcel takes the next.  Only numbering and committing wait their turn.
+    A :class:`Handoff` lets the frames not chosen go once the quality stage chose.
     """
     turns = stages.turns
     ticket = turns.ticket() if ticket is None else ticket
     try:
         clock = _Clock(stats)
-        capture = pyramid.of_capture(capture)
-        analysis = _analyse(capture, stages, clock)
+        chosen, analysis = _analyse(pyramid.of_capture(_taken(capture)), stages, clock)
         with turns.turn("number", ticket):
             clock.lap("wait")
-            record = _record(capture, analysis, stages, clock, stages.next_seq())
-        package = _package(capture, analysis, record, stages)
+            record = _record(chosen, analysis, stages, clock, stages.next_seq())
+        package = _package(chosen, analysis, record, stages)
         clock.lap("package")
         with turns.turn("commit", ticket):
             clock.lap("commit_wait")
@@ -251,6 +281,10 @@ def process_parcel(capture: ParcelCapture, stages: Stages, stats: Stats,
         turns.release(ticket)
     _count(package, analysis.reading, stats)
     return package
+
+
+def _taken(capture: ParcelCapture | Handoff) -> ParcelCapture:
+    return capture.take() if isinstance(capture, Handoff) else capture
 
 
 def _record(capture: ParcelCapture, a: _Analysis, stages: Stages, clock: _Clock,

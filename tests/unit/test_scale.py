@@ -2,10 +2,13 @@
 capture order with packaging outside the ordering, frames held per parcel, backpressure."""
 from __future__ import annotations
 
+import dataclasses
+import gc
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import cv2
@@ -16,7 +19,7 @@ from edge.app import source_can_wait
 from edge.capture import ParcelAssembler, with_lores
 from edge.config import CaptureConfig, EdgeConfig
 from edge.package import redact
-from edge.process import Stages, Turns, classify_reduced, process_parcel
+from edge.process import Handoff, Stages, Turns, classify_reduced, process_parcel
 from edge.pyramid import Pyramid, scale_box
 from edge.records import (Box, Classification, Frame, LabelReading, Package, ParcelCapture,
                           QualityReport, Verdict)
@@ -233,3 +236,30 @@ def test_a_process_started_from_a_large_one_reports_its_own_peak_memory() -> Non
     own, inherited = (float(v) for v in out.stdout.split())
     assert held.sum() == held.size
     assert own < 150 and inherited > 300  # the second is what the benchmark used to report
+
+
+def test_frames_not_chosen_are_freed_before_classify_runs() -> None:
+    """Handed over, a capture's other frames go once the quality stage chose one: at 12 MP
+    each is ~10 MB, held otherwise through classify and packaging on every worker."""
+    images = [np.full((64, 64, 3), i, np.uint8) for i in range(3)]
+    refs = [weakref.ref(image) for image in images]
+    capture = ParcelCapture(1, tuple(Frame(i, 0.0, "", im) for i, im in enumerate(images)),
+                            (Box(0, 0, 64, 64),) * 3, (3.0, 2.0, 1.0))
+    del images
+    alive: list[bool] = []
+
+    def classify(image: np.ndarray, box: Box) -> Classification:
+        gc.collect()
+        alive.extend(r() is not None for r in refs)
+        return Classification(None, {}, available=False)
+
+    sink: list[Package] = []
+    stages = dataclasses.replace(_stages(sink, 0.0, set()), classify=classify,
+                                 choose=lambda c, r: (1, QualityReport("p", "parcel", ())))
+    handoff = Handoff(capture)
+    del capture
+    package = process_parcel(handoff, stages, Stats())
+    assert alive == [False, True, False]
+    assert sink == [package]
+    with pytest.raises(ValueError, match="taken already"):
+        handoff.take()
