@@ -33,6 +33,8 @@ MAX_LABEL_SHARE = 0.75
 # coloured than this (largest minus smallest of B, G, R) is painted over; brand colours stay.
 INK_DROP = 40
 INK_CHROMA = 48
+# Wider than a label's strokes and bars (and a 2D code's solid blocks) at the model's level.
+INK_WIDTH = 15
 
 
 class Sink(Protocol):
@@ -218,19 +220,44 @@ def blank_label(image: np.ndarray, label: Box) -> np.ndarray:
     painted (darker than the paper and grey: labels are printed black), so a
     coloured mark that shares the "paper" (on a white mailer the paper runs
     on into the parcel) is still read, and the packaging keeps its look.
+    The paper must be grey too: between a coloured mark's letters on a dark
+    parcel the closing finds the mark's colour, and that gap is not print.
+
+    Each stroke is painted in the paper around it (a closing wider than a bar
+    or a stroke), not in one colour for the box: a tilted label's box takes in
+    some of the parcel, and on a dark mailer one median colour left the
+    address as light grey print on white, which still read.  A dark parcel
+    region wider than the closing is its own background, so it is not ink.
     """
     label = label.clip(image.shape[1], image.shape[0])
     if label.w < 2 or label.h < 2 or image.ndim != 3 or image.shape[2] != 3:
         return image   # grey: no colour to tell a mark from the label's print by
     out = image.copy()
     region = out[label.y:label.y + label.h, label.x:label.x + label.w]
-    paper = np.median(region[::4, ::4].reshape(-1, 3), axis=0).astype(np.uint8)
-    b, g, r = cv2.split(region)
-    chroma = cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r))
-    dark = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY) < float(paper.mean()) - INK_DROP
-    ink = cv2.dilate((dark & (chroma < INK_CHROMA)).astype(np.uint8), np.ones((3, 3), np.uint8))
-    region[ink > 0] = paper
+    paper = _background(image, label)
+    drop = cv2.subtract(cv2.cvtColor(paper, cv2.COLOR_BGR2GRAY),
+                        cv2.cvtColor(region, cv2.COLOR_BGR2GRAY))
+    grey = (_chroma(region) < INK_CHROMA) & (_chroma(paper) < INK_CHROMA)
+    ink = cv2.dilate(((drop > INK_DROP) & grey).astype(np.uint8), np.ones((3, 3), np.uint8))
+    np.copyto(region, paper, where=ink[:, :, None] > 0)
     return out
+
+
+def _chroma(bgr: np.ndarray) -> np.ndarray:
+    """Largest minus smallest of B, G, R: 0 for greys, over 100 for a brand's red."""
+    b, g, r = cv2.split(bgr)
+    return cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r))
+
+
+def _background(image: np.ndarray, box: Box) -> np.ndarray:
+    """The paper under ``box``: dark strokes narrower than ``INK_WIDTH`` closed over, from a
+    window a kernel wider (at the box's edge a label's corner would otherwise spread)."""
+    pad = INK_WIDTH
+    x0, y0 = max(0, box.x - pad), max(0, box.y - pad)
+    x1, y1 = min(image.shape[1], box.x + box.w + pad), min(image.shape[0], box.y + box.h + pad)
+    closed = cv2.morphologyEx(image[y0:y1, x0:x1], cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (INK_WIDTH, INK_WIDTH)))
+    return closed[box.y - y0:box.y - y0 + box.h, box.x - x0:box.x - x0 + box.w]
 
 
 class Handoff:

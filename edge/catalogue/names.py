@@ -13,6 +13,11 @@ six and none below four: short names are a few edits from many real words.
 One edit more than that is a "near" match: weak evidence, which the caller
 only keeps when something else agrees (the ink is the brand's colour).
 
+A name with letters only added or dropped at its ends ("ENTRO", "OORBIQ")
+is "partial": a line box cut short or run into the emblem beside the word
+reads that way as often as a counterfeiter spells it so, so it is the
+brand, misspelt perhaps, and never a flag by itself.
+
 A name read in pieces, with letters hidden between them by tape or a
 sticker laid over the mark, is "covered": the pieces name the brand (and
 its colour and proportions can still be measured), but what is hidden
@@ -36,7 +41,7 @@ class NameMatch:
     brand: str
     spelling: str
     read: str
-    kind: str  # "exact" | "lookalike" | "edit" | "near" | "covered"
+    kind: str  # "exact" | "lookalike" | "edit" | "partial" | "near" | "covered"
     edits: int  # for "covered": letters hidden
 
     @property
@@ -53,6 +58,9 @@ class NameMatch:
             return (f"the mark reads '{self.read}', watched brand {self.brand} spelt with "
                     "look-alike characters")
         letters = "one letter" if self.edits == 1 else f"{self.edits} letters"
+        if self.kind == "partial":
+            return (f"the mark reads '{self.read}', brand {self.brand} with {letters} more or "
+                    "fewer at its ends (cut short, or run into its emblem?)")
         if self.kind == "near":
             return (f"the mark reads '{self.read}', {letters} from brand {self.brand}, "
                     "printed in its colour")
@@ -119,13 +127,14 @@ def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatc
     edits = min(edit_distance(word, target), edit_distance(fold_lookalikes(word),
                                                            fold_lookalikes(target)) + 1)
     if edits <= limit:
-        return NameMatch(brand, spelling, word, "edit", edits)
+        partial = word in target or target in word
+        return NameMatch(brand, spelling, word, "partial" if partial else "edit", edits)
     if edits <= wide:
         return NameMatch(brand, spelling, word, "near", edits)
     return None
 
 
-RANK = {"exact": 0, "lookalike": 1, "edit": 2, "near": 3, "covered": 4}
+RANK = {"exact": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4}
 # A covered name must show this share of its letters, and its first piece at least two.
 COVERED_MIN_SHOWN = 0.6
 

@@ -4,7 +4,8 @@ Scores here are measurements put on a 0..1 scale, each with fixed lines in
 natural units chosen by what they mean, not fitted to one renderer:
 
 * misspelled: the OCR engine's confidence in a line that is one or two edits
-  (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5.
+  (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5;
+  letters only added or dropped at the name's ends, review at most.
 * colour: ΔE00 / 40; flag at ΔE 25 (plainly another colour), review at ΔE 18.
 * proportions: |ln ratio| / ln 2 of the letters' width per height against the
   reference; review beyond 1.45x either way, never a flag by itself: on
@@ -74,8 +75,8 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
     scores = {k: 0.0 for k in FLAG}
     evidence: dict[str, str] = {}
     if r.match.misspelled:
-        # A near match is weak evidence: at most the review line, never a flag by itself.
-        cap = NEAR_CAP if r.match.kind == "near" else 1.0
+        # A near or partial match is weak evidence: at most the review line, never a flag by itself.
+        cap = NEAR_CAP if r.match.kind in ("near", "partial") else 1.0
         scores["suspect_misspelled"] = round(min(cap, r.line.confidence), 4)
         evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
                                           f"{r.line.confidence:.2f})")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge.catalogue.names import RANK
 from edge.records import (BrandFacts, Classification, LabelReading, Outcome, QualityReport,
                           Verdict)
 from edge.rules.aed import AedTable, Declaration
@@ -130,7 +131,7 @@ def _catalogue_view(c: Classification, cfg: RulesConfig) -> MarkView:
     it is watched when the catalogue says so and (if set) the watchlist names it.
     """
     brand = c.brand.upper()
-    named = bool(brand) and c.name_match in ("exact", "lookalike", "edit", "near", "covered")
+    named = bool(brand) and c.name_match in RANK  # every kind of name match names the brand
     facts = c.brand_facts or BrandFacts()
     rule = cfg.brand_overrides.get(brand) or BrandRule(
         ships_in=facts.ships_in, goods=facts.goods, min_value=facts.min_value,

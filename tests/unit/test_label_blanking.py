@@ -66,3 +66,36 @@ def test_the_classifier_is_handed_the_frame_without_its_label() -> None:
     classify_reduced(classify, Pyramid(frame), parcel, label_paper(Pyramid(frame), seed))
     classify_reduced(classify, Pyramid(frame), parcel, None)
     assert seen[0][300:400, 320:600].std() == 0 and seen[1][300:400, 320:600].std() > 0
+
+
+def test_a_tilted_label_on_a_dark_mailer_leaves_no_ghost_print() -> None:
+    """The label's box takes in dark mailer around a tilted label: one colour for the box
+    (their median) painted the address light grey on white, and it still read."""
+    sheet = np.full((500, 700, 3), 245, np.uint8)
+    for i, y in enumerate(range(60, 200, 40)):
+        cv2.putText(sheet, f"TO ADDRESS LINE {i}", (30, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (15, 15, 15), 2)
+    for x in range(40, 640, 8):
+        cv2.line(sheet, (x, 300), (x, 420), (0, 0, 0), 3)
+    frame = np.full((960, 1280, 3), 28, np.uint8)                 # a black mailer
+    m = cv2.getRotationMatrix2D((350, 250), 20, 1.0)
+    m[:, 2] += (290, 230)
+    cover = cv2.warpAffine(np.full((500, 700), 255, np.uint8), m, (1280, 960)) == 255
+    frame[cover] = cv2.warpAffine(sheet, m, (1280, 960))[cover]
+    ys, xs = np.nonzero(cover)
+    box = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min()), int(ys.max() - ys.min()))
+    blanked = blank_label(frame, box)
+    inner = cv2.erode(cover.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert int(blanked[inner].min()) >= 245 - 12               # the paper alone, no grey print
+    assert np.array_equal(blanked[~cover], frame[~cover])      # the mailer keeps its look
+
+
+def test_a_coloured_mark_on_a_dark_mailer_inside_the_labels_box_is_kept() -> None:
+    """Between the letters of a red mark on a black mailer the closing finds red: those dark
+    gaps are darker than their "paper" and grey, but that paper is no label's."""
+    frame = np.full((960, 1280, 3), 30, np.uint8)
+    cv2.rectangle(frame, (300, 250), (700, 550), (245, 245, 245), -1)
+    cv2.putText(frame, "ADDRESS", (320, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (20, 20, 20), 2)
+    cv2.putText(frame, "LUMERA", (720, 640), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (45, 35, 200), 4)
+    blanked = blank_label(frame, Box(280, 230, 700, 460))
+    assert np.array_equal(blanked[590:660, 710:990], frame[590:660, 710:990])
+    assert blanked[275:310, 315:450].min() > 200               # the label's print is gone

@@ -60,3 +60,30 @@ def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, 
 ])
 def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, second: str) -> None:
     assert match_pieces(first, hidden, second, BRANDS) is None
+
+
+@pytest.mark.parametrize("read, brand, edits", [
+    ("ENTRO", "ZENTRO", 1),      # the line box cut the first letter off
+    ("OORBIQ", "ORBIQ", 1),      # the ring emblem read as one more O
+    ("LIMBA", "KALIMBA", 2), ("KALIMBAA", "KALIMBA", 1),
+])
+def test_letters_only_at_the_ends_are_a_partial_name_not_a_misspelling(
+        read: str, brand: str, edits: int) -> None:
+    m = match_word(read, BRANDS)
+    assert m is not None and (m.brand, m.kind, m.edits) == (brand, "partial", edits)
+    assert "at its ends" in m.words()
+
+
+def test_a_partial_name_is_sent_to_review_however_sure_the_reading() -> None:
+    """A genuine ZENTRO read 'ENTRO' at confidence 0.97 was flagged as misspelt."""
+    from edge.classify.crops import MarkGuess
+    from edge.classify.judge import REVIEW, _measure
+    from edge.classify.verify import Reading
+    from edge.ocr import TextLine
+
+    def score(text: str) -> float:
+        line = TextLine(text, 0.97, ((0, 0), (50, 0), (50, 10), (0, 10)))
+        reading = Reading(MarkGuess(0, 0, 1, 1, 0, 1), (line,), match_word(text, BRANDS), line)
+        return _measure(reading)[0]["suspect_misspelled"]
+
+    assert REVIEW["suspect_misspelled"] <= score("ENTRO") < 0.85 <= score("ZENTRA")
