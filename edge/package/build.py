@@ -110,16 +110,17 @@ def build_package(record: ParcelRecord, image: np.ndarray, label_box: Box | None
         if label_box is not None and label_box.area > 0 and not located:
             label_box = redact.locate_label(image, label_box, _quarter(image, pyramid))
         regions = view_regions(image.shape, parcel_box, label_box, profile, cfg)
-        crops = [(v, _crop(image, box), False) for v, box in regions.items()]
+        built = [_image_file(record, _crop(image, box), v, False, profile, cfg)
+                 for v, box in regions.items()]
         description = "redaction disabled in the config"
         if cfg.redact:
             mark = record.classification.mark_box if record.classification else None
             plan = redact.plan(image, label_box, record.symbols, [mark] if mark else [])
             description = plan.describe(cfg.redaction_style)
-            if plan.label is not None:
-                crops += [(f"{v}-redacted", redact.redacted_crop(image, box, plan, cfg.redaction_style),
-                           True) for v, box in regions.items()]
-        built = [_image_file(record, img, v, red, profile, cfg) for v, img, red in crops]
+            if plan.label is not None:  # one redacted copy at a time: each is a view's size
+                built += [_image_file(record, redact.redacted_crop(
+                    image, box, plan, cfg.redaction_style), f"{v}-redacted", True, profile, cfg)
+                    for v, box in regions.items()]
     except (naming.NamingError, ValueError, cv2.error) as exc:
         raise PackageError(f"cannot package parcel {record.seq}: {exc}") from None
     record = dataclasses.replace(record, images=tuple(ref for _, ref in built),
