@@ -33,6 +33,9 @@ MAX_LABEL_SHARE = 0.75
 # coloured than this (largest minus smallest of B, G, R) is painted over; brand colours stay.
 INK_DROP = 40
 INK_CHROMA = 48
+# In dim light the paper itself is dark: print is then ink this share darker than its paper.
+INK_SHARE = 0.35
+INK_FLOOR = 18  # sensor noise on a dark surface stays under this
 # Wider than a label's strokes and bars (and a 2D code's solid blocks) at the model's level.
 INK_WIDTH = 15
 
@@ -235,10 +238,12 @@ def blank_label(image: np.ndarray, label: Box) -> np.ndarray:
     out = image.copy()
     region = out[label.y:label.y + label.h, label.x:label.x + label.w]
     paper = _background(image, label)
-    drop = cv2.subtract(cv2.cvtColor(paper, cv2.COLOR_BGR2GRAY),
-                        cv2.cvtColor(region, cv2.COLOR_BGR2GRAY))
+    lit = cv2.cvtColor(paper, cv2.COLOR_BGR2GRAY)
+    drop = cv2.subtract(lit, cv2.cvtColor(region, cv2.COLOR_BGR2GRAY))
+    # A dim label's print too, but not a dark belt's noise.
+    dark = drop > np.clip(lit * INK_SHARE, INK_FLOOR, INK_DROP)
     grey = (_chroma(region) < INK_CHROMA) & (_chroma(paper) < INK_CHROMA)
-    ink = cv2.dilate(((drop > INK_DROP) & grey).astype(np.uint8), np.ones((3, 3), np.uint8))
+    ink = cv2.dilate((dark & grey).astype(np.uint8), np.ones((3, 3), np.uint8))
     np.copyto(region, paper, where=ink[:, :, None] > 0)
     return out
 

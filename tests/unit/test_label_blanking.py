@@ -99,3 +99,19 @@ def test_a_coloured_mark_on_a_dark_mailer_inside_the_labels_box_is_kept() -> Non
     blanked = blank_label(frame, Box(280, 230, 700, 460))
     assert np.array_equal(blanked[590:660, 710:990], frame[590:660, 710:990])
     assert blanked[275:310, 315:450].min() > 200               # the label's print is gone
+
+
+def test_a_dim_labels_print_is_painted_and_a_dark_belts_noise_is_not() -> None:
+    """Under low light a label's paper is ~60 and worn grey print ~27: less than the 40 levels
+    a lit label's print stands below its paper, far more than a dark belt's noise."""
+    frame = np.full((960, 1280, 3), 40, np.uint8)
+    cv2.rectangle(frame, (200, 150), (1100, 850), KRAFT, -1)
+    cv2.rectangle(frame, (300, 250), (700, 550), (245, 245, 245), -1)
+    for i, y in enumerate(range(290, 400, 30)):
+        cv2.putText(frame, f"ADDRESS LINE {i}", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (110, 110, 110), 2)
+    noise = np.random.default_rng(3).normal(0, 3, frame.shape)
+    dim = np.clip(frame * 0.25 + noise, 0, 255).astype(np.uint8)
+    blanked = blank_label(dim, Box(150, 100, 620, 500))       # the belt's corner inside the box
+    text = blanked[270:370, 320:600].astype(np.int16)
+    assert text.min() >= int(dim[255:265, 305:695].mean()) - 18  # only the paper and its noise
+    assert np.array_equal(blanked[100:140, 150:190], dim[100:140, 150:190])  # belt, noise kept
