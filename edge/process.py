@@ -135,7 +135,6 @@ class _Clock:
 @dataclass(frozen=True)
 class _Analysis:
     reading: LabelReading
-    index: int
     report: QualityReport
     classification: Classification
     verdict: Verdict
@@ -144,7 +143,7 @@ class _Analysis:
 
 def _analyse(capture: ParcelCapture, stages: Stages,
              clock: _Clock) -> tuple[ParcelCapture, _Analysis]:
-    """The analysis, and the capture narrowed to the frame chosen (index 0 of it)."""
+    """The analysis, and the capture narrowed to the frame chosen (its only frame)."""
     reading = stages.read(capture)
     clock.lap("decode")
     index, report = stages.choose(capture, reading)
@@ -159,7 +158,7 @@ def _analyse(capture: ParcelCapture, stages: Stages,
     clock.lap("classify")
     verdict = stages.decide(reading, report, classification)
     clock.lap("rules")
-    return capture, _Analysis(reading, 0, report, classification, verdict, paper)
+    return capture, _Analysis(reading, report, classification, verdict, paper)
 
 
 def chosen_only(capture: ParcelCapture, index: int) -> ParcelCapture:
@@ -321,7 +320,7 @@ def _taken(capture: ParcelCapture | Handoff) -> ParcelCapture:
 
 def _record(capture: ParcelCapture, a: _Analysis, stages: Stages, clock: _Clock,
             seq: int) -> ParcelRecord:
-    frame = capture.frames[a.index]
+    frame = capture.best
     return ParcelRecord(
         id=str(uuid.uuid4()), unit=stages.unit, seq=seq,
         time_utc=frame.t_utc or utc_now(), reference=a.reading.reference,
@@ -331,9 +330,8 @@ def _record(capture: ParcelCapture, a: _Analysis, stages: Stages, clock: _Clock,
 
 def _package(capture: ParcelCapture, a: _Analysis, record: ParcelRecord,
              stages: Stages) -> Package:
-    frame = capture.frames[a.index]
-    return stages.package(record, frame.image, a.label, capture.boxes[a.index],
-                          pyramid=capture.pyramids[a.index])
+    return stages.package(record, capture.best.image, a.label, capture.boxes[0],
+                          pyramid=capture.pyramids[0])
 
 
 def _count(package: Package, reading: LabelReading, stats: Stats) -> None:
