@@ -14,6 +14,11 @@ the model wants), with the codes' box from the renderer's truth standing in
 for the label reader's (``--keep-label`` classifies the frame as drawn);
 brand right (the brand named for branded parcels, none for the others);
 packaging right; and the whole classify stage's time on one thread.
+
+``--seed`` draws another held-out split (tune on one, report on another);
+``--recorded`` gives the unit a catalogue whose reference pictures are the
+held-out renderer's genuine marks (its typefaces), as a site records the marks
+its parcels really carry; the demo catalogue's are the generator's.
 """
 from __future__ import annotations
 
@@ -21,8 +26,10 @@ import argparse
 import json
 import multiprocessing as mp
 import statistics
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -36,16 +43,20 @@ from edge.rules import RulesConfig, decide, load_rules
 
 GENERATOR_SEED = 4004
 HELD_OUT_SEED = 5151
+DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "models" / "catalogue"
+SOURCES = ("held-out", "generator")
 GEN_KIND = {"": "unbranded", "genuine": "genuine", "wrong_packaging": "wrong_packaging",
             "misspelled": "misspelled", "wrong_colour": "wrong_colour", "distorted": "distorted",
             "low_quality": "low_quality"}
 _state: dict[str, Any] = {}
 
 
-def _init(keep_label: bool = False) -> None:
+def _init(keep_label: bool = False, seed: int = HELD_OUT_SEED, catalogue: str = "") -> None:
     cv2.setNumThreads(1)
     _state["keep_label"] = keep_label
-    _state["clf"] = load_classifier(ClassifyConfig(threads=1))
+    _state["seed"] = seed
+    _state["clf"] = load_classifier(ClassifyConfig(threads=1, **(
+        {"catalogue_dir": Path(catalogue)} if catalogue else {})))
     _state["rules"] = load_rules(RulesConfig())
 
 
@@ -54,7 +65,7 @@ def _parcel(job: tuple[str, int, str]) -> tuple[np.ndarray, dict[str, Any]]:
     if source == "held-out":
         from bench import heldout
 
-        r = heldout.render(HELD_OUT_SEED, index, kind)
+        r = heldout.render(_state.get("seed", HELD_OUT_SEED), index, kind)
         return r.image, r.truth
     from models import dataset as ds
 
@@ -82,7 +93,9 @@ def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
     return {"source": job[0], "kind": truth["kind"], "brand": truth["brand"],
             "packaging": truth["packaging"], "surface": truth.get("surface", ""),
             "said_brand": c.brand, "said_packaging": c.packaging, "outcome": verdict.outcome,
-            "reasons": list(verdict.reasons[:2]), "ms": ms, "error": c.error}
+            "reasons": list(verdict.reasons[:2]), "ms": ms, "error": c.error,
+            "mark_text": c.mark_text, "name_match": c.name_match, "index": job[1],
+            "evidence": dict(c.evidence)}
 
 
 def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None) -> Classification:
@@ -92,6 +105,24 @@ def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None) -> Classif
     paper = label_paper(pyramid, seed) if seed is not None else None
     return classify_reduced(_state["clf"].classify, pyramid, box,
                             not_the_box(paper, seed, box.area))
+
+
+def recorded_catalogue(folder: Path) -> Path:
+    """The demo catalogue with each brand's reference picture replaced by its genuine mark as
+    the held-out renderer draws it: a site records the marks its parcels really carry."""
+    from bench import heldout
+    from edge.synth import marks
+
+    manifest = json.loads((DEMO_CATALOGUE / "catalogue.json").read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in manifest["brands"]:
+        brand = next(b for b in marks.BRANDS if b.name == entry["name"])
+        name = f"{brand.name.lower()}-recorded.png"
+        cv2.imwrite(str(folder / name), heldout.recorded_reference(brand))
+        entry["references"] = [name]
+    manifest["name"] += "-recorded"
+    (folder / "catalogue.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return folder
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -124,11 +155,13 @@ def _mean(values: list[bool]) -> float:
     return round(float(np.mean(values)), 4) if values else float("nan")
 
 
-def jobs(per_kind: int) -> list[tuple[str, int, str]]:
+def jobs(per_kind: int, sources: tuple[str, ...] = SOURCES) -> list[tuple[str, int, str]]:
     from bench import heldout
 
     out = [("held-out", i, k) for k in heldout.KINDS for i in range(per_kind)]
-    return out + [("generator", i, "") for i in range(per_kind * 7)]
+    out = out if "held-out" in sources else []
+    return out + ([("generator", i, "") for i in range(per_kind * 7)]
+                  if "generator" in sources else [])
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -157,12 +190,21 @@ def main() -> int:
     parser.add_argument("--rows", help="write every parcel's row to this JSON file")
     parser.add_argument("--keep-label", action="store_true",
                         help="classify the frame as drawn, the label not painted over")
+    parser.add_argument("--recorded", action="store_true",
+                        help="the held-out renderer's genuine marks as the catalogue's references")
+    parser.add_argument("--only", choices=SOURCES, help="one renderer only")
+    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED,
+                        help="held-out renderer's seed: tune on one, report on another")
     args = parser.parse_args()
-    with mp.get_context("fork").Pool(args.workers, initializer=_init,
-                                        initargs=(args.keep_label,)) as pool:
-        rows = pool.map(judge_one, jobs(args.per_kind), chunksize=4)
-    results = {s: summarize([r for r in rows if r["source"] == s])
-               for s in ("held-out", "generator")}
+    tmp = tempfile.TemporaryDirectory(prefix="bench-catalogue-")
+    catalogue = str(recorded_catalogue(Path(tmp.name))) if args.recorded else ""
+    with tmp, mp.get_context("fork").Pool(args.workers, initializer=_init,
+                                             initargs=(args.keep_label, args.seed,
+                                                       catalogue)) as pool:
+        # the recorded references are the held-out world's marks, not the generator's
+        sources = ("held-out",) if args.recorded else (args.only,) if args.only else SOURCES
+        rows = pool.map(judge_one, jobs(args.per_kind, sources), chunksize=4)
+    results = {s: summarize([r for r in rows if r["source"] == s]) for s in sources}
     if args.rows:
         with open(args.rows, "w", encoding="utf-8") as fh:
             json.dump(rows, fh)

@@ -262,6 +262,22 @@ def _brand_mark(kind: str, brand: spec.Brand, rng: np.random.Generator,
     return _degrade(layer, rng) if kind == "low_quality" else layer
 
 
+def recorded_reference(brand: spec.Brand, height: int = 72) -> np.ndarray:
+    """The brand's genuine mark as this renderer draws it, on white (BGR): what a site would
+    record in its catalogue from the rights holder's own artwork for this world's marks."""
+    rng = np.random.default_rng([len(brand.name), 4343])
+    while True:  # the emblem above the name, as the catalogue's demo references show it
+        state = rng.bit_generator.state
+        if rng.random() >= 0.4:
+            break
+    rng.bit_generator.state = state
+    layer = mark_layer(brand.name, BRAND_FONT[brand.name], brand.emblem, _rgb(brand.colour),
+                       height, 1.0, rng)
+    sheet = Image.new("RGBA", (layer.size[0] + 32, layer.size[1] + 32), (255, 255, 255, 255))
+    sheet.alpha_composite(layer, (16, 16))
+    return cv2.cvtColor(np.asarray(sheet.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
 def _decoy(kind: str, rng: np.random.Generator, height: int) -> Image.Image:
     face = FONT_FILES[int(rng.integers(len(FONT_FILES)))]
     if kind == "handling":

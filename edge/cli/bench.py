@@ -151,10 +151,11 @@ def _print_size(s: dict) -> None:
          " + ".join(f"{med[k]:.1f}" for k in ("decode", "quality", "classify", "rules",
                                                "package")) + f" = {s['path_cpu_ms']:.1f}"),
         ("path incl. durable commit", f"{s['path_ms']:.1f} ms ({med['commit']:.1f} commit)"),
-        ("floors: zxing + onnx + imencode + fsync",
-         " + ".join(f"{med[k]:.1f}" for k in ("zxing", "onnx", "imencode", "fsync"))
+        ("floors: zxing + onnx + ocr models + imencode + fsync",
+         " + ".join(f"{med[k]:.1f}" for k in ("zxing", "onnx", "ocr", "imencode", "fsync"))
          + f" = {s['floors_ms']:.1f}"),
-        ("path / floors", f"{s['path_over_floors']:.2f}x"),
+        ("path / floors", f"{s['path_over_floors']:.2f}x ({s['path_over_floors_without_ocr']:.2f}x "
+         "with the OCR models not counted as a floor)"),
         ("parcels per CPU-second (path)", f"{s['parcels_per_cpu_s']:.1f}"),
         ("zxing-cpp loop (decode, JPEG, publish)", f"{s['loop_ms']:.1f} ms, "
          f"{s['loop_parcels_per_cpu_s']:.1f} parcels per CPU-second"),

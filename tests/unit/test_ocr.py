@@ -37,6 +37,37 @@ def test_large_picture_is_read_with_boxes_in_its_own_pixels() -> None:
     assert hit and 1780 < hit[0].box[0][0] < 1860 and 690 < hit[0].box[0][1] < 760
 
 
+def test_lines_found_on_halvings_of_a_large_picture_keep_its_pixels() -> None:
+    """Detection shrinks a picture four times its size by exact halvings first: the boxes
+    must still land on the word in the picture as given."""
+    word = _word("NORVEX", size=90)
+    big = np.full((1500, 2000, 3), 235, np.uint8)
+    big[900:900 + word.shape[0], 1200:1200 + word.shape[1]] = word
+    engine = ocr.open_engine("rapidocr", det_side=320)
+    hit = [t for t in engine.read_lines(big) if t.text.upper() == "NORVEX"]
+    assert hit and 1180 < hit[0].box[0][0] < 1260 and 890 < hit[0].box[0][1] < 960
+    assert 1620 < hit[0].box[2][0] < 1720 and 990 < hit[0].box[2][1] < 1060
+
+
+def test_wrapped_models_see_every_call_and_change_no_reading() -> None:
+    """The benchmark times the OCR models alone on the inputs the path gave them."""
+    engine = ocr.open_engine("rapidocr", any_angle=True)
+    before = engine.read_lines(_word("LUMERO"))
+    seen: list[tuple[str, tuple[int, ...]]] = []
+
+    def wrap(role: str, session):  # type: ignore[no-untyped-def]
+        def recorded(x: np.ndarray):  # type: ignore[no-untyped-def]
+            seen.append((role, x.shape))
+            return session(x)
+        return recorded
+
+    engine.wrap_models(wrap)
+    assert engine.read_lines(_word("LUMERO")) == before
+    roles = [role for role, _ in seen]
+    assert roles[0] == "det" and "cls" in roles and "rec" in roles
+    assert seen[-1][1][2] == 48  # recognition's input: a line 48 px high
+
+
 def test_blank_picture_reads_nothing_and_bad_input_is_refused() -> None:
     assert ocr.read_lines(np.full((80, 200, 3), 200, np.uint8)) == ()
     with pytest.raises(ValueError, match="uint8"):
