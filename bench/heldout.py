@@ -265,12 +265,9 @@ def _brand_mark(kind: str, brand: spec.Brand, rng: np.random.Generator,
 def recorded_reference(brand: spec.Brand, height: int = 72) -> np.ndarray:
     """The brand's genuine mark as this renderer draws it, on white (BGR): what a site would
     record in its catalogue from the rights holder's own artwork for this world's marks."""
-    rng = np.random.default_rng([len(brand.name), 4343])
-    while True:  # the emblem above the name, as the catalogue's demo references show it
-        state = rng.bit_generator.state
-        if rng.random() >= 0.4:
-            break
-    rng.bit_generator.state = state
+    # mark_layer draws once for the emblem's place: this seed's first draw (0.51, not under
+    # 0.4) puts it above the name, as the demo catalogue's references show it
+    rng = np.random.default_rng(1)
     layer = mark_layer(brand.name, BRAND_FONT[brand.name], brand.emblem, _rgb(brand.colour),
                        height, 1.0, rng)
     sheet = Image.new("RGBA", (layer.size[0] + 32, layer.size[1] + 32), (255, 255, 255, 255))
