@@ -5,7 +5,8 @@ natural units chosen by what they mean, not fitted to one renderer:
 
 * misspelled: the OCR engine's confidence in a line that is one or two edits
   (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5;
-  letters only added or dropped at the name's ends, review at most.
+  letters only added or dropped at the name's ends, or a misspelling that
+  the line read again on its own spells as the name itself, review at most.
 * colour: ΔE00 / 40; flag at ΔE 25 (plainly another colour), review at ΔE 18.
 * proportions: |ln ratio| / ln 2 of the letters' width per height against the
   reference; review beyond 1.45x either way, never a flag by itself: on
@@ -77,11 +78,12 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
     scores = {k: 0.0 for k in FLAG}
     evidence: dict[str, str] = {}
     if r.match.misspelled:
-        # A near or partial match is weak evidence: at most the review line, never a flag by itself.
-        cap = NEAR_CAP if r.match.kind in ("near", "partial") else 1.0
-        scores["suspect_misspelled"] = round(min(cap, r.line.confidence), 4)
+        # A near or partial match is weak evidence, and so is a misspelling read as the name
+        # itself the second time: at most the review line, never a flag by itself.
+        weak = r.match.kind in ("near", "partial") or r.disputed
+        scores["suspect_misspelled"] = round(min(NEAR_CAP if weak else 1.0, r.line.confidence), 4)
         evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
-                                          f"{r.line.confidence:.2f})")
+                                          f"{r.line.confidence:.2f}){_disputed(r)}")
     if r.delta_e is not None:
         scores["suspect_colour"] = round(min(1.0, r.delta_e / 40), 4)
         evidence["suspect_colour"] = (f"colour differs from {name}'s reference by "
@@ -95,6 +97,13 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
         evidence["suspect_quality"] = (f"ink edges are blurred over {100 * r.edge_rel:.0f}% of "
                                        "the letter height")
     return scores, evidence
+
+
+def _disputed(r: Reading) -> str:
+    if not r.disputed:
+        return ""
+    return (f"; read again on its own it reads '{(r.second or '')[:40]}', the brand's own "
+            "spelling: a letter may be misread")
 
 
 def _hex(bgr: tuple[int, int, int] | None) -> str:

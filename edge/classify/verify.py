@@ -53,6 +53,10 @@ PIECE_GAP = 4.0
 # Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
 # specks, dots or broken strokes.
 LETTER_PIECE = 0.4
+# Name matches that flag on their own; their line is read a second time (second_reading).
+FLAGGING = ("edit", "lookalike")
+# The line is read again from its own upright crop with this margin (in line heights).
+SECOND_READ_MARGIN = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +74,15 @@ class Reading:
     scale: float = 1.0
     # The picture the line's box refers to (the parcel region), for measuring it.
     crop: np.ndarray | None = None
+    # A misspelling's line read a second time on its own (see :func:`second_reading`).
+    second: str | None = None
+
+    @property
+    def disputed(self) -> bool:
+        """A misspelling whose line, read again on its own, spells the brand's name exactly."""
+        if self.match is None or not self.second:
+            return False
+        return any(fold(w) == fold(self.match.spelling) for w in candidates(self.second))
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
@@ -93,8 +106,26 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
         return Reading(_guess_of(None, region), lines)
     origin = region.clip(image.shape[1], image.shape[0])
+    second = second_reading(engine, piece, line) if match.kind in FLAGGING else None
     return Reading(_guess_of(line, origin), lines, match, line, de, ink, None,
-                   edge_width(piece, line), 1.0, piece)
+                   edge_width(piece, line), 1.0, piece, second)
+
+
+def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> str:
+    """The line read again from its own upright crop, found and recognised afresh.
+
+    A flag costs an officer an exam, and one misread letter (a worn B read
+    as E) makes a genuine name a one-letter misspelling.  The engine's slips
+    depend on the crop and the scale it reads at; a counterfeiter's spelling
+    does not.  So a misspelling is read twice, and one that reads as the
+    brand's own name the second time is disputed: sent to review, not flagged.
+    """
+    piece = _line_pixels(picture, line)
+    if piece is None:
+        return ""
+    m = max(4, int(round(SECOND_READ_MARGIN * piece.shape[0])))
+    piece = cv2.copyMakeBorder(piece, m, m, m, m, cv2.BORDER_REPLICATE)
+    return " ".join(t.text for t in engine.read_lines(piece))
 
 
 def _best_match(lines: Sequence[TextLine],

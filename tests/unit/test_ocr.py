@@ -66,6 +66,8 @@ def test_wrapped_models_see_every_call_and_change_no_reading() -> None:
     roles = [role for role, _ in seen]
     assert roles[0] == "det" and "cls" in roles and "rec" in roles
     assert seen[-1][1][2] == 48  # recognition's input: a line 48 px high
+    # as wide as the word, not padded to PP-OCR's 320 px training width
+    assert ocr.REC_MIN_WIDTH <= seen[-1][1][3] < 320
 
 
 def test_blank_picture_reads_nothing_and_bad_input_is_refused() -> None:

@@ -1,0 +1,78 @@
+"""A misspelling that flags is read twice: one the engine reads as the name itself is a review."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge.catalogue import Catalogue, load_catalogue
+from edge.classify.crops import MarkGuess
+from edge.classify.judge import FLAG, REVIEW, _measure
+from edge.classify.verify import Reading, scan_parcel
+from edge.catalogue.names import match_word
+from edge.ocr import TextLine
+from edge.records import Box
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE = TextLine("KALIMEA", 0.97, ((40.0, 30.0), (240.0, 30.0), (240.0, 80.0), (40.0, 80.0)))
+BRANDS = [("KALIMBA", ("KALIMBA",))]
+
+
+class ScriptedEngine:
+    """Reads the parcel as ``first``, then any picture after it (the line's crop) as ``then``."""
+
+    name = "scripted"
+
+    def __init__(self, first: str, then: str) -> None:
+        self.first, self.then, self.pictures = first, then, []
+
+    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+        self.pictures.append(image_bgr.shape)
+        if len(self.pictures) == 1:
+            return (TextLine(self.first, 0.97, LINE.box),)
+        return (TextLine(self.then, 0.99, ((5.0, 5.0), (60.0, 5.0), (60.0, 20.0), (5.0, 20.0))),)
+
+
+def _catalogue() -> Catalogue:
+    return load_catalogue(ROOT / "models/catalogue")
+
+
+def _parcel() -> np.ndarray:
+    image = np.full((200, 300, 3), 230, np.uint8)
+    image[40:70, 50:230] = (0, 125, 235)  # the line's ink, KALIMBA's orange
+    return image
+
+
+def test_a_misspelling_read_as_the_name_the_second_time_is_reviewed_not_flagged() -> None:
+    engine = ScriptedEngine("KALIMEA", "KALIMBA")
+    reading = scan_parcel(engine, _parcel(), Box(0, 0, 300, 200), _catalogue())
+    assert reading.match is not None and reading.match.kind == "edit"
+    # the second picture is the line alone, upright, with half a line height around it
+    assert len(engine.pictures) == 2 and engine.pictures[1][:2] == (100, 250)
+    assert reading.second == "KALIMBA" and reading.disputed
+    scores, evidence = _measure(reading)
+    assert REVIEW["suspect_misspelled"] <= scores["suspect_misspelled"] < FLAG["suspect_misspelled"]
+    assert "read again on its own it reads 'KALIMBA'" in evidence["suspect_misspelled"]
+
+
+def test_a_misspelling_read_the_same_or_otherwise_misspelt_again_still_flags() -> None:
+    for then in ("KALIMEA", "KALlMEA", ""):
+        reading = scan_parcel(ScriptedEngine("KALIMEA", then), _parcel(), Box(0, 0, 300, 200),
+                              _catalogue())
+        assert not reading.disputed
+        assert _measure(reading)[0]["suspect_misspelled"] >= FLAG["suspect_misspelled"]
+
+
+def test_an_exact_name_is_never_read_twice() -> None:
+    engine = ScriptedEngine("KALIMBA", "KALIMEA")
+    reading = scan_parcel(engine, _parcel(), Box(0, 0, 300, 200), _catalogue())
+    assert reading.match is not None and reading.match.kind == "exact"
+    assert len(engine.pictures) == 1 and reading.second is None
+
+
+def test_only_the_spelling_matched_disputes_a_reading() -> None:
+    line = TextLine("KALIMEA", 0.97, LINE.box)
+    match = match_word("KALIMEA", BRANDS)
+    guess = MarkGuess(0, 0, 1, 1, 0, 1)
+    assert Reading(guess, (line,), match, line, second="THE KALIMBA SHOP").disputed
+    assert not Reading(guess, (line,), match, line, second="KALIMBAS").disputed
