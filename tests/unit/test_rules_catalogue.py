@@ -34,9 +34,19 @@ def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -
     v = judge_marks(near, rules)
     assert v.outcome == "review" and "wrong_packaging" not in v.flagged_labels
     assert not any("ships only" in r for r in v.reasons)
-    unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(packaging_alone="flag")))
+    unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(
+        packaging_alone="flag", min_packaging_score=0.7)))
     assert unsure.outcome == "review" and "ships only in a poly mailer" in unsure.reasons[0]
     assert judge_marks(checked(match=""), rules).outcome == "clear"
+
+
+def test_packaging_read_less_surely_than_a_flag_needs_says_nothing_by_default() -> None:
+    """Genuine marks on surfaces the classifier never saw were read as the wrong packaging at
+    scores of 0.7-0.94 and sent to review; wrong packaging it is sure of still is."""
+    rules = load_rules(RulesConfig())
+    assert judge_marks(checked(pack_score=0.9), rules).outcome == "clear"
+    sure = judge_marks(checked(pack_score=0.97), rules)
+    assert sure.outcome == "review" and "ships only in a poly mailer" in sure.reasons[0]
 
 
 def test_measurements_do_not_add_up_to_a_review() -> None:
