@@ -53,6 +53,9 @@ PIECE_GAP = 4.0
 # Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
 # specks, dots or broken strokes.
 LETTER_PIECE = 0.4
+# Pieces within this share of the letters' median height are letters (an emblem beside the
+# name is drawn taller, the foot of one above it shorter).
+LETTER_BAND = (0.7, 1.3)
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
@@ -298,20 +301,27 @@ def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
     return float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)
 
 
-def _letter_height(mask: np.ndarray, rows: float) -> float:
-    """The letters' height: the median height of the ink's tall pieces, not of all its rows.
+def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]:
+    """The letters' width and height: from the ink's letter-sized pieces, not all its ink.
 
-    A line box often takes in the foot of the emblem printed above the name
-    (LUMERA's star): counted as rows of ink it made the letters half again
-    as tall, and a genuine mark read as squeezed to 0.56x.  Each letter (or
-    run of touching letters) is a piece the height of the letters; an emblem's
-    cut-off foot is one piece among them.  ``rows`` (the rows' extent) stands
-    when there are too few pieces to take a median of.
+    A line box often takes in an emblem: the foot of LUMERA's star above the
+    name, ORBIQ's ring beside it.  Counted as rows and columns of ink they
+    made genuine letters half again as tall (read as squeezed to 0.56x) or
+    a letter wider.  Each letter, or run of touching letters, is a piece the
+    letters' height (their median); a piece much shorter or taller (an
+    emblem, its cut-off foot) is left out of both.  ``width`` and ``rows``
+    (the ink's extent) stand when there are too few pieces to tell.
     """
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    stats = stats[1:]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = heights[heights >= LETTER_PIECE * rows]
-    return float(np.median(tall)) if tall.size >= 3 else rows
+    if tall.size < 3:
+        return width, rows
+    height = float(np.median(tall))
+    letters = stats[(heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)]
+    x0 = letters[:, cv2.CC_STAT_LEFT]
+    return float((x0 + letters[:, cv2.CC_STAT_WIDTH]).max() - x0.min()), height
 
 
 def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
@@ -322,8 +332,8 @@ def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | Non
     mask, _, contrast = ink_mask(piece)
     if contrast < 10:
         return None
-    width, rows = _ink_extent(mask)
-    return width / max(1, len(fold(text))) / max(_letter_height(mask, rows), 1.0)
+    width, height = _letters(mask, *_ink_extent(mask))
+    return width / max(1, len(fold(text))) / max(height, 1.0)
 
 
 def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
