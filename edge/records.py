@@ -223,8 +223,8 @@ class Classification:
     # The brand catalogue the mark was checked against (name, version, SHA-256 of the folder).
     catalogue: ModelInfo | None = None
     # What the mark's words read (untrusted OCR text) and how they match the brand's name:
-    # "exact", "lookalike", "edit", "partial", "near" or "covered" ("" when no catalogue name
-    # was read).
+    # "exact", "emblem", "lookalike", "edit", "partial", "near" or "covered" ("" when no
+    # catalogue name was read).
     mark_text: str = ""
     name_match: str = ""
     # Per label, what was measured, in words an officer can check on the mark_box crop.

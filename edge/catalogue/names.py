@@ -18,6 +18,10 @@ is "partial": a line box cut short or run into the emblem beside the word
 reads that way as often as a counterfeiter spells it so, so it is the
 brand, misspelt perhaps, and never a flag by itself.
 
+When the letters added at an end are the brand's emblem beside the name
+(a ring read as O, a triangle as A), told apart from letters by the ink's
+shape (``edge.classify.verify``), the name is read exactly: kind "emblem".
+
 A name read in pieces, with letters hidden between them by tape or a
 sticker laid over the mark, is "covered": the pieces name the brand (and
 its colour and proportions can still be measured), but what is hidden
@@ -41,12 +45,12 @@ class NameMatch:
     brand: str
     spelling: str
     read: str
-    kind: str  # "exact" | "lookalike" | "edit" | "partial" | "near" | "covered"
+    kind: str  # "exact" | "emblem" | "lookalike" | "edit" | "partial" | "near" | "covered"
     edits: int  # for "covered": letters hidden
 
     @property
     def misspelled(self) -> bool:
-        return self.kind not in ("exact", "covered")
+        return self.kind not in (*EXACTLY, "covered")
 
     def words(self) -> str:
         if self.kind == "covered":
@@ -54,6 +58,9 @@ class NameMatch:
                     f"brand {self.brand}")
         if self.kind == "exact":
             return f"the mark reads '{self.read}', the name of brand {self.brand}"
+        if self.kind == "emblem":
+            return (f"the mark reads '{self.read}', the name of brand {self.brand} beside its "
+                    f"emblem (read as {self.edits} more letter(s))")
         if self.kind == "lookalike":
             return (f"the mark reads '{self.read}', watched brand {self.brand} spelt with "
                     "look-alike characters")
@@ -134,7 +141,9 @@ def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatc
     return None
 
 
-RANK = {"exact": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4}
+RANK = {"exact": 0, "emblem": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4}
+# Kinds that read the brand's name itself, letter for letter.
+EXACTLY = ("exact", "emblem")
 # A covered name must show this share of its letters, and its first piece at least two.
 COVERED_MIN_SHOWN = 0.6
 

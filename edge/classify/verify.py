@@ -51,11 +51,15 @@ PIECE_HEIGHT = (0.7, 1.45)
 PIECE_SLANT_DEG = 12.0
 PIECE_GAP = 4.0
 # Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
-# specks, dots or broken strokes.
-LETTER_PIECE = 0.4
+# specks, dots or broken strokes; an emblem above or below the name can take more than
+# half the rows.
+LETTER_PIECE = 0.25
 # Pieces within this share of the letters' median height are letters (an emblem beside the
 # name is drawn taller, the foot of one above it shorter).
 LETTER_BAND = (0.7, 1.3)
+# A line box this many times taller than wide is a line printed across the picture (the
+# OCR engine's own rule for turning it).
+ACROSS = 1.5
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
@@ -102,6 +106,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     if best is None:
         return Reading(_guess_of(None, region), lines)
     match, line = best
+    if _emblem_read_as_letters(match) and emblem_beside(piece, line):
+        match = dataclasses.replace(match, kind="emblem", read=match.spelling)
     brand = catalogue.get(match.brand)
     assert brand is not None
     ink = ink_colour(piece, line)
@@ -129,6 +135,13 @@ def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> st
     m = max(4, int(round(SECOND_READ_MARGIN * piece.shape[0])))
     piece = cv2.copyMakeBorder(piece, m, m, m, m, cv2.BORDER_REPLICATE)
     return " ".join(t.text for t in engine.read_lines(piece))
+
+
+def _emblem_read_as_letters(match: NameMatch) -> bool:
+    """The name read whole with a letter or two more at one end: OCR reads a ring as O."""
+    read, name = fold(match.read), fold(match.spelling)
+    return match.kind == "partial" and len(read) > len(name) and (
+        read.startswith(name) or read.endswith(name))
 
 
 def _best_match(lines: Sequence[TextLine],
@@ -224,15 +237,23 @@ def stretch_contrast(crop: np.ndarray) -> np.ndarray:
 
 
 def _line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
-    """The line's quad warped to an upright rectangle (the letters as OCR saw them)."""
+    """The line's quad warped to a rectangle lying along the line (the letters as OCR saw
+    them, perhaps upside down).
+
+    A line's corners run clockwise from the top left of the picture, not of the
+    text, so a mark printed across the parcel (turned 60-110 degrees on the belt)
+    warps to a tall strip of stacked letters; it is turned a quarter, as the OCR
+    engine turns it, or its letters' width was measured across the line.
+    """
     pts = np.float32(line.box)
     w = int(round(max(np.hypot(*(pts[1] - pts[0])), np.hypot(*(pts[2] - pts[3])))))
     h = int(round(max(np.hypot(*(pts[3] - pts[0])), np.hypot(*(pts[2] - pts[1])))))
     if w < 4 or h < 4:
         return None
     m = cv2.getPerspectiveTransform(pts, np.float32([[0, 0], [w, 0], [w, h], [0, h]]))
-    return cv2.warpPerspective(crop, m, (w, h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    piece = cv2.warpPerspective(crop, m, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(np.rot90(piece)) if h >= ACROSS * w else piece
 
 
 def ink_mask(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -301,27 +322,52 @@ def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
     return float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)
 
 
-def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]:
-    """The letters' width and height: from the ink's letter-sized pieces, not all its ink.
+def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The ink's pieces (connected components' stats), which of them are letters, and the
+    letters' height; None when there are too few pieces to tell.
 
     A line box often takes in an emblem: the foot of LUMERA's star above the
-    name, ORBIQ's ring beside it.  Counted as rows and columns of ink they
-    made genuine letters half again as tall (read as squeezed to 0.56x) or
-    a letter wider.  Each letter, or run of touching letters, is a piece the
-    letters' height (their median); a piece much shorter or taller (an
-    emblem, its cut-off foot) is left out of both.  ``width`` and ``rows``
-    (the ink's extent) stand when there are too few pieces to tell.
+    name, ORBIQ's ring beside it.  Each letter, or run of touching letters, is
+    a piece the letters' height (their median); a piece much shorter or
+    taller is no letter.
     """
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     stats = stats[1:]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = heights[heights >= LETTER_PIECE * rows]
     if tall.size < 3:
-        return width, rows
+        return None
     height = float(np.median(tall))
-    letters = stats[(heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)]
-    x0 = letters[:, cv2.CC_STAT_LEFT]
-    return float((x0 + letters[:, cv2.CC_STAT_WIDTH]).max() - x0.min()), height
+    letters = (heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)
+    return stats, letters, height
+
+
+def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]:
+    """The letters' width and height, emblems left out (counted as ink they made genuine
+    letters half again as tall, read as squeezed to 0.56x, or a fifth wider);
+    ``width`` and ``rows`` (the ink's extent) stand when there are too few pieces."""
+    found = _letter_pieces(mask, rows)
+    if found is None:
+        return width, rows
+    stats, letters, height = found
+    x0 = stats[letters, cv2.CC_STAT_LEFT]
+    return float((x0 + stats[letters, cv2.CC_STAT_WIDTH]).max() - x0.min()), height
+
+
+def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
+    """Whether the line holds, beyond either end of its letters, ink that is no letter (a
+    piece taller or shorter than they are): an emblem printed beside the name."""
+    piece = _line_pixels(picture, line)
+    if piece is None:
+        return False
+    mask, _, contrast = ink_mask(piece)
+    found = _letter_pieces(mask, _ink_extent(mask)[1]) if contrast >= 10 else None
+    if found is None:
+        return False
+    stats, letters, height = found
+    left, right = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]
+    big = ~letters & (stats[:, cv2.CC_STAT_HEIGHT] >= LETTER_BAND[1] * height)
+    return bool(np.any(big & ((right <= left[letters].min()) | (left >= right[letters].max()))))
 
 
 def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.catalogue.names import RANK
+from edge.catalogue.names import EXACTLY, RANK
 from edge.records import (BrandFacts, Classification, LabelReading, Outcome, QualityReport,
                           Verdict)
 from edge.rules.aed import AedTable, Declaration
@@ -138,7 +138,7 @@ def _catalogue_view(c: Classification, cfg: RulesConfig) -> MarkView:
         origins=facts.origins)
     watched = named and facts.watched and (not cfg.watchlist or brand in cfg.watchlist)
     return MarkView(named, brand, named, watched, rule if named else None,
-                    certain=c.name_match == "exact")
+                    certain=c.name_match in EXACTLY)
 
 
 def thresholds(label: str, c: Classification, cfg: RulesConfig) -> tuple[float, float]:

@@ -1,22 +1,28 @@
 """Letter proportions of a read line: the letters' own height, whatever else the line box holds."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from edge.classify.verify import letter_aspect
+from edge.catalogue import load_catalogue
+from edge.classify.verify import emblem_beside, letter_aspect, scan_parcel
 from edge.ocr import TextLine
+from edge.records import Box
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+ROOT = Path(__file__).resolve().parents[2]
 BOX = ((10.0, 20.0), (470.0, 20.0), (470.0, 100.0), (10.0, 100.0))
 
 
-def _mark(star: bool, stretch: float = 1.0, ring: bool = False) -> np.ndarray:
+def _mark(star: bool, stretch: float = 1.0, ring: bool = False, text: str = "LUMERA"
+          ) -> np.ndarray:
     """LUMERA in red on grey paper; with ``star`` the foot of an emblem printed above it
     reaches into the line's box, as OCR boxes LUMERA's name under its star; with ``ring``
     an emblem half as tall again as the letters stands beside the name, inside the box."""
     word = Image.new("RGB", (300, 70), (225, 225, 220))
-    ImageDraw.Draw(word).text((4, 6), "LUMERA", fill=(200, 35, 45),
+    ImageDraw.Draw(word).text((4, 6), text, fill=(200, 35, 45),
                               font=ImageFont.truetype(FONT, 48))
     if stretch != 1.0:
         word = word.resize((int(300 * stretch), 70), Image.BICUBIC)
@@ -54,3 +60,46 @@ def test_a_stretched_mark_still_measures_as_stretched() -> None:
     wide = letter_aspect(_mark(star=True, stretch=1.2), line, "LUMERA")
     assert plain is not None and wide is not None
     assert 1.12 < wide / plain < 1.28
+
+
+def test_a_line_printed_across_the_picture_is_measured_along_its_letters() -> None:
+    """A mark turned a quarter on the belt: its box's corners run from the picture's top
+    left, so the warped line was a tall strip and its letters were measured across."""
+    across = np.ascontiguousarray(np.rot90(_mark(star=True)))
+    box = ((20.0, 9.0), (100.0, 9.0), (100.0, 469.0), (20.0, 469.0))
+    along = letter_aspect(_mark(star=True), TextLine("LUMERA", 0.99, BOX), "LUMERA")
+    turned = letter_aspect(across, TextLine("LUMERA", 0.99, box), "LUMERA")
+    assert along is not None and turned is not None
+    assert abs(turned / along - 1.0) < 0.05
+
+
+def test_an_emblem_beside_the_name_is_told_from_a_letter() -> None:
+    line = TextLine("OLUMERA", 0.99, BOX)
+    assert emblem_beside(_mark(star=False, ring=True), line)
+    assert not emblem_beside(_mark(star=False), line)
+    # a real letter O before the name is a letter, whatever it reads as
+    assert not emblem_beside(_mark(star=False, text="OLUMERA"), line)
+    # the foot of an emblem above the name is not beside it
+    assert not emblem_beside(_mark(star=True), line)
+
+
+class _Reads:
+    """An OCR engine that reads every picture as one line, ``text``, over the mark's box."""
+
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+        return (TextLine(self.text, 0.98, BOX),)
+
+
+def test_a_ring_read_as_a_letter_makes_the_name_itself_a_letter_only_does_not() -> None:
+    catalogue = load_catalogue(ROOT / "models/catalogue")
+    whole = Box(0, 0, 480, 120)
+    ring = scan_parcel(_Reads("OLUMERA"), _mark(star=False, ring=True), whole, catalogue)
+    assert ring.match is not None and ring.match.kind == "emblem"
+    assert ring.match.read == "LUMERA" and not ring.match.misspelled
+    letter = scan_parcel(_Reads("OLUMERA"), _mark(star=False, text="OLUMERA"), whole, catalogue)
+    assert letter.match is not None and letter.match.kind == "partial"

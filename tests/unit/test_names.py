@@ -87,3 +87,14 @@ def test_a_partial_name_is_sent_to_review_however_sure_the_reading() -> None:
         return _measure(reading)[0]["suspect_misspelled"]
 
     assert REVIEW["suspect_misspelled"] <= score("ENTRO") < 0.85 <= score("ZENTRA")
+
+
+def test_a_name_beside_its_emblem_is_no_misspelling() -> None:
+    """OCR reads ORBIQ's ring as one more O; told from a letter by its shape, the name is
+    the brand's own and the words say what was read as a letter."""
+    from edge.catalogue.names import RANK, NameMatch
+
+    m = NameMatch("ORBIQ", "ORBIQ", "ORBIQ", "emblem", 1)
+    assert not m.misspelled and RANK["emblem"] == RANK["exact"]
+    assert m.words() == ("the mark reads 'ORBIQ', the name of brand ORBIQ beside its emblem "
+                         "(read as 1 more letter(s))")

@@ -28,6 +28,12 @@ def test_wrong_packaging_of_a_brand_read_exactly_is_reviewed_or_flagged_as_confi
     assert v.outcome == "flag" and v.flagged_labels == ("wrong_packaging",)
 
 
+def test_a_name_read_beside_its_emblem_is_as_certain_as_an_exact_one() -> None:
+    for match in ("exact", "emblem"):
+        v = judge_marks(checked(match), load_rules(RulesConfig(packaging_alone="flag")))
+        assert v.outcome == "flag" and v.flagged_labels == ("wrong_packaging",)
+
+
 def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -> None:
     rules = load_rules(RulesConfig())
     near = checked("near", suspect_misspelled=0.55)
