@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from edge.catalogue import load_catalogue
-from edge.classify.verify import emblem_beside, letter_aspect, scan_parcel
+from edge.classify.ink import emblem_beside, letter_aspect
+from edge.classify.verify import scan_parcel
 from edge.ocr import TextLine
 from edge.records import Box
 

@@ -1,0 +1,175 @@
+"""The printed line's ink, measured: its colour, its edges, its letters' size and shape.
+
+A read line's box is cut out along the line and its pixels split into ink
+and paper; what an officer is told about a mark (its colour, how blurred its
+print is, how wide its letters are for their height) is measured here, on
+the ink's letter-sized pieces, so that an emblem printed beside or above the
+name, taken into the line's box, is not measured as letters.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edge.catalogue.names import fold
+from edge.ocr import TextLine
+
+# Ink darker than this in every channel shows no hue to compare (shadow, dim light).
+MIN_INK_LEVEL = 60
+# Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
+# specks, dots or broken strokes; an emblem above or below the name can take more than
+# half the rows.
+LETTER_PIECE = 0.25
+# Pieces within this share of the letters' median height are letters (an emblem beside the
+# name is drawn taller, the foot of one above it shorter).
+LETTER_BAND = (0.7, 1.3)
+# A line box this many times taller than wide is a line printed across the picture (the
+# OCR engine's own rule for turning it).
+ACROSS = 1.5
+
+
+def line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
+    """The line's quad warped to a rectangle lying along the line (the letters as OCR saw
+    them, perhaps upside down).
+
+    A line's corners run clockwise from the top left of the picture, not of the
+    text, so a mark printed across the parcel (turned 60-110 degrees on the belt)
+    warps to a tall strip of stacked letters; it is turned a quarter, as the OCR
+    engine turns it, or its letters' width was measured across the line.
+    """
+    pts = np.float32(line.box)
+    w = int(round(max(np.hypot(*(pts[1] - pts[0])), np.hypot(*(pts[2] - pts[3])))))
+    h = int(round(max(np.hypot(*(pts[3] - pts[0])), np.hypot(*(pts[2] - pts[1])))))
+    if w < 4 or h < 4:
+        return None
+    m = cv2.getPerspectiveTransform(pts, np.float32([[0, 0], [w, 0], [w, h], [0, h]]))
+    piece = cv2.warpPerspective(crop, m, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(np.rot90(piece)) if h >= ACROSS * w else piece
+
+
+def ink_mask(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Which pixels of a line are ink: two colour clusters, ink the smaller one (letters cover
+    less than half of their own line box).  Returns (mask, distance from the background
+    colour, contrast between the clusters)."""
+    lab = cv2.cvtColor(piece, cv2.COLOR_BGR2Lab).reshape(-1, 3).astype(np.float32)
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    _, labels, centres = cv2.kmeans(lab, 2, _far_split(lab), crit, 1,
+                                    cv2.KMEANS_USE_INITIAL_LABELS)
+    labels = labels.reshape(piece.shape[:2])
+    bg = int(np.bincount(labels.ravel(), minlength=2).argmax())
+    dist = np.linalg.norm(lab.reshape(*piece.shape[:2], 3) - centres[bg], axis=2)
+    return labels != bg, dist, float(np.linalg.norm(centres[0] - centres[1]))
+
+
+def _far_split(lab: np.ndarray) -> np.ndarray:
+    """Starting clusters: pixels far (Otsu) from the line's median colour, the paper's, are
+    the ink.  Seeded from OpenCV's shared random state the split, and so the ink's colour,
+    depended on what had been measured before, in this thread or another."""
+    dist = np.linalg.norm(lab - np.median(lab, axis=0), axis=1)
+    scaled = cv2.normalize(dist, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    _, far = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    labels = far.reshape(-1, 1).astype(np.int32)
+    if labels.min() == labels.max():   # one colour throughout: any split, the same each time
+        labels[labels.size // 2:] = 1 - labels[0]
+    return labels
+
+
+def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
+    """The ink's colour (BGR): the median of the strokes' cores, away from blurred edges."""
+    piece = line_pixels(crop, line)
+    if piece is None:
+        return None
+    mask, dist, contrast = ink_mask(piece)
+    if contrast < 10 or mask.sum() < 8:  # no contrast: nothing printed worth measuring
+        return None
+    core = dist >= np.percentile(dist[mask], 50)
+    b, g, r = np.median(piece[mask & core], axis=0)
+    if max(b, g, r) < MIN_INK_LEVEL:  # too dark to tell a hue: the light, not the ink
+        return None
+    return int(b), int(g), int(r)
+
+
+def edge_width(crop: np.ndarray, line: TextLine) -> float | None:
+    """Ink edge width over letter height: about 0.05 for crisp print, 0.1+ for bled ink."""
+    piece = line_pixels(crop, line)
+    if piece is None:
+        return None
+    mask, dist, contrast = ink_mask(piece)
+    if contrast < 10:
+        return None
+    level = float(np.percentile(dist[mask], 50)) if mask.any() else contrast
+    gx = cv2.Sobel(dist, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
+    grad = float(np.percentile(np.hypot(gx, gy), 98))
+    return (level / max(grad, 1e-3)) / max(_ink_extent(mask)[1], 1.0)
+
+
+def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
+    """Width and height of the ink (rows and columns with a few ink pixels)."""
+    cols = np.flatnonzero(mask.sum(0) >= max(1, 0.05 * mask.shape[0]))
+    rows = np.flatnonzero(mask.sum(1) >= max(1, 0.02 * mask.shape[1]))
+    if cols.size == 0 or rows.size == 0:
+        return float(mask.shape[1]), float(mask.shape[0])
+    return float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)
+
+
+def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The ink's pieces (connected components' stats), which of them are letters, and the
+    letters' height; None when there are too few pieces to tell.
+
+    A line box often takes in an emblem: the foot of LUMERA's star above the
+    name, ORBIQ's ring beside it.  Each letter, or run of touching letters, is
+    a piece the letters' height (their median); a piece much shorter or
+    taller is no letter.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    stats = stats[1:]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    tall = heights[heights >= LETTER_PIECE * rows]
+    if tall.size < 3:
+        return None
+    height = float(np.median(tall))
+    letters = (heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)
+    return stats, letters, height
+
+
+def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]:
+    """The letters' width and height, emblems left out (counted as ink they made genuine
+    letters half again as tall, read as squeezed to 0.56x, or a fifth wider);
+    ``width`` and ``rows`` (the ink's extent) stand when there are too few pieces."""
+    found = _letter_pieces(mask, rows)
+    if found is None:
+        return width, rows
+    stats, letters, height = found
+    x0 = stats[letters, cv2.CC_STAT_LEFT]
+    return float((x0 + stats[letters, cv2.CC_STAT_WIDTH]).max() - x0.min()), height
+
+
+def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
+    """Whether the line holds, beyond either end of its letters, ink that is no letter (a
+    piece taller or shorter than they are): an emblem printed beside the name."""
+    piece = line_pixels(picture, line)
+    if piece is None:
+        return False
+    mask, _, contrast = ink_mask(piece)
+    found = _letter_pieces(mask, _ink_extent(mask)[1]) if contrast >= 10 else None
+    if found is None:
+        return False
+    stats, letters, height = found
+    left = stats[:, cv2.CC_STAT_LEFT]
+    right = left + stats[:, cv2.CC_STAT_WIDTH]
+    big = ~letters & (stats[:, cv2.CC_STAT_HEIGHT] >= LETTER_BAND[1] * height)
+    return bool(np.any(big & ((right <= left[letters].min()) | (left >= right[letters].max()))))
+
+
+def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
+    """Width per letter over height of the ink of a read line."""
+    piece = line_pixels(picture, line)
+    if piece is None:
+        return None
+    mask, _, contrast = ink_mask(piece)
+    if contrast < 10:
+        return None
+    width, height = _letters(mask, *_ink_extent(mask))
+    return width / max(1, len(fold(text))) / max(height, 1.0)
