@@ -11,9 +11,9 @@ natural units chosen by what they mean, not fitted to one renderer:
 * proportions: |ln ratio| / ln 2 of the letters' width per height against the
   reference; review beyond 1.45x either way, never a flag by itself: on
   genuine marks the measurement (OCR's line box, blur, perspective) spreads
-  from 0.81x to 1.18x on the project's generator (one of 27 at 0.39x) and
-  0.8x to 1.45x on the held-out renderer, whose typefaces are not the
-  references' (KALIMBA's twice at 0.44x).
+  from 0.81x to 1.18x on the project's generator and 0.79x to 1.45x on the
+  held-out renderer, whose typefaces are not the references' (two of 109
+  at 0.43-0.44x).
 * print quality: ink edge width over letter height, (w - 0.06) / 0.12; flag
   at 0.12 (edges blurred over an eighth of the letter), review at 0.10.
 
