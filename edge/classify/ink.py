@@ -14,6 +14,8 @@ import numpy as np
 from edge.catalogue.names import fold
 from edge.ocr import TextLine
 
+# Ink and paper closer than this (Lab distance between the two clusters) are no print.
+MIN_CONTRAST = 10
 # Ink darker than this in every channel shows no hue to compare (shadow, dim light).
 MIN_INK_LEVEL = 60
 # Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
@@ -75,14 +77,24 @@ def _far_split(lab: np.ndarray) -> np.ndarray:
     return labels
 
 
-def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
-    """The ink's colour (BGR): the median of the strokes' cores, away from blurred edges."""
-    piece = line_pixels(crop, line)
+def _line_ink(picture: np.ndarray, line: TextLine
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The line's pixels, its ink mask, each pixel's distance from the paper and the
+    contrast between ink and paper; None when the line is too small or shows no contrast
+    (nothing printed worth measuring)."""
+    piece = line_pixels(picture, line)
     if piece is None:
         return None
     mask, dist, contrast = ink_mask(piece)
-    if contrast < 10 or mask.sum() < 8:  # no contrast: nothing printed worth measuring
+    return None if contrast < MIN_CONTRAST else (piece, mask, dist, contrast)
+
+
+def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
+    """The ink's colour (BGR): the median of the strokes' cores, away from blurred edges."""
+    found = _line_ink(crop, line)
+    if found is None or found[1].sum() < 8:
         return None
+    piece, mask, dist, _ = found
     core = dist >= np.percentile(dist[mask], 50)
     b, g, r = np.median(piece[mask & core], axis=0)
     if max(b, g, r) < MIN_INK_LEVEL:  # too dark to tell a hue: the light, not the ink
@@ -98,12 +110,10 @@ def edge_width(crop: np.ndarray, line: TextLine) -> float | None:
     (as proportions are) it sent three more genuine marks on held-out split
     5151 to review at those lines, so the lines would have to be set again.
     """
-    piece = line_pixels(crop, line)
-    if piece is None:
+    found = _line_ink(crop, line)
+    if found is None:
         return None
-    mask, dist, contrast = ink_mask(piece)
-    if contrast < 10:
-        return None
+    _, mask, dist, contrast = found
     level = float(np.percentile(dist[mask], 50)) if mask.any() else contrast
     gx = cv2.Sobel(dist, cv2.CV_32F, 1, 0, ksize=3) / 8
     gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
@@ -155,11 +165,8 @@ def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]
 def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
     """Whether the line holds, beyond either end of its letters, ink that is no letter (a
     piece taller or shorter than they are): an emblem printed beside the name."""
-    piece = line_pixels(picture, line)
-    if piece is None:
-        return False
-    mask, _, contrast = ink_mask(piece)
-    found = _letter_pieces(mask, _ink_extent(mask)[1]) if contrast >= 10 else None
+    ink = _line_ink(picture, line)
+    found = None if ink is None else _letter_pieces(ink[1], _ink_extent(ink[1])[1])
     if found is None:
         return False
     stats, letters, height = found
@@ -171,11 +178,9 @@ def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
 
 def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
     """Width per letter over height of the ink of a read line."""
-    piece = line_pixels(picture, line)
-    if piece is None:
+    found = _line_ink(picture, line)
+    if found is None:
         return None
-    mask, _, contrast = ink_mask(piece)
-    if contrast < 10:
-        return None
+    mask = found[1]
     width, height = _letters(mask, *_ink_extent(mask))
     return width / max(1, len(fold(text))) / max(height, 1.0)
