@@ -101,7 +101,7 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
     models between two parcels); otherwise the model in ``classify.model_dir``.
     """
     from edge.classify import load_classifier
-    from edge.config import expected_blur_px
+    from edge.config import expected_blur_px, module_px
     from edge.decode import LabelReader
     from edge.package import build_package
     from edge.quality import choose_frame
@@ -113,7 +113,8 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
     if not classifier.available:
         stats.error("model_unavailable")
     rules = load_rules(cfg.rules)
-    readers = PerThread(partial(LabelReader, cfg.decode, blur_prior_px=expected_blur_px(cfg)))
+    readers = PerThread(partial(LabelReader, cfg.decode, blur_prior_px=expected_blur_px(cfg),
+                                 module_px=module_px(cfg)))
     return Stages(
         unit=cfg.unit.id, read=partial(_read, readers=readers),
         choose=partial(_choose, profile=cfg.quality, choose_frame=choose_frame),

@@ -147,6 +147,13 @@ def expected_blur_px(cfg: EdgeConfig) -> float | None:
     return cfg.conveyor.belt_speed_m_s * exposure_us * 1e-3 / mm_per_px
 
 
+def module_px(cfg: EdgeConfig) -> float | None:
+    """The narrowest bar in camera pixels (sensor width x module / field of view): the unit
+    of the smear the label reader weighs (see :data:`edge.decode.reader.SMEARED_MODULES`)."""
+    width = getattr(cfg.camera, "width", None)
+    return cfg.conveyor.px_per_module(width) if width else None
+
+
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at ``loc``, or of its nearest ancestor."""
     line = node.start_mark.line + 1 if node is not None else None

@@ -12,7 +12,10 @@ with its codes decoded as full-resolution crops.  Then 1D codes located at
 any angle (by OpenCV's detector and by gradient coherence), cut out
 upright; the label's quadrilateral straightened (perspective); a dark frame
 stretched and denoised; located codes blind-deblurred
-(:mod:`edge.decode.deblur`); the next-sharpest frames; pyzbar last.  The
+(:mod:`edge.decode.deblur`); the next-sharpest frames; pyzbar last.  When
+the exposure smears bars over ``SMEARED_MODULES`` or more (the installation
+says so: belt speed, exposure, field of view), deblurring comes straight
+after the first looks, since the plain rungs before it would read little.  The
 budget is work, not time: decoder calls and megapixels per parcel, so a
 busy unit reads exactly what an idle one does.  Reading stops early only
 when :func:`edge.identify.best_reference` finds an id that validates.
@@ -46,6 +49,12 @@ Corners = tuple[tuple[int, int], ...]
 Mapper = Callable[[Corners], Corners]
 Rung = tuple[str, Callable[[], None]]
 DECODERS = Registry("decoder", {"zxing": "edge.decode.zxing", "zbar": "edge.decode.zbar"})
+SMEARED_MODULES = 1.5
+"""Smear, in narrowest-bar widths, past which the exposure is taken to blur most labels beyond
+plain decoding: bars then merge (one module of smear fills a space; at two, plain decoders lose
+codes, as ``conveyor.max_blur_modules`` says), and on the 12 MP bench belt, exposed for two, the
+plain and located rungs read none of the 14 parcels the first look missed while deblurring read
+all 14."""
 
 
 @dataclass
@@ -138,12 +147,18 @@ class LabelReader:
 
     ``blur_prior_px`` is the belt's smear across the frame's x axis that the
     exposure implies (belt speed x exposure / mm per pixel); the deblurring
-    tries it beside its own estimate.
+    tries it beside its own estimate.  ``module_px`` is the narrowest bar in
+    camera pixels the installation implies: with both known and the smear at
+    least ``SMEARED_MODULES`` bars wide, the deblurring rungs come straight
+    after the first looks (see :meth:`_zxing_rungs`).
     """
 
-    def __init__(self, cfg: DecodeConfig | None = None, blur_prior_px: float | None = None) -> None:
+    def __init__(self, cfg: DecodeConfig | None = None, blur_prior_px: float | None = None,
+                 module_px: float | None = None) -> None:
         self.cfg = cfg or DecodeConfig()
         self.blur_prior_px = blur_prior_px
+        self.smeared = bool(blur_prior_px and module_px and
+                            blur_prior_px >= SMEARED_MODULES * module_px)
         self._decoders: dict[str, Decoder] = {n: DECODERS.opener(n)(self.cfg) for n in self.cfg.decoders}
         self._finder = locate.RegionFinder() if self.cfg.locate else None
         self._ocr: Any = None
@@ -229,6 +244,8 @@ class LabelReader:
             if self._finder is not None:
                 yield "located_fast", lambda: self._located_fast(view, state)
             yield "matrix", lambda: self._decode("zxing", view, view.gray, state, call="read_matrix")
+        if self.smeared:
+            yield from self._deblur_rungs(view, state)
         yield "plain", lambda: self._whole(view, state)
         yield "maxicode", lambda: self._maxicodes(view, state)
         if self._finder is not None:
@@ -243,6 +260,10 @@ class LabelReader:
                 yield "stretched_located", lambda: self._regions(view, bright, "bright", state)
         if self.cfg.upscale and self._finder is not None:
             yield "upscaled", lambda: self._regions(view, view.gray, "gray", state, 2.0)
+        if not self.smeared:
+            yield from self._deblur_rungs(view, state)
+
+    def _deblur_rungs(self, view: _View, state: _Attempt) -> Iterator[Rung]:
         if self.cfg.deblur:
             if self.cfg.rectify:
                 yield "deblurred_label", lambda: self._deblurred_labels(view, state)

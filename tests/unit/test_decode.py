@@ -434,3 +434,26 @@ def test_rows_smeared_by_the_belt_are_restored_at_any_patch_width() -> None:
         assert restored.shape == (8, width)
         inner = slice(40, width - 40)
         assert np.abs(restored[3, inner] - bars[inner]).mean() < 0.5 * np.abs(smeared[inner] - bars[inner]).mean()
+
+
+def test_an_installation_that_smears_bars_deblurs_before_the_plain_rungs() -> None:
+    """Exposure smearing two bar widths: deblurring right after the first looks reads the same
+    code with fewer decoder calls; a sharp installation keeps the plain rungs first."""
+    img = frame(symbol(UPS, "Code128", scale=2), blur_px=4.0, angle=10.0)
+    late = LabelReader(DecodeConfig(), blur_prior_px=4.0, module_px=4.0)  # one bar: not smeared
+    early = LabelReader(DecodeConfig(), blur_prior_px=4.0, module_px=2.0)
+    assert not late.smeared and early.smeared
+    slow, fast = late.read_image(img), early.read_image(img)
+    assert slow.reference == fast.reference and fast.reference is not None
+    assert fast.reference.value == UPS
+    assert fast.attempts < slow.attempts
+    assert not LabelReader(DecodeConfig(), blur_prior_px=4.0).smeared  # bar width unknown
+
+
+def test_the_unit_reader_knows_its_smear_in_bar_widths() -> None:
+    from edge.config import ConveyorConfig, expected_blur_px, module_px, parse_config
+
+    cfg = parse_config("unit:\n  demo: true\ncamera:\n  type: synthetic\n  width: 1280\n  height: 960\n"
+                           "conveyor:\n  field_of_view_mm: 200\n  belt_speed_m_s: 1.0\n")
+    assert module_px(cfg) == pytest.approx(ConveyorConfig(field_of_view_mm=200).px_per_module(1280))
+    assert expected_blur_px(cfg) == pytest.approx(2.0 * module_px(cfg), rel=0.01)
