@@ -25,6 +25,10 @@ LETTER_PIECE = 0.25
 # Pieces within this share of the letters' median height are letters (an emblem beside the
 # name is drawn taller, the foot of one above it shorter).
 LETTER_BAND = (0.7, 1.3)
+# A symbol the OCR read at an end of the name (LUMERA's star as '★') is an emblem when its
+# piece stands off the letters by at least this share of their height: about a word space,
+# where letters of one word stand a fifth apart or touch.
+EMBLEM_GAP = 0.3
 # A line box this many times taller than wide is a line printed across the picture (the
 # OCR engine's own rule for turning it).
 ACROSS = 1.5
@@ -150,16 +154,44 @@ def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarra
     return stats, letters, height
 
 
-def _letters(mask: np.ndarray, width: float, rows: float) -> tuple[float, float]:
+def _letters(mask: np.ndarray, width: float, rows: float, symbols: int = 0
+             ) -> tuple[float, float]:
     """The letters' width and height, emblems left out (counted as ink they made genuine
     letters half again as tall, read as squeezed to 0.56x, or a fifth wider);
-    ``width`` and ``rows`` (the ink's extent) stand when there are too few pieces."""
+    ``width`` and ``rows`` (the ink's extent) stand when there are too few pieces.
+    ``symbols`` is how many ends of the reading hold a symbol that is no letter."""
     found = _letter_pieces(mask, rows)
     if found is None:
         return width, rows
     stats, letters, height = found
-    x0 = stats[letters, cv2.CC_STAT_LEFT]
-    return float((x0 + stats[letters, cv2.CC_STAT_WIDTH]).max() - x0.min()), height
+    order = np.argsort(stats[letters, cv2.CC_STAT_LEFT])
+    x0 = stats[letters, cv2.CC_STAT_LEFT][order]
+    x1 = x0 + stats[letters, cv2.CC_STAT_WIDTH][order]
+    first, last = _without_emblems(x0, x1, height, symbols)
+    return float(x1[first:last + 1].max() - x0[first]), height
+
+
+def _without_emblems(x0: np.ndarray, x1: np.ndarray, height: float,
+                     symbols: int) -> tuple[int, int]:
+    """First and last letter piece once each emblem read as a symbol is dropped.
+
+    An emblem as tall as the letters (LUMERA's star) passes for a letter by its size; the
+    reading ('★LUMERA') says a symbol stands at an end, and the gap says which piece it is.
+    Either end of the pieces may hold it: a line read upside down is not turned here.
+    """
+    first, last = 0, len(x0) - 1
+    for _ in range(symbols):
+        if last - first < 3:
+            break
+        left = x0[first + 1] - x1[first]
+        right = x0[last] - x1[first:last].max()
+        if max(left, right) < EMBLEM_GAP * height:
+            break
+        if left >= right:
+            first += 1
+        else:
+            last -= 1
+    return first, last
 
 
 def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
@@ -177,10 +209,13 @@ def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
 
 
 def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
-    """Width per letter over height of the ink of a read line."""
+    """Width per letter over height of the ink of a read line; ``text`` is the word as read,
+    so a symbol read at its ends (an emblem) is not counted as letters."""
     found = _line_ink(picture, line)
     if found is None:
         return None
     mask = found[1]
-    width, height = _letters(mask, *_ink_extent(mask))
+    word = text.strip()
+    symbols = int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
+    width, height = _letters(mask, *_ink_extent(mask), symbols)
     return width / max(1, len(fold(text))) / max(height, 1.0)

@@ -241,13 +241,25 @@ def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
     return None
 
 
+def _word_read(reading: Reading) -> str:
+    """The matched word as the line reads it, symbols included ('★LUMERA'): its ends say
+    whether an emblem was read beside the letters.  A covered name is the whole line; an
+    emblem read as a letter ('OORBIQ') is no letter, so the name's own letters are counted."""
+    assert reading.match is not None and reading.line is not None
+    if reading.match.kind == "covered":
+        return reading.line.text
+    if reading.match.kind == "emblem":
+        return reading.match.spelling
+    return next((w for w in candidates(reading.line.text) if fold(w) == reading.match.read),
+                reading.match.read)
+
+
 def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
     """``reading`` with the ratio of its letters' aspect to the brand reference's."""
     if reading.match is None or reading.line is None or reading.crop is None:
         return reading
     ref = references.get(reading.match.brand)
-    letters = reading.line.text if reading.match.kind == "covered" else reading.match.read
-    own = letter_aspect(reading.crop, reading.line, letters)
+    own = letter_aspect(reading.crop, reading.line, _word_read(reading))
     if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
         return reading
     return dataclasses.replace(reading, aspect_ratio=own / ref)

@@ -104,3 +104,60 @@ def test_a_ring_read_as_a_letter_makes_the_name_itself_a_letter_only_does_not() 
     assert ring.match.read == "LUMERA" and not ring.match.misspelled
     letter = scan_parcel(_Reads("OLUMERA"), _mark(star=False, text="OLUMERA"), whole, catalogue)
     assert letter.match is not None and letter.match.kind == "partial"
+
+
+def _beside_star(after: bool = False) -> np.ndarray:
+    """LUMERA with its star beside it (before the name, or ``after`` it as a line read
+    upside down has it), a little taller than the letters and a word space away: by its
+    size the star passes for a letter."""
+    picture = _mark(star=False)
+    cx, cy, outer, inner = (350.0 if after else 72.0), 62.0, 24.0, 10.0
+    points = [(cx + (outer if k % 2 == 0 else inner) * np.sin(k * np.pi / 5),
+               cy - (outer if k % 2 == 0 else inner) * np.cos(k * np.pi / 5)) for k in range(10)]
+    sheet = Image.fromarray(picture[:, :, ::-1].copy())
+    ImageDraw.Draw(sheet).polygon(points, fill=(200, 35, 45))
+    return np.asarray(sheet)[:, :, ::-1].copy()
+
+
+def test_an_emblem_read_as_a_symbol_beside_the_name_is_no_letter() -> None:
+    """OCR reads LUMERA's star as '★': that piece is left out of the letters' width."""
+    alone = letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX), "LUMERA")
+    starred = letter_aspect(_beside_star(), TextLine("★LUMERA", 0.99, BOX), "★LUMERA")
+    unread = letter_aspect(_beside_star(), TextLine("LUMERA", 0.99, BOX), "LUMERA")
+    upside = letter_aspect(_beside_star(after=True), TextLine("★LUMERA", 0.99, BOX), "★LUMERA")
+    assert alone is not None and starred is not None and unread is not None and upside is not None
+    assert abs(starred / alone - 1.0) < 0.05
+    assert abs(upside / alone - 1.0) < 0.05
+    assert unread / alone > 1.15  # read without the symbol, the star counts as letter width
+
+
+def test_a_symbol_read_next_to_a_letter_drops_no_letter() -> None:
+    """A stray quote read at the name's end, no emblem there: every letter still counts."""
+    alone = letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX), "LUMERA")
+    quoted = letter_aspect(_mark(star=False), TextLine("LUMERA'", 0.99, BOX), "LUMERA'")
+    assert alone is not None and quoted is not None
+    assert abs(quoted / alone - 1.0) < 0.02
+
+
+def _reading(picture: np.ndarray, text: str, kind: str, read: str):
+    from edge.catalogue.names import NameMatch
+    from edge.classify.crops import MarkGuess
+    from edge.classify.verify import Reading
+
+    line = TextLine(text, 0.99, BOX)
+    return Reading(MarkGuess(240, 60, 460, 80, 0.0, 1.0), (line,),
+                   NameMatch("LUMERA", "LUMERA", read, kind, 0), line, crop=picture)
+
+
+def test_proportions_against_the_reference_count_the_names_letters_only() -> None:
+    """The star read as '★', the ring read as an O: the genuine letters measure as the
+    reference's, not a seventh wider or narrower."""
+    from edge.classify.verify import with_aspect
+
+    reference = {"LUMERA": letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX),
+                                         "LUMERA")}
+    starred = with_aspect(_reading(_beside_star(), "★LUMERA", "exact", "LUMERA"), reference)
+    ringed = with_aspect(_reading(_mark(star=False, ring=True), "OLUMERA", "emblem", "OLUMERA"),
+                         reference)
+    assert starred.aspect_ratio is not None and abs(starred.aspect_ratio - 1.0) < 0.05
+    assert ringed.aspect_ratio is not None and abs(ringed.aspect_ratio - 1.0) < 0.05
