@@ -110,11 +110,23 @@ class _TimedSink:
         self.into.append((time.perf_counter() - started) * 1000.0)
 
 
-def sized(cfg: EdgeConfig, width: int, height: int) -> EdgeConfig:
-    """``cfg`` with the synthetic camera at ``width`` x ``height`` and one classifier thread."""
+def sized(cfg: EdgeConfig, width: int, height: int, true_scale: bool = False) -> EdgeConfig:
+    """``cfg`` with the synthetic camera at ``width`` x ``height`` and one classifier thread.
+
+    The field of view stays the config's, so a wider sensor draws the same belt finer: the
+    demo's 200 mm at 4056 px puts 6.7 px on a bar, three times what a Pi HQ camera over a
+    600 mm belt gives.  With ``true_scale`` the field widens with the sensor instead and a
+    bar keeps the config's pixels (200 mm at 1280 px becomes 634 mm at 4056 px): the belt a
+    sensor that size is bought for.
+    """
+    conveyor = cfg.conveyor
+    if true_scale:
+        conveyor = conveyor.model_copy(update={
+            "field_of_view_mm": conveyor.field_of_view_mm * width / cfg.camera.width})
     return cfg.model_copy(update={
         "camera": cfg.camera.model_copy(update={"width": width, "height": height}),
         "classify": cfg.classify.model_copy(update={"threads": 1}),
+        "conveyor": conveyor,
     })
 
 

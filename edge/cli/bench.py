@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="captures for the path-only figure (0 skips it)")
     parser.add_argument("--sizes", default="1280x960,4056x3040",
                         help="frame sizes for the path-versus-parts figures ('' skips them)")
+    parser.add_argument("--true-scale", action="store_true",
+                        help="widen the field of view with each size, so a bar keeps the "
+                             "config's pixels (the belt a 12 MP sensor is for)")
     parser.add_argument("--size-parcels", type=int, default=12,
                         help="parcels per size for those figures (1-1000)")
     parser.add_argument("--rss-parcels", type=int, default=6,
@@ -75,7 +78,10 @@ def _sizes(text: str) -> list[tuple[int, int]]:
 def _at_size(args: argparse.Namespace, cfg: Any, size: tuple[int, int], tmp: Path) -> dict:
     from edge.bench_scale import measure, sized
 
-    result = measure(sized(cfg, *size), max(1, min(1000, args.size_parcels)), tmp).summary()
+    at = sized(cfg, *size, args.true_scale)
+    result = measure(at, max(1, min(1000, args.size_parcels)), tmp).summary()
+    result["field_of_view_mm"] = round(at.conveyor.field_of_view_mm, 1)
+    result["px_per_module"] = round(at.conveyor.px_per_module(size[0]), 2)
     result["peak_rss_mb"] = (_rss_of_run(args, cfg, size, tmp) if args.rss_parcels > 0
                              else None)
     return result
@@ -89,7 +95,7 @@ def _rss_of_run(args: argparse.Namespace, cfg: Any, size: tuple[int, int],
     from edge.bench_scale import record_frames, sized
 
     folder = tmp / f"frames-{size[0]}x{size[1]}"
-    record_frames(sized(cfg, *size), args.rss_parcels, folder)
+    record_frames(sized(cfg, *size, args.true_scale), args.rss_parcels, folder)
     cmd = [sys.executable, "-m", "edge", "bench", "--rss-only", str(folder),
            "--parcels", str(args.rss_parcels), "--seed", str(args.seed)]
     if args.config:
@@ -142,7 +148,8 @@ def _print_text(result: Any, capacity: Any, scale: list[dict]) -> None:
 def _print_size(s: dict) -> None:
     from edge.demo import print_table
 
-    print(f"\nat {s['size']}, {s['parcels']} parcels, one thread, CPU ms per parcel (median; "
+    print(f"\nat {s['size']} ({s['field_of_view_mm']:g} mm field, {s['px_per_module']:.1f} px "
+          f"per bar), {s['parcels']} parcels, one thread, CPU ms per parcel (median; "
           "commit and fsync wall):")
     med = s["median_ms"]
     print_table([

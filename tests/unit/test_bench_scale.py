@@ -1,0 +1,24 @@
+"""The benchmark's frame sizes: the same belt drawn finer, or the belt a wider sensor is for."""
+from __future__ import annotations
+
+import pytest
+
+from edge.bench_scale import sized
+from edge.config import expected_blur_px, module_px
+from edge.demo import demo_config
+
+
+def test_a_wider_sensor_draws_the_same_belt_finer_unless_true_to_scale() -> None:
+    cfg = demo_config(None)
+    finer = sized(cfg, 4056, 3040)
+    true = sized(cfg, 4056, 3040, true_scale=True)
+    assert finer.conveyor.field_of_view_mm == cfg.conveyor.field_of_view_mm
+    assert module_px(finer) == pytest.approx(module_px(cfg) * 4056 / cfg.camera.width)
+    assert true.conveyor.field_of_view_mm == pytest.approx(
+        cfg.conveyor.field_of_view_mm * 4056 / cfg.camera.width)
+    assert module_px(true) == pytest.approx(module_px(cfg))
+    # the exposure's smear, in bars, is the installation's either way
+    for at in (finer, true):
+        assert expected_blur_px(at) / module_px(at) == pytest.approx(
+            expected_blur_px(cfg) / module_px(cfg), rel=0.01)
+    assert true.classify.threads == 1 and true.camera.width == 4056
