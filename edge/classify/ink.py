@@ -8,6 +8,8 @@ name, taken into the line's box, is not measured as letters.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -81,32 +83,39 @@ def _far_split(lab: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _line_ink(picture: np.ndarray, line: TextLine
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
-    """The line's pixels, its ink mask, each pixel's distance from the paper and the
-    contrast between ink and paper; None when the line is too small or shows no contrast
+@dataclass(frozen=True, eq=False)
+class LineInk:
+    """A read line split once into ink and paper: every measure of the line reads this, so
+    its warp and colour clustering are done once per line, not once per measure."""
+
+    piece: np.ndarray  # the line's pixels, warped along its letters
+    mask: np.ndarray  # which of them are ink
+    dist: np.ndarray  # each pixel's Lab distance from the paper
+    contrast: float  # between the ink and paper clusters
+
+
+def measure_line(picture: np.ndarray, line: TextLine) -> LineInk | None:
+    """The line's ink and paper; None when the line is too small or shows no contrast
     (nothing printed worth measuring)."""
     piece = line_pixels(picture, line)
     if piece is None:
         return None
     mask, dist, contrast = ink_mask(piece)
-    return None if contrast < MIN_CONTRAST else (piece, mask, dist, contrast)
+    return None if contrast < MIN_CONTRAST else LineInk(piece, mask, dist, contrast)
 
 
-def ink_colour(crop: np.ndarray, line: TextLine) -> tuple[int, int, int] | None:
+def ink_colour(ink: LineInk | None) -> tuple[int, int, int] | None:
     """The ink's colour (BGR): the median of the strokes' cores, away from blurred edges."""
-    found = _line_ink(crop, line)
-    if found is None or found[1].sum() < 8:
+    if ink is None or ink.mask.sum() < 8:
         return None
-    piece, mask, dist, _ = found
-    core = dist >= np.percentile(dist[mask], 50)
-    b, g, r = np.median(piece[mask & core], axis=0)
+    core = ink.dist >= np.percentile(ink.dist[ink.mask], 50)
+    b, g, r = np.median(ink.piece[ink.mask & core], axis=0)
     if max(b, g, r) < MIN_INK_LEVEL:  # too dark to tell a hue: the light, not the ink
         return None
     return int(b), int(g), int(r)
 
 
-def edge_width(crop: np.ndarray, line: TextLine) -> float | None:
+def edge_width(ink: LineInk | None) -> float | None:
     """Ink edge width over letter height: about 0.05 for crisp print, 0.1+ for bled ink.
 
     The height is the ink's rows, emblem parts in the line box included, as when
@@ -114,11 +123,10 @@ def edge_width(crop: np.ndarray, line: TextLine) -> float | None:
     (as proportions are) it sent three more genuine marks on held-out split
     5151 to review at those lines, so the lines would have to be set again.
     """
-    found = _line_ink(crop, line)
-    if found is None:
+    if ink is None:
         return None
-    _, mask, dist, contrast = found
-    level = float(np.percentile(dist[mask], 50)) if mask.any() else contrast
+    mask, dist = ink.mask, ink.dist
+    level = float(np.percentile(dist[mask], 50)) if mask.any() else ink.contrast
     gx = cv2.Sobel(dist, cv2.CV_32F, 1, 0, ksize=3) / 8
     gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
     grad = float(np.percentile(np.hypot(gx, gy), 98))
@@ -194,11 +202,10 @@ def _without_emblems(x0: np.ndarray, x1: np.ndarray, height: float,
     return first, last
 
 
-def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
+def emblem_beside(ink: LineInk | None) -> bool:
     """Whether the line holds, beyond either end of its letters, ink that is no letter (a
     piece taller or shorter than they are): an emblem printed beside the name."""
-    ink = _line_ink(picture, line)
-    found = None if ink is None else _letter_pieces(ink[1], _ink_extent(ink[1])[1])
+    found = None if ink is None else _letter_pieces(ink.mask, _ink_extent(ink.mask)[1])
     if found is None:
         return False
     stats, letters, height = found
@@ -208,13 +215,12 @@ def emblem_beside(picture: np.ndarray, line: TextLine) -> bool:
     return bool(np.any(big & ((right <= left[letters].min()) | (left >= right[letters].max()))))
 
 
-def letter_aspect(picture: np.ndarray, line: TextLine, text: str) -> float | None:
+def letter_aspect(ink: LineInk | None, text: str) -> float | None:
     """Width per letter over height of the ink of a read line; ``text`` is the word as read,
     so a symbol read at its ends (an emblem) is not counted as letters."""
-    found = _line_ink(picture, line)
-    if found is None:
+    if ink is None:
         return None
-    mask = found[1]
+    mask = ink.mask
     word = text.strip()
     symbols = int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
     width, height = _letters(mask, *_ink_extent(mask), symbols)

@@ -34,7 +34,8 @@ from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces, match_word
 from edge.classify.crops import MarkGuess, cut_padded
-from edge.classify.ink import edge_width, emblem_beside, ink_colour, letter_aspect, line_pixels
+from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
+                              line_pixels, measure_line)
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -69,8 +70,8 @@ class Reading:
     aspect_ratio: float | None = None
     edge_rel: float | None = None
     scale: float = 1.0
-    # The picture the line's box refers to (the parcel region), for measuring it.
-    crop: np.ndarray | None = None
+    # The matched line's ink and paper, measured once (see :class:`edge.classify.ink.LineInk`).
+    ink: LineInk | None = None
     # A misspelling's line read a second time on its own (see :func:`second_reading`).
     second: str | None = None
 
@@ -96,18 +97,19 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     if best is None:
         return Reading(_guess_of(None, region), lines)
     match, line = best
-    if _emblem_read_as_letters(match) and emblem_beside(piece, line):
+    measured = measure_line(piece, line)
+    if _emblem_read_as_letters(match) and emblem_beside(measured):
         match = dataclasses.replace(match, kind="emblem", read=match.spelling)
     brand = catalogue.get(match.brand)
     assert brand is not None
-    ink = ink_colour(piece, line)
+    ink = ink_colour(measured)
     de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
     if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
         return Reading(_guess_of(None, region), lines)
     origin = region.clip(image.shape[1], image.shape[0])
     second = second_reading(engine, piece, line) if match.kind in FLAGGING else None
-    return Reading(_guess_of(line, origin), lines, match, line, de, ink, None,
-                   edge_width(piece, line), 1.0, piece, second)
+    return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
+                   edge_rel=edge_width(measured), ink=measured, second=second)
 
 
 def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> str:
@@ -237,7 +239,7 @@ def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
         for line in engine.read_lines(pad):
             for word in candidates(line.text):
                 if fold(word) in {fold(s) for s in brand.spellings}:
-                    return letter_aspect(pad, line, word)
+                    return letter_aspect(measure_line(pad, line), word)
     return None
 
 
@@ -256,10 +258,10 @@ def _word_read(reading: Reading) -> str:
 
 def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
     """``reading`` with the ratio of its letters' aspect to the brand reference's."""
-    if reading.match is None or reading.line is None or reading.crop is None:
+    if reading.match is None or reading.line is None or reading.ink is None:
         return reading
     ref = references.get(reading.match.brand)
-    own = letter_aspect(reading.crop, reading.line, _word_read(reading))
+    own = letter_aspect(reading.ink, _word_read(reading))
     if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
         return reading
     return dataclasses.replace(reading, aspect_ratio=own / ref)

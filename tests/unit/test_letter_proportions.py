@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from edge.catalogue import load_catalogue
-from edge.classify.ink import emblem_beside, letter_aspect
+from edge.classify.ink import emblem_beside, letter_aspect, measure_line
 from edge.classify.verify import scan_parcel
 from edge.ocr import TextLine
 from edge.records import Box
@@ -39,8 +39,8 @@ def _mark(star: bool, stretch: float = 1.0, ring: bool = False, text: str = "LUM
 
 def test_an_emblem_reaching_into_the_line_box_does_not_make_the_letters_taller() -> None:
     line = TextLine("LUMERA", 0.99, BOX)
-    alone = letter_aspect(_mark(star=False), line, "LUMERA")
-    under_star = letter_aspect(_mark(star=True), line, "LUMERA")
+    alone = letter_aspect(measure_line(_mark(star=False), line), "LUMERA")
+    under_star = letter_aspect(measure_line(_mark(star=True), line), "LUMERA")
     assert alone is not None and under_star is not None
     # counted by rows of ink, the star's foot made the letters about a third taller
     assert abs(under_star / alone - 1.0) < 0.05
@@ -48,8 +48,8 @@ def test_an_emblem_reaching_into_the_line_box_does_not_make_the_letters_taller()
 
 def test_an_emblem_beside_the_name_does_not_make_the_letters_wider() -> None:
     line = TextLine("LUMERA", 0.99, BOX)
-    alone = letter_aspect(_mark(star=False), line, "LUMERA")
-    beside_a_ring = letter_aspect(_mark(star=False, ring=True), line, "LUMERA")
+    alone = letter_aspect(measure_line(_mark(star=False), line), "LUMERA")
+    beside_a_ring = letter_aspect(measure_line(_mark(star=False, ring=True), line), "LUMERA")
     assert alone is not None and beside_a_ring is not None
     # counted by columns of ink, the ring made each letter a fifth wider
     assert abs(beside_a_ring / alone - 1.0) < 0.05
@@ -57,8 +57,8 @@ def test_an_emblem_beside_the_name_does_not_make_the_letters_wider() -> None:
 
 def test_a_stretched_mark_still_measures_as_stretched() -> None:
     line = TextLine("LUMERA", 0.99, BOX)
-    plain = letter_aspect(_mark(star=True), line, "LUMERA")
-    wide = letter_aspect(_mark(star=True, stretch=1.2), line, "LUMERA")
+    plain = letter_aspect(measure_line(_mark(star=True), line), "LUMERA")
+    wide = letter_aspect(measure_line(_mark(star=True, stretch=1.2), line), "LUMERA")
     assert plain is not None and wide is not None
     assert 1.12 < wide / plain < 1.28
 
@@ -68,20 +68,20 @@ def test_a_line_printed_across_the_picture_is_measured_along_its_letters() -> No
     left, so the warped line was a tall strip and its letters were measured across."""
     across = np.ascontiguousarray(np.rot90(_mark(star=True)))
     box = ((20.0, 9.0), (100.0, 9.0), (100.0, 469.0), (20.0, 469.0))
-    along = letter_aspect(_mark(star=True), TextLine("LUMERA", 0.99, BOX), "LUMERA")
-    turned = letter_aspect(across, TextLine("LUMERA", 0.99, box), "LUMERA")
+    along = letter_aspect(measure_line(_mark(star=True), TextLine("LUMERA", 0.99, BOX)), "LUMERA")
+    turned = letter_aspect(measure_line(across, TextLine("LUMERA", 0.99, box)), "LUMERA")
     assert along is not None and turned is not None
     assert abs(turned / along - 1.0) < 0.05
 
 
 def test_an_emblem_beside_the_name_is_told_from_a_letter() -> None:
     line = TextLine("OLUMERA", 0.99, BOX)
-    assert emblem_beside(_mark(star=False, ring=True), line)
-    assert not emblem_beside(_mark(star=False), line)
+    assert emblem_beside(measure_line(_mark(star=False, ring=True), line))
+    assert not emblem_beside(measure_line(_mark(star=False), line))
     # a real letter O before the name is a letter, whatever it reads as
-    assert not emblem_beside(_mark(star=False, text="OLUMERA"), line)
+    assert not emblem_beside(measure_line(_mark(star=False, text="OLUMERA"), line))
     # the foot of an emblem above the name is not beside it
-    assert not emblem_beside(_mark(star=True), line)
+    assert not emblem_beside(measure_line(_mark(star=True), line))
 
 
 class _Reads:
@@ -119,12 +119,17 @@ def _beside_star(after: bool = False) -> np.ndarray:
     return np.asarray(sheet)[:, :, ::-1].copy()
 
 
+def _aspect(picture: np.ndarray, read: str) -> float | None:
+    """Letter proportions of a line read as ``read`` in the usual box."""
+    return letter_aspect(measure_line(picture, TextLine(read, 0.99, BOX)), read)
+
+
 def test_an_emblem_read_as_a_symbol_beside_the_name_is_no_letter() -> None:
     """OCR reads LUMERA's star as '★': that piece is left out of the letters' width."""
-    alone = letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX), "LUMERA")
-    starred = letter_aspect(_beside_star(), TextLine("★LUMERA", 0.99, BOX), "★LUMERA")
-    unread = letter_aspect(_beside_star(), TextLine("LUMERA", 0.99, BOX), "LUMERA")
-    upside = letter_aspect(_beside_star(after=True), TextLine("★LUMERA", 0.99, BOX), "★LUMERA")
+    alone = _aspect(_mark(star=False), "LUMERA")
+    starred = _aspect(_beside_star(), "★LUMERA")
+    unread = _aspect(_beside_star(), "LUMERA")
+    upside = _aspect(_beside_star(after=True), "★LUMERA")
     assert alone is not None and starred is not None and unread is not None and upside is not None
     assert abs(starred / alone - 1.0) < 0.05
     assert abs(upside / alone - 1.0) < 0.05
@@ -133,8 +138,8 @@ def test_an_emblem_read_as_a_symbol_beside_the_name_is_no_letter() -> None:
 
 def test_a_symbol_read_next_to_a_letter_drops_no_letter() -> None:
     """A stray quote read at the name's end, no emblem there: every letter still counts."""
-    alone = letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX), "LUMERA")
-    quoted = letter_aspect(_mark(star=False), TextLine("LUMERA'", 0.99, BOX), "LUMERA'")
+    alone = _aspect(_mark(star=False), "LUMERA")
+    quoted = _aspect(_mark(star=False), "LUMERA'")
     assert alone is not None and quoted is not None
     assert abs(quoted / alone - 1.0) < 0.02
 
@@ -146,7 +151,8 @@ def _reading(picture: np.ndarray, text: str, kind: str, read: str):
 
     line = TextLine(text, 0.99, BOX)
     return Reading(MarkGuess(240, 60, 460, 80, 0.0, 1.0), (line,),
-                   NameMatch("LUMERA", "LUMERA", read, kind, 0), line, crop=picture)
+                   NameMatch("LUMERA", "LUMERA", read, kind, 0), line,
+                   ink=measure_line(picture, line))
 
 
 def test_proportions_against_the_reference_count_the_names_letters_only() -> None:
@@ -154,8 +160,7 @@ def test_proportions_against_the_reference_count_the_names_letters_only() -> Non
     reference's, not a seventh wider or narrower."""
     from edge.classify.verify import with_aspect
 
-    reference = {"LUMERA": letter_aspect(_mark(star=False), TextLine("LUMERA", 0.99, BOX),
-                                         "LUMERA")}
+    reference = {"LUMERA": _aspect(_mark(star=False), "LUMERA")}
     starred = with_aspect(_reading(_beside_star(), "★LUMERA", "exact", "LUMERA"), reference)
     ringed = with_aspect(_reading(_mark(star=False, ring=True), "OLUMERA", "emblem", "OLUMERA"),
                          reference)
