@@ -32,6 +32,8 @@ setup(
         # pytest-timeout: a hung test fails with its stack (pytest.ini), not the whole CI run.
         "dev": ["pytest>=8", "pytest-timeout>=2.3,<3", "gpiozero>=2.0,<3", "jsonschema>=4.18,<5",
                 "fusepy>=3.0.1,<4",
+                # onnx: the test that models/fuse_ocr.py rebuilds the shipped models/ocr.
+                "onnx>=1.16,<2",
                 # Browser tests drive Debian's chromium; never `playwright install`.
                 "playwright>=1.45,<2", "httpx>=0.27,<1"],
         "train": ["torch==2.13.0", "onnx>=1.16,<2"],

@@ -31,11 +31,13 @@ import logging
 import subprocess
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import cv2
 import numpy as np
 
+from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
 __all__ = ["ENGINES", "OcrEngine", "OcrError", "TextLine", "open_engine", "read_lines"]
@@ -122,20 +124,24 @@ class RapidOcr:
     def __init__(self, threads: int = 1, min_confidence: float = 0.3, det_side: int = 320,
                  any_angle: bool = False, min_height: float = 7.0,
                  min_aspect: float = 1.2, max_lines: int = 0, det_thresh: float = 0.3,
-                 det_box_thresh: float = 0.5) -> None:
+                 det_box_thresh: float = 0.5, fused: Path | None = FUSED_DIR) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
             raise OcrError(f"rapidocr engine needs the rapidocr-onnxruntime package: {exc}") \
                 from None
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        # The same models with their elementwise chains folded (edge.ocr_models), when they fit.
+        paths = usable_models(fused) if fused is not None else {}
+        self.fused = bool(paths)
         # rec_batch_num=1: a batch pads every line to the widest one's length, and on a CPU
         # batching buys nothing back (measured on parcels: recognition 1.58 s -> 0.87 s for
         # 20 lines, the words read the same or better).
         self._ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
                              use_cls=any_angle, text_score=min_confidence,
                              det_limit_side_len=det_side, det_limit_type="max", rec_batch_num=1,
-                             det_thresh=det_thresh, det_box_thresh=det_box_thresh)
+                             det_thresh=det_thresh, det_box_thresh=det_box_thresh,
+                             **{f"{role}_model_path": str(p) for role, p in paths.items()})
         shape = self._ocr.text_rec.rec_image_shape
         self._ocr.text_rec.rec_image_shape = [*shape[:2], REC_MIN_WIDTH]
         self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side

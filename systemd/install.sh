@@ -65,9 +65,14 @@ note "3/7 code into $DEST"
 step mkdir -p "$DEST"
 step rsync -a --delete --exclude .venv --exclude .git --exclude out "$SRC"/ "$DEST"/
 
-note "4/7 virtual environment and the package with its [pi] extra"
+note "4/7 virtual environment, the package with its [pi] extra, the OCR wheel"
 [ -x "$DEST/.venv/bin/python" ] || step python3 -m venv --system-site-packages "$DEST/.venv"
-step "$DEST/.venv/bin/pip" install -q "$DEST[pi]"
+# Editable: the unit finds its models (models/current, models/catalogue, models/ocr) beside
+# the code in $DEST, where the default paths point; a plain install would leave them behind.
+step "$DEST/.venv/bin/pip" install -q -e "$DEST[pi]"
+# The brand check's OCR weights ship in this wheel; --no-deps keeps the headless OpenCV 4
+# (its own dependencies are in the package's). models/ocr/manifest.json names this version.
+step "$DEST/.venv/bin/pip" install -q --no-deps "rapidocr-onnxruntime==1.4.4"
 
 note "5/7 config in $ETC (kept if present)"
 step install -d -m 0750 -o root -g "$USER_NAME" "$ETC" "$ETC/tls"

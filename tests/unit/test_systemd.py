@@ -1,6 +1,7 @@
 """The unit file and the installer, checked as an installer and systemd would see them."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -85,3 +86,17 @@ def test_install_keeps_an_existing_config(tmp_path: Path) -> None:
 def test_install_refuses_unknown_arguments(tmp_path: Path) -> None:
     proc = subprocess.run(["bash", str(INSTALL), "--bogus"], capture_output=True, text=True)
     assert proc.returncode == 2 and "unknown argument" in proc.stderr
+
+
+def test_install_gives_the_unit_its_models_and_the_ocr_wheel_they_were_fused_for(
+        tmp_path: Path) -> None:
+    """A plain `pip install` would leave models/ behind, and the OCR wheel is not a dependency
+    (it asks for the non-headless OpenCV): without both a Pi would run without brand checks."""
+    proc = dry_run(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    dest = tmp_path / "opt"
+    assert f"pip install -q -e {dest}[pi]" in proc.stdout
+    manifest = json.loads((REPO / "models" / "ocr" / "manifest.json").read_text())
+    pin = f'{manifest["package"]}=={manifest["version"]}'
+    assert f"pip install -q --no-deps {pin}" in proc.stdout
+    assert f'"{pin}"' in (REPO / "scripts" / "setup.sh").read_text()
