@@ -142,6 +142,8 @@ class RapidOcr:
                              det_limit_side_len=det_side, det_limit_type="max", rec_batch_num=1,
                              det_thresh=det_thresh, det_box_thresh=det_box_thresh,
                              **{f"{role}_model_path": str(p) for role, p in paths.items()})
+        det = self._ocr.text_det
+        det.get_preprocess = _blob_preprocess(det.get_preprocess)
         shape = self._ocr.text_rec.rec_image_shape
         self._ocr.text_rec.rec_image_shape = [*shape[:2], REC_MIN_WIDTH]
         self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side
@@ -225,6 +227,32 @@ class RapidOcr:
         b = float(np.hypot(*(box[3] - box[0])))
         short, long_ = min(a, b), max(a, b)
         return short >= self.min_height and long_ >= self.min_aspect * short
+
+
+def _blob_preprocess(make: Callable[[int], Any]) -> Callable[[int], Any]:
+    """rapidocr's detection input step, normalised by OpenCV in float32.
+
+    The wheel scales, centres and divides its resized picture in float64
+    numpy (4.3 ms for a 480x352 input, a sixth of the fused detector's own
+    time); ``cv2.dnn.blobFromImage`` does the same affine and the HWC to NCHW
+    turn in one pass (0.7 ms), within 1.2e-7 of it.  It takes one scale for
+    all channels, so a model configured with per-channel deviations keeps
+    the wheel's step.
+    """
+    def get(max_wh: int) -> Any:
+        op = make(max_wh)
+        mean, std = np.asarray(op.mean, np.float64), np.asarray(op.std, np.float64)
+        if np.ptp(std) > 0 or np.ptp(mean) > 0:
+            return op
+        scale, centre = 1.0 / (255.0 * float(std[0])), 255.0 * float(mean[0])
+
+        def run(image: np.ndarray) -> np.ndarray | None:
+            resized = op.resize(image)
+            if resized is None:
+                return None
+            return cv2.dnn.blobFromImage(resized, scale, mean=(centre, centre, centre))
+        return run
+    return get
 
 
 def _box_height(box: np.ndarray) -> float:

@@ -128,3 +128,14 @@ def test_the_folds_keep_what_the_graph_computes(kernel: int, folds_into_next: in
     assert fuse_ocr.largest_difference(source, fused.SerializeToString(), [(1, 3, 9, 11)]) < 1e-4
     ops = [n.op_type for n in fused.graph.node]
     assert ops.count("Mul") == (1 - folds_into_next) and "Div" not in ops and "HardSwish" in ops
+
+
+def test_the_detection_input_is_the_wheels_normalisation_made_in_float32() -> None:
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    det = ocr.RapidOcr()._ocr.text_det
+    image = _word("LUMERO", size=50)
+    ours = det.get_preprocess(max(image.shape[:2]))(image)
+    theirs = DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)(image)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape
+    assert float(np.abs(ours - theirs).max()) < 1e-6
