@@ -159,7 +159,9 @@ def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarra
         return None
     height = float(np.median(tall))
     letters = (heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)
-    return stats, letters, height
+    # Pieces of two heights (letters and an emblem's parts, half each) put the median
+    # between them, where no piece is: no letter height to tell by.
+    return (stats, letters, height) if letters.any() else None
 
 
 def _letters(mask: np.ndarray, width: float, rows: float, symbols: int = 0

@@ -166,3 +166,16 @@ def test_proportions_against_the_reference_count_the_names_letters_only() -> Non
                          reference)
     assert starred.aspect_ratio is not None and abs(starred.aspect_ratio - 1.0) < 0.05
     assert ringed.aspect_ratio is not None and abs(ringed.aspect_ratio - 1.0) < 0.05
+
+
+def test_pieces_of_two_heights_with_none_between_fall_back_to_the_inks_extent() -> None:
+    """Two short and two tall pieces put the median height where no piece is: the measure
+    falls back to the ink's extent instead of failing the parcel's whole brand check
+    (it did: 'zero-size array to reduction operation maximum', held-out split 9191)."""
+    picture = np.full((120, 480, 3), 225, np.uint8)
+    for x, top in ((60, 60), (120, 60), (200, 20), (260, 20)):
+        picture[top:100, x:x + 30] = (45, 35, 200)
+    ink = measure_line(picture, TextLine("LUMERA", 0.99, BOX))
+    assert ink is not None
+    assert letter_aspect(ink, "LUMERA") is not None and letter_aspect(ink, "★LUMERA") is not None
+    assert emblem_beside(ink) is False
