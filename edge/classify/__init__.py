@@ -54,8 +54,10 @@ class Classifier:
 
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
-                 ocr: Any = None, model_dir: Path | None = None) -> None:
+                 ocr: Any = None, model_dir: Path | None = None,
+                 second_look: bool = True) -> None:
         self.manifest = manifest
+        self.second_look = second_look  # see ClassifyConfig.second_look
         self.model_dir = model_dir  # where the golden inputs lie: the self-test reads them
         self._sessions = sessions
         self.info = info
@@ -137,7 +139,7 @@ class Classifier:
 
         region = box if box is not None and box.w >= 16 and box.h >= 16 else \
             Box(0, 0, image.shape[1], image.shape[0])
-        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue),
+        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue, self.second_look),
                                 self.aspects(catalogue))]
         packaging = softmax(packaging_logits)
         assert self.manifest is not None
@@ -223,7 +225,7 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
     log.info("classifier %s %s loaded from %s (%d threads)", manifest.name, manifest.version,
              model_dir, cfg.threads)
     return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine,
-                      model_dir=model_dir)
+                      model_dir=model_dir, second_look=cfg.second_look)
 
 
 def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, Any]:

@@ -84,16 +84,22 @@ class Reading:
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
-                catalogue: Catalogue) -> Reading:
+                catalogue: Catalogue, second_look: bool = True) -> Reading:
     """Read the tallest lines of print anywhere on the parcel and match them with the catalogue.
 
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
+    With ``second_look`` a parcel on which no catalogue name was read is read
+    again with its local contrast raised (:func:`local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
     best = _best_match(lines, catalogue) or covered_match(lines, catalogue)
+    if best is None and second_look:
+        more = engine.read_lines(local_contrast(piece))
+        best = _best_match(more, catalogue) or covered_match(more, catalogue)
+        lines = lines + more
     if best is None:
         return Reading(_guess_of(None, region), lines)
     match, line = best
@@ -226,6 +232,27 @@ def stretch_contrast(crop: np.ndarray) -> np.ndarray:
         return crop
     table = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
     return cv2.LUT(crop, table.astype(np.uint8))
+
+
+def local_contrast(crop: np.ndarray) -> np.ndarray:
+    """Each colour channel equalised tile by tile (CLAHE, OpenCV's defaults: 8x8 tiles,
+    clip limit 2), after the global stretch.
+
+    A mark printed in a colour close to its surface's (a green name on a green
+    box, dark blue on dark red) barely moves the levels a global stretch sees,
+    and the text detector finds no line there.  Within a tile the ink and its
+    surface are most of what there is, so equalising the tile pulls them apart;
+    per channel, so a hue that differs only in one channel is pulled apart too.
+    It also raises surface texture, which is why it is a second look and not
+    the first: as the only look it found some marks and lost others (held-out
+    splits: brand named 78.8 -> 82.9% on one, 92.5 -> 90.8% on another).
+    """
+    stretched = stretch_contrast(crop)
+    # One per call: a CLAHE object keeps its working buffers, and workers classify at once.
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    if stretched.ndim == 2:
+        return clahe.apply(stretched)
+    return cv2.merge([clahe.apply(channel) for channel in cv2.split(stretched)])
 
 
 def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:

@@ -162,3 +162,17 @@ def test_a_marks_measured_colour_does_not_depend_on_what_was_measured_before(
         seen.add(c.evidence.get("suspect_colour"))
     assert len(seen) == 1
     assert c.brand == "ZENTRO" and c.scores["suspect_colour"] < 0.2
+
+
+def test_a_mark_close_to_its_surfaces_colour_is_found_by_the_second_look(clf: Classifier) -> None:
+    """A green name on a green box: the levels barely move, and the first look reads nothing;
+    the second raises the local contrast, finds it, and measures it on the true colours."""
+    image = parcel(("ZENTRO", (30, 136, 62), 1.0), surface=(40, 120, 60))
+    try:
+        clf.second_look = False
+        assert clf.classify(image, BOX).brand == ""
+    finally:
+        clf.second_look = True
+    c = clf.classify(image, BOX)
+    assert (c.brand, c.name_match, c.mark_text) == ("ZENTRO", "exact", "ZENTRO")
+    assert "ΔE" in c.evidence["suspect_colour"] and c.scores["suspect_colour"] < 0.3
