@@ -55,7 +55,7 @@ class Classifier:
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
                  ocr: Any = None, model_dir: Path | None = None,
-                 second_look: bool = True) -> None:
+                 second_look: bool = False) -> None:
         self.manifest = manifest
         self.second_look = second_look  # see ClassifyConfig.second_look
         self.model_dir = model_dir  # where the golden inputs lie: the self-test reads them

@@ -84,7 +84,7 @@ class Reading:
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
-                catalogue: Catalogue, second_look: bool = True) -> Reading:
+                catalogue: Catalogue, second_look: bool = False) -> Reading:
     """Read the tallest lines of print anywhere on the parcel and match them with the catalogue.
 
     A trained locator only finds marks drawn the way it was trained on; words
