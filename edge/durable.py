@@ -64,6 +64,15 @@ def write_replace(path: Path, data: bytes, mode: int = 0o640) -> None:
     os.replace(tmp, path)
 
 
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file read in 1 MiB blocks (models and bundles run to tens of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def holds(path: Path, sha256: str, size: int) -> bool:
     """Whether ``path`` already holds exactly this content: a cut before the sync may leave
     a file of the right size whose blocks never reached the disk."""

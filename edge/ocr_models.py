@@ -13,13 +13,14 @@ slower, never wrong.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import logging
 from pathlib import Path
 from typing import Any
+
+from edge.durable import sha256_file
 
 __all__ = ["FUSED_DIR", "MANIFEST", "ROLES", "OcrModelsError", "fused_models", "usable_models",
            "wheel_models"]
@@ -45,17 +46,14 @@ def wheel_models() -> tuple[str, str, dict[str, Path]]:
     if spec is None or spec.origin is None:
         raise OcrModelsError(f"{PACKAGE} is not installed")
     root = Path(spec.origin).parent
-    config = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
-    files = {role: root / config[key]["model_path"] for role, key in _CONFIG_KEYS.items()}
-    return PACKAGE, importlib.metadata.version(PACKAGE), files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    try:
+        config = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
+        files = {role: root / config[key]["model_path"] for role, key in _CONFIG_KEYS.items()}
+        return PACKAGE, importlib.metadata.version(PACKAGE), files
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError,
+            importlib.metadata.PackageNotFoundError) as exc:
+        raise OcrModelsError(f"{root / 'config.yaml'}: the wheel's model paths cannot be read: "
+                             f"{exc.__class__.__name__}: {exc}") from None
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
@@ -81,11 +79,11 @@ def fused_models(folder: Path) -> dict[str, Path]:
         entry = data["models"].get(role)
         if not isinstance(entry, dict):
             raise OcrModelsError(f"{folder / MANIFEST}: key 'models.{role}' is missing")
-        if entry.get("source_sha256") != _sha256(sources[role]):
+        if entry.get("source_sha256") != sha256_file(sources[role]):
             raise OcrModelsError(f"{folder / MANIFEST}: models.{role} was made from another "
                                  f"{sources[role].name} than the installed one")
         path = folder / Path(str(entry.get("file", ""))).name
-        if not path.is_file() or entry.get("sha256") != _sha256(path):
+        if not path.is_file() or entry.get("sha256") != sha256_file(path):
             raise OcrModelsError(f"{path}: missing or not the file models.{role}.sha256 names")
         out[role] = path
     return out

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from edge.durable import sha256_file
+
 MANIFEST_FORMAT = "parcel-edge/model-manifest/1"
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
@@ -70,14 +72,6 @@ class Manifest:
     crop_margin: float
     golden: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_verified(model_dir: Path, entry: ModelFile, max_bytes: int) -> bytes:

@@ -12,7 +12,6 @@ a component is parsed before its size and hash matched the manifest.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from edge.configbase import SAFE_ID
+from edge.durable import sha256_file as sha256_of
 
 BUNDLE_FORMAT = "parcel-edge/bundle/1"
 MANIFEST_FILE = "bundle.json"
@@ -129,14 +129,6 @@ def parse_manifest(data: bytes) -> BundleManifest:
     return BundleManifest(name, version, _time(raw.get("created_utc"), "created_utc"),
                           _time(raw.get("expires_utc"), "expires_utc"),
                           {str(k): str(v) for k, v in requires.items()}, files, tuple(golden))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def list_component(folder: Path, component: str) -> list[dict[str, Any]]:
