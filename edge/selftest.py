@@ -3,7 +3,8 @@
 Run once at every start, before ``READY=1``: a frame from the camera (the
 unit's own capture loop is already running, so the very camera that will see
 parcels is tested, not a second handle on it), a built-in label decoded by the
-configured readers, the model's golden inputs, a durable write in the outbox,
+configured readers, the model's golden inputs, which OCR models the brand check
+runs (not required), a durable write in the outbox,
 and the broker tried (a TCP connection; not required: the outbox holds parcels
 until it comes back).  The result goes on ``status`` (``selftest``), into the
 log and into ``systemctl status``; failing checks are errors in the log and on
@@ -110,6 +111,18 @@ def golden(running: Any, model_dir: Path) -> str:
     return f"{len(classifier.manifest.golden)} golden inputs match ({info.name} {info.version})"
 
 
+def ocr_models() -> str:
+    """Whether the brand check reads with the fused OCR models or, slower, the wheel's own
+    (after an OS or pip upgrade brought another rapidocr-onnxruntime, say)."""
+    from edge.ocr_models import FUSED_DIR, OcrModelsError, fused_models
+
+    try:
+        found = fused_models(FUSED_DIR)
+    except OcrModelsError as exc:
+        raise OcrModelsError(f"{exc}; the wheel's own models run, about 30% slower") from None
+    return f"fused PP-OCR models ({', '.join(found)}) from {FUSED_DIR}"
+
+
 def outbox_writable(root: Path) -> str:
     probe = root / ".selftest"
     started = time.perf_counter()
@@ -134,6 +147,8 @@ def run_selftest(cfg: Any, unit: Any, frame_timeout_s: float = 15.0) -> SelfTest
               timed("label", lambda: label_decoded(cfg.decode))]
     if cfg.classify.enabled:
         checks.append(timed("model", lambda: golden(unit.classifier, cfg.classify.model_dir)))
+        if cfg.classify.ocr_engine == "rapidocr":
+            checks.append(timed("ocr", ocr_models, required=False))
     checks.append(timed("outbox", lambda: outbox_writable(unit.outbox.root)))
     if cfg.mqtt is not None:
         checks.append(timed("broker", lambda: broker_reachable(cfg.mqtt.host, cfg.mqtt.port),

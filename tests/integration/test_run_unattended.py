@@ -77,7 +77,7 @@ def test_run_under_systemd_notifies_after_the_selftest_reloads_and_logs_prioriti
                                             lambda p: json.loads(p).get("selftest") is not None))
         assert status["selftest"]["ok"] is True
         assert {c["name"] for c in status["selftest"]["checks"]} == {
-            "camera", "label", "model", "outbox", "broker"}
+            "camera", "label", "model", "ocr", "outbox", "broker"}
         assert status["software"]["version"] and status["config"]["sha256"] == \
             __import__("hashlib").sha256(cfg.read_bytes()).hexdigest()
         assert status["camera"]["type"] == "replay" and "clock_synced" in status

@@ -298,9 +298,12 @@ def test_selftest_checks_label_model_outbox_and_tries_the_broker(tmp_path: Path)
                            camera_identity=lambda: "synthetic")
     result = run_selftest(cfg, unit)
     by_name = {c.name: c for c in result.checks}
-    assert [c.name for c in result.checks] == ["camera", "label", "model", "outbox", "broker"]
+    assert [c.name for c in result.checks] == ["camera", "label", "model", "ocr", "outbox",
+                                               "broker"]
     assert by_name["label"].ok and "RR123456785GB" in by_name["label"].detail
     assert by_name["model"].ok and "golden" in by_name["model"].detail
+    assert by_name["ocr"].ok and "fused PP-OCR models (det, rec, cls)" in by_name["ocr"].detail
+    assert not by_name["ocr"].required, "the wheel's own models still read, only slower"
     assert by_name["outbox"].ok and not list((tmp_path / "outbox").iterdir())
     assert not by_name["broker"].ok and not by_name["broker"].required
     assert result.ok, "an unreachable broker is not required"
@@ -310,3 +313,14 @@ def test_selftest_checks_label_model_outbox_and_tries_the_broker(tmp_path: Path)
 
     failed = selftest.timed("camera", lambda: selftest.camera_frame(lambda: 0, 0.05, str))
     assert not failed.ok and "no frame" in failed.detail
+
+
+def test_selftest_says_when_the_brand_check_runs_the_wheels_own_ocr_models(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge import ocr_models, selftest
+
+    monkeypatch.setattr(ocr_models, "FUSED_DIR", tmp_path)  # no fused models there
+    check = selftest.timed("ocr", selftest.ocr_models, required=False)
+    assert not check.ok and not check.required
+    assert "manifest.json: unreadable" in check.detail
+    assert "the wheel's own models run" in check.detail
