@@ -31,6 +31,8 @@ LETTER_BAND = (0.7, 1.3)
 # piece stands off the letters by at least this share of their height: about a word space,
 # where letters of one word stand a fifth apart or touch.
 EMBLEM_GAP = 0.3
+# A band of ink rows at least this share of the line's cut wide runs edge to edge: no print.
+EDGE_TO_EDGE = 0.98
 # A line box this many times taller than wide is a line printed across the picture (the
 # OCR engine's own rule for turning it).
 ACROSS = 1.5
@@ -142,6 +144,28 @@ def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
     return float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)
 
 
+def _word_band(mask: np.ndarray) -> tuple[float, float]:
+    """Width and height of the widest band of ink rows (bands part where a row holds no ink).
+
+    When letters touch (a bold serif face at a small size) there are too few
+    pieces to tell letters from an emblem, and the ink's whole extent stood in:
+    with KALIMBA's triangle above the name, letters measured half as wide for
+    their height as they are.  An emblem above or below the name is a band of
+    its own, narrower than the word, so the widest band is the word; a band
+    running edge to edge is the parcel's edge or tape, not print.
+    """
+    inked = (mask.sum(1) >= max(1, 0.02 * mask.shape[1])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], inked, [0]))))
+    widths = {(top, bottom): _ink_extent(mask[top:bottom])[0]
+              for top, bottom in zip(edges[::2], edges[1::2])}
+    # A band across the whole cut is the surface's edge or tape that the line box took in.
+    printed = {band: w for band, w in widths.items() if w < EDGE_TO_EDGE * mask.shape[1]}
+    if len(widths) < 2 or not printed:
+        return _ink_extent(mask)
+    top, bottom = max(printed, key=printed.__getitem__)
+    return printed[(top, bottom)], float(bottom - top)
+
+
 def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarray, float] | None:
     """The ink's pieces (connected components' stats), which of them are letters, and the
     letters' height; None when there are too few pieces to tell.
@@ -164,15 +188,14 @@ def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarra
     return (stats, letters, height) if letters.any() else None
 
 
-def _letters(mask: np.ndarray, width: float, rows: float, symbols: int = 0
-             ) -> tuple[float, float]:
+def _letters(mask: np.ndarray, rows: float, symbols: int = 0) -> tuple[float, float]:
     """The letters' width and height, emblems left out (counted as ink they made genuine
     letters half again as tall, read as squeezed to 0.56x, or a fifth wider);
-    ``width`` and ``rows`` (the ink's extent) stand when there are too few pieces.
+    with too few pieces, the widest band of ink rows (:func:`_word_band`).
     ``symbols`` is how many ends of the reading hold a symbol that is no letter."""
     found = _letter_pieces(mask, rows)
     if found is None:
-        return width, rows
+        return _word_band(mask)
     stats, letters, height = found
     order = np.argsort(stats[letters, cv2.CC_STAT_LEFT])
     x0 = stats[letters, cv2.CC_STAT_LEFT][order]
@@ -225,5 +248,5 @@ def letter_aspect(ink: LineInk | None, text: str) -> float | None:
     mask = ink.mask
     word = text.strip()
     symbols = int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
-    width, height = _letters(mask, *_ink_extent(mask), symbols)
+    width, height = _letters(mask, _ink_extent(mask)[1], symbols)
     return width / max(1, len(fold(text))) / max(height, 1.0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -179,3 +180,18 @@ def test_pieces_of_two_heights_with_none_between_fall_back_to_the_inks_extent() 
     assert ink is not None
     assert letter_aspect(ink, "LUMERA") is not None and letter_aspect(ink, "★LUMERA") is not None
     assert emblem_beside(ink) is False
+
+
+def test_touching_letters_under_an_emblem_are_measured_on_the_words_own_rows() -> None:
+    """Letters that touch are too few pieces to tell from an emblem; the widest band of ink
+    rows is the word (KALIMBA under its triangle measured 0.44x before), and a band running
+    edge to edge (the parcel's edge taken into the line box) is no print."""
+    picture = np.full((120, 480, 3), 225, np.uint8)
+    picture[20:24, :] = (40, 40, 40)  # the belt's edge, across the whole box
+    triangle = np.array([[240, 32], [222, 58], [258, 58]], np.int32)
+    cv2.fillPoly(picture, [triangle], (0, 125, 235))
+    picture[66:98, 100:380] = (0, 125, 235)  # seven letters run together: one piece
+    ink = measure_line(picture, TextLine("KALIMBA", 0.99, BOX))
+    assert ink is not None
+    aspect = letter_aspect(ink, "KALIMBA")
+    assert aspect is not None and abs(aspect - 280 / 7 / 32) < 0.08, aspect
