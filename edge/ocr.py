@@ -32,7 +32,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -60,6 +60,8 @@ MAX_TEXT = 200
 REC_MIN_WIDTH = 96
 # A line recognised less surely than this is read again upside down (RapidOcr, any_angle).
 RETRY_BELOW = 0.9
+# Two line boxes overlapping by this share of their union lie on the same line.
+SAME_PLACE = 0.5
 
 
 class OcrError(RuntimeError):
@@ -87,8 +89,10 @@ class TextLine:
 class OcrEngine(Protocol):
     name: str
 
-    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
-        """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom."""
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
+                   ) -> tuple[TextLine, ...]:
+        """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
+        those lying where a line of ``skip`` (read before, in this picture's pixels) lies."""
 
 
 def clean_text(text: str) -> str:
@@ -152,14 +156,17 @@ class RapidOcr:
         self.max_lines = max_lines
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
-    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
+                   ) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
             image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        known = [np.asarray(t.box, np.float32) / back + pad for t in skip]
         with self._lock:
             boxes = self._detect(image)
-            boxes = [b for b in boxes if self._wordlike(b)]
+            # A line read before is not recognised again (recognition is the costly step).
+            boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)]
             if self.max_lines > 0:
                 boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
             if not boxes:
@@ -255,6 +262,21 @@ def _blob_preprocess(make: Callable[[int], Any]) -> Callable[[int], Any]:
     return get
 
 
+def _lies_on(box: np.ndarray, known: Sequence[np.ndarray]) -> bool:
+    """Whether ``box`` covers the same place as one of ``known`` (bounding boxes overlapping
+    by at least half their union)."""
+    x0, y0 = box[:, 0].min(), box[:, 1].min()
+    x1, y1 = box[:, 0].max(), box[:, 1].max()
+    for other in known:
+        ox0, oy0 = other[:, 0].min(), other[:, 1].min()
+        ox1, oy1 = other[:, 0].max(), other[:, 1].max()
+        inter = max(0.0, min(x1, ox1) - max(x0, ox0)) * max(0.0, min(y1, oy1) - max(y0, oy0))
+        union = (x1 - x0) * (y1 - y0) + (ox1 - ox0) * (oy1 - oy0) - inter
+        if union > 0 and inter >= SAME_PLACE * union:
+            return True
+    return False
+
+
 def _box_height(box: np.ndarray) -> float:
     return float(min(np.hypot(*(box[1] - box[0])), np.hypot(*(box[3] - box[0]))))
 
@@ -277,7 +299,8 @@ class Tesseract:
         except (OSError, subprocess.SubprocessError) as exc:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
-    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
+                   ) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:
@@ -288,7 +311,9 @@ class Tesseract:
                               timeout=self.timeout_s, check=False)
         if done.returncode != 0:
             raise OcrError(f"tesseract failed: {done.stderr.decode(errors='replace')[:200]}")
-        return _tsv_lines(done.stdout.decode("utf-8", errors="replace"), back)
+        lines = _tsv_lines(done.stdout.decode("utf-8", errors="replace"), back)
+        known = [np.asarray(t.box, np.float32) for t in skip]
+        return tuple(t for t in lines if not _lies_on(np.asarray(t.box, np.float32), known))
 
 
 def _tsv_lines(tsv: str, back: float) -> tuple[TextLine, ...]:

@@ -51,6 +51,8 @@ ASPECT_SANE = (0.3, 3.0)
 PIECE_HEIGHT = (0.7, 1.45)
 PIECE_SLANT_DEG = 12.0
 PIECE_GAP = 4.0
+# A line read at least this surely in the first look is not read again in the second.
+SURE_READ = 0.9
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
@@ -97,7 +99,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     lines = engine.read_lines(stretch_contrast(piece))
     best = _best_match(lines, catalogue) or covered_match(lines, catalogue)
     if best is None and second_look:
-        more = engine.read_lines(local_contrast(piece))
+        sure = tuple(t for t in lines if t.confidence >= SURE_READ)
+        more = engine.read_lines(local_contrast(piece), skip=sure)
         best = _best_match(more, catalogue) or covered_match(more, catalogue)
         lines = lines + more
     if best is None:

@@ -108,3 +108,19 @@ def test_an_unsure_line_is_read_again_upside_down_and_the_surer_reading_stands()
     assert calls == [1]   # the sure line was not read again
     noise = np.full_like(upright, 128)
     assert engine._either_way([noise], [("x", 0.5)]) == [("x", 0.5)]   # neither way is surer
+
+
+@pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
+def test_lines_read_before_are_skipped_and_the_others_still_read(engine: str) -> None:
+    """A second look at a picture recognises only what the first did not read."""
+    top, bottom = _word("NORVEX", size=44), _word("LUMERO", size=44)
+    width = max(top.shape[1], bottom.shape[1])
+    picture = np.full((top.shape[0] + bottom.shape[0] + 40, width, 3), (235, 225, 200), np.uint8)
+    picture[:top.shape[0], :top.shape[1]] = top
+    picture[top.shape[0] + 40:, :bottom.shape[1]] = bottom
+    reader = ocr.open_engine(engine)
+    first = reader.read_lines(picture)
+    assert sorted(t.text.upper() for t in first) == ["LUMERO", "NORVEX"]
+    norvex = [t for t in first if t.text.upper() == "NORVEX"]
+    again = reader.read_lines(picture, skip=norvex)
+    assert [t.text.upper() for t in again] == ["LUMERO"]
