@@ -22,8 +22,8 @@ from typing import Any
 
 from edge.durable import sha256_file
 
-__all__ = ["FUSED_DIR", "MANIFEST", "ROLES", "OcrModelsError", "fused_models", "usable_models",
-           "wheel_models"]
+__all__ = ["FUSED_DIR", "MANIFEST", "ROLES", "OcrModelsError", "checked", "fused_models",
+           "usable_models", "wheel_models"]
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,19 @@ def fused_models(folder: Path) -> dict[str, Path]:
 
 
 @functools.lru_cache(maxsize=4)
-def usable_models(folder: Path = FUSED_DIR) -> dict[str, Path]:
-    """The fused files when they fit, else {} (the wheel's own models) with the reason logged once.
+def checked(folder: Path = FUSED_DIR) -> tuple[dict[str, Path], str]:
+    """The fused files and "" when they fit, else {} and why (logged once).
 
-    Cached: the hashes are checked once per process, not per engine.
+    Cached: the 30 MB of models are hashed once per process, not once per engine and
+    again for the self-test.
     """
     try:
-        return fused_models(folder)
+        return fused_models(folder), ""
     except OcrModelsError as exc:
         log.warning("OCR runs the wheel's own models (slower): %s", exc)
-        return {}
+        return {}, str(exc)
+
+
+def usable_models(folder: Path = FUSED_DIR) -> dict[str, Path]:
+    """The fused files when they fit, else {}: the engine then runs the wheel's own models."""
+    return checked(folder)[0]

@@ -114,13 +114,12 @@ def golden(running: Any, model_dir: Path) -> str:
 def ocr_models() -> str:
     """Whether the brand check reads with the fused OCR models or, slower, the wheel's own
     (after an OS or pip upgrade brought another rapidocr-onnxruntime, say)."""
-    from edge.ocr_models import FUSED_DIR, OcrModelsError, fused_models
+    from edge import ocr_models
 
-    try:
-        found = fused_models(FUSED_DIR)
-    except OcrModelsError as exc:
-        raise OcrModelsError(f"{exc}; the wheel's own models run, about 30% slower") from None
-    return f"fused PP-OCR models ({', '.join(found)}) from {FUSED_DIR}"
+    found, why = ocr_models.checked(ocr_models.FUSED_DIR)  # as the engines found them
+    if not found:
+        raise ocr_models.OcrModelsError(f"{why}; the wheel's own models run, about 30% slower")
+    return f"fused PP-OCR models ({', '.join(found)}) from {ocr_models.FUSED_DIR}"
 
 
 def outbox_writable(root: Path) -> str:
