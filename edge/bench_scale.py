@@ -227,10 +227,16 @@ def _floors(capture: ParcelCapture, package: Any, classifier: Any, cfg: EdgeConf
 
 
 def _onnx_floor(classifier: Any) -> float:
-    """Both models alone on inputs already at their size (what :meth:`run_inputs` times)."""
+    """The models the path runs, alone, on inputs already at their size: with a catalogue and a
+    surface network only that network (the brand check's OCR is floored apart), else the
+    locator and mark classifier (what :meth:`run_inputs` times)."""
     m = classifier.manifest
     if m is None:
         return 0.0
+    if m.surface is not None and classifier.catalogue is not None:
+        side = m.surface.input.height
+        patches = np.full((m.surface_patches, side, side, 3), 128, np.uint8)
+        return _cpu_ms(lambda: classifier.run_surface(patches))
     thumb = np.full((m.locator.input.height, m.locator.input.width, 3), 128, np.uint8)
     marks = [np.full((m.model.input.height, m.model.input.width, 3), 128, np.uint8)] * max(
         1, m.locator_candidates)

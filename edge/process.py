@@ -108,7 +108,7 @@ class Stages:
     unit: str
     read: Callable[[ParcelCapture], LabelReading]
     choose: Callable[[ParcelCapture, LabelReading], tuple[int, QualityReport]]
-    classify: Callable[[np.ndarray, Box], Classification]
+    classify: Callable[[np.ndarray, Box | None, Box | None], Classification]
     decide: Callable[[LabelReading, QualityReport, Classification], Verdict]
     package: Callable[..., Package]
     next_seq: Callable[[], int]
@@ -168,24 +168,27 @@ def chosen_only(capture: ParcelCapture, index: int) -> ParcelCapture:
         sharpness=capture.sharpness[index:index + 1], pyramids=(capture.pyramids[index],))
 
 
-def classify_reduced(classify: Callable[[np.ndarray, Box], Classification], pyramid: Pyramid,
+def classify_reduced(classify: Callable[[np.ndarray, Box | None, Box | None], Classification],
+                     pyramid: Pyramid,
                      box: Box | None, label: Box | None = None) -> Classification:
     """The classifier on the pyramid level nearest the frame size it was built at.
 
     Its locator wants a thumbnail and its mark crops at most a few hundred
     pixels, so a 12 MP frame gives it nothing a 2 MP level does not, at a
     quarter of the resize work.  The mark box comes back in frame pixels.
-    ``label`` (the label's paper, frame pixels) is blanked first: see :func:`blank_label`.
+    ``label`` (the label's paper, frame pixels) is blanked first (see :func:`blank_label`)
+    and handed on, so packaging is not read from the label's paper.
     """
     level = pyramid.model_level()
     f = pyramid.scale(level) if level else 1.0
     image = pyramid.colour(level) if level else pyramid.image
-    if label is not None:
-        image = blank_label(image, scale_box(label, f))
+    paper = scale_box(label, f) if label is not None else None
+    if paper is not None:
+        image = blank_label(image, paper)
     if level == 0:
-        return classify(image, box)
+        return classify(image, box, paper)
     local = scale_box(box, f).clip(image.shape[1], image.shape[0]) if box is not None else None
-    result = classify(image, local)
+    result = classify(image, local, paper)
     if result.mark_box is None:
         return result
     return dataclasses.replace(result, mark_box=scale_box(result.mark_box, 1.0 / f).clip(

@@ -61,10 +61,11 @@ def encode_text(text: str) -> list[int]:
     return [ALPHABET.index(ch) + 1 for ch in text if ch in ALPHABET]
 
 
-def render(seed: int, index: int, mark_prob: float) -> Parcel:
-    """Parcel ``index`` of the split ``seed``, with each conveyor nuisance at ``NUISANCE_P``."""
+def render(seed: int, index: int, mark_prob: float, materials: bool = False) -> Parcel:
+    """Parcel ``index`` of the split ``seed``, with each conveyor nuisance at ``NUISANCE_P``;
+    ``materials`` draws its packaging as a material in any colour (``edge.synth.surfaces``)."""
     rng = np.random.default_rng([seed, index])
-    spec = scene.sample_parcel(rng, mark_prob=mark_prob)
+    spec = scene.sample_parcel(rng, mark_prob=mark_prob, materials=materials)
     names = tuple(n for n in nuisance.NAMES if n != "clean" and rng.random() < NUISANCE_P)
     image, truth = scene.render_still(spec, rng, names)
     box = (truth.get("mark") or {}).get("box")

@@ -83,3 +83,25 @@ class MarkExport(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         labels, brand, _ = self.net(x)
         return labels, brand
+
+
+class SurfaceNet(nn.Module):
+    """Packaging logits from one square patch of the parcel's surface (edge.classify.surface).
+
+    Each patch's mean colour is taken out first, inside the network, so what it
+    learns is the material's relief and texture (bubbles, flutes, wrinkles,
+    sheen), never the colour a shop happened to choose; the result is scaled
+    to about one unit per 16 grey levels and clipped, as print and edges are
+    much stronger than relief.
+    """
+
+    def __init__(self, packagings: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(conv(3, 16, 2), conv(16, 24, 2), conv(24, 32, 2), conv(32, 48),
+                                  conv(48, 48, 2), conv(48, 64))
+        self.drop = nn.Dropout(0.2)
+        self.packaging = nn.Linear(64, packagings)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.clamp((x - x.mean(dim=(2, 3), keepdim=True)) / 16.0, -4.0, 4.0)
+        return self.packaging(self.drop(self.body(x).mean(dim=(2, 3))))

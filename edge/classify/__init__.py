@@ -23,6 +23,7 @@ from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, 
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
+from edge.classify.surface import patch_packaging, surface_packaging
 from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
 from edge.imageio import bgr8
 from edge.records import Box, Classification, ModelInfo
@@ -55,8 +56,9 @@ class Classifier:
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
                  ocr: Any = None, model_dir: Path | None = None,
-                 second_look: bool = False) -> None:
+                 second_look: bool = False, surface: Any = None) -> None:
         self.manifest = manifest
+        self._surface = surface  # the packaging network's session (edge.classify.surface)
         self.second_look = second_look  # see ClassifyConfig.second_look
         self.model_dir = model_dir  # where the golden inputs lie: the self-test reads them
         self._sessions = sessions
@@ -70,8 +72,10 @@ class Classifier:
     def available(self) -> bool:
         return self._sessions is not None
 
-    def classify(self, image: np.ndarray, box: Box | None = None) -> Classification:
-        """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known.
+    def classify(self, image: np.ndarray, box: Box | None = None,
+                 label: Box | None = None) -> Classification:
+        """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known,
+        ``label`` its shipping label's paper if known (packaging is not read there).
 
         Raises ValueError only for an image that is not an image (a caller's bug).
         """
@@ -81,16 +85,17 @@ class Classifier:
         image = bgr8(image)
         try:
             if self.catalogue is None or self.ocr is None:
-                result = self.scores_of(self.infer(image, box))
+                result = self.scores_of(self.infer(image, box, label))
             else:
-                result = self.verified(image, self.packaging(image, box), box)
+                result = self.verified(image, self.packaging(image, box, label), box)
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
             log.warning("classifier failed on a parcel: %s", exc)
             return Classification(model=self.info, scores={}, available=False,
                                   error=f"inference failed: {str(exc)[:200]}")
         return dataclasses.replace(result, ms=(time.perf_counter() - start) * 1000.0)
 
-    def infer(self, image: np.ndarray, box: Box | None = None) -> Inference:
+    def infer(self, image: np.ndarray, box: Box | None = None,
+              label: Box | None = None) -> Inference:
         """Both models' raw outputs (training calibrates on these logits).
 
         Every candidate the locator offers is classified in one batch and the
@@ -108,15 +113,33 @@ class Classifier:
         marks = run(self._sessions[1], m.model, to_tensors(crops, m.model.input))
         none = softmax(marks["labels"])[:, m.labels.index("none")]
         best = int(np.argmin(none))
+        packaging = out["packaging"][0] if self._surface is None else \
+            self._surface_logits(image, box, label)
         return Inference(guesses[best], marks["labels"][best], marks["brand"][best],
-                         out["packaging"][0], tuple(guesses), tuple(float(p) for p in none))
+                         packaging, tuple(guesses), tuple(float(p) for p in none))
 
-    def packaging(self, image: np.ndarray, box: Box | None = None) -> np.ndarray:
-        """The locator's packaging logits alone: with the catalogue's check the mark network's
-        scores are not used, so its crops are not cut nor run."""
+    def packaging(self, image: np.ndarray, box: Box | None = None,
+                  label: Box | None = None) -> np.ndarray:
+        """Packaging logits alone (with the catalogue's check the mark network's scores are not
+        used): the surface network's when the model has one, else the locator's head."""
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
+        if self._surface is not None:
+            return self._surface_logits(image, box, label)
         return np.asarray(self._locate(image, box)[1]["packaging"][0])
+
+    def _surface_logits(self, image: np.ndarray, box: Box | None,
+                        label: Box | None) -> np.ndarray:
+        assert self.manifest is not None and self.manifest.surface is not None
+        whole = box if box is not None else Box(0, 0, image.shape[1], image.shape[0])
+        return surface_packaging(self._surface, self.manifest.surface, image, whole, label,
+                                 self.manifest.surface_patches)
+
+    def run_surface(self, patches: np.ndarray) -> np.ndarray:
+        """The surface network's averaged log-probabilities for ready patches (golden checks)."""
+        if self._surface is None or self.manifest is None or self.manifest.surface is None:
+            raise ModelError("the model has no surface network")
+        return patch_packaging(self._surface, self.manifest.surface, patches)
 
     def _locate(self, image: np.ndarray, box: Box | None) -> tuple[Box, dict[str, np.ndarray]]:
         """The locator on the parcel's thumbnail: the region it covers and its outputs."""
@@ -215,7 +238,9 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
     manifest = load_manifest(model_dir)
     limit = int(cfg.max_model_mb * 1_000_000)
     sessions = []
-    for entry in (manifest.locator, manifest.model):
+    for entry in (manifest.locator, manifest.model, manifest.surface):
+        if entry is None:
+            continue
         session = open_session(read_verified(model_dir, entry, limit), entry, cfg.threads)
         out = warm_up(session, entry, cfg.warmup_runs)
         _check_widths(entry.file, out, manifest)
@@ -225,7 +250,8 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
     log.info("classifier %s %s loaded from %s (%d threads)", manifest.name, manifest.version,
              model_dir, cfg.threads)
     return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine,
-                      model_dir=model_dir, second_look=cfg.second_look)
+                      model_dir=model_dir, second_look=cfg.second_look,
+                      surface=sessions[2] if manifest.surface is not None else None)
 
 
 def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, Any]:

@@ -40,6 +40,17 @@ def _check_case(clf: Classifier, model_dir: Path, case: dict) -> list[str]:
     atol = float(case.get("atol", 1e-3))
     got = {"heat_max": np.float32(out["heat"].max()), "packaging": out["packaging"][0],
            "labels": out["labels"][0], "brand": out["brand"][0]}
+    if "surface" in case:
+        got["surface_packaging"] = clf.run_surface(_patches(model_dir, case["surface"]))
     bad = [k for k in expected if np.abs(np.asarray(expected[k], np.float64) - got[k]).max() > atol]
     return [f"golden {case['mark']}: {k} differs from the manifest by more than {atol}"
             for k in bad]
+
+
+def _patches(model_dir: Path, name: str) -> np.ndarray:
+    """The surface network's golden patches, stored one above the other in one picture."""
+    image = cv2.imread(str(model_path(model_dir, name)), cv2.IMREAD_COLOR)
+    if image is None or image.shape[0] % image.shape[1]:
+        raise ValueError(f"{name}: missing, unreadable or not square patches stacked")
+    side = image.shape[1]
+    return image.reshape(image.shape[0] // side, side, side, 3)

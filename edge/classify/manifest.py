@@ -19,6 +19,8 @@ MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
 # Each candidate costs a crop and a classifier row; more than this would break the time budget.
 MAX_CANDIDATES = 8
+# Each surface patch costs a row of the packaging network; so does each candidate.
+MAX_PATCHES = 16
 
 
 class ModelError(RuntimeError):
@@ -72,6 +74,10 @@ class Manifest:
     crop_margin: float
     golden: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
+    # The packaging network on surface patches (edge.classify.surface); without it the locator's
+    # packaging head speaks.  Optional, so models made before it still load.
+    surface: ModelFile | None = None
+    surface_patches: int = 0
 
 
 def read_verified(model_dir: Path, entry: ModelFile, max_bytes: int) -> bytes:
@@ -138,7 +144,18 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         locator_candidates=_bounded_int(data["locator"].get("candidates", 1),
                                         "locator.candidates", 1, MAX_CANDIDATES),
         crop_margin=float(data["model"].get("crop_margin", 0.15)),
-        golden=tuple(data.get("golden", ())), raw=data)
+        golden=tuple(data.get("golden", ())), raw=data, **_surface(data.get("surface")))
+
+
+def _surface(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    _require_roles(entry, ("packaging",))
+    model = _model_file(entry)
+    if model.input.height != model.input.width:
+        raise ValueError("surface patches are square: input height and width must agree")
+    return {"surface": model, "surface_patches": _bounded_int(
+        entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES)}
 
 
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:

@@ -6,7 +6,7 @@ perspective instead of being re-guessed from the image.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import cv2
@@ -15,6 +15,7 @@ import numpy as np
 from edge.synth import label as labels
 from edge.synth import marks
 from edge.synth import nuisance as nz
+from edge.synth import surfaces
 
 FRAME_W, FRAME_H = 1280, 960
 BELT_BGR = (38, 36, 34)
@@ -39,6 +40,8 @@ class ParcelSpec:
     mark: marks.MarkSpec | None
     mark_frac: float
     seed: int
+    # A material from ``surfaces`` (training's wide looks); None draws the packaging's own look.
+    material: surfaces.Material | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,13 +93,16 @@ def _choose_mark(rng: np.random.Generator, mark_prob: float, variant: str | None
 
 
 def sample_parcel(rng: np.random.Generator, mark_prob: float = 0.5, second_code_prob: float = 0.3,
-                  packaging: str | None = None, variant: str | None = None) -> ParcelSpec:
+                  packaging: str | None = None, variant: str | None = None,
+                  materials: bool = False) -> ParcelSpec:
     """A random parcel big enough for its label and, beside it, its mark.
 
     ``packaging`` and ``variant`` (one of ``marks.VARIANTS`` or ``"none"``) fix
     those choices, for balanced training sets.  Marks are 120-220 px wide
     (10-30 % of the parcel): big enough that a misspelt letter survives a
-    224 px crop, as the classifier needs.
+    224 px crop, as the classifier needs.  ``materials`` draws the packaging
+    from :mod:`edge.synth.surfaces` (any colour, told apart by its material)
+    after every other choice, so the same ``rng`` gives the same parcel otherwise.
     """
     if packaging not in (None, *marks.PACKAGINGS) or variant not in (None, "none", *marks.VARIANTS):
         raise ValueError(f"unknown packaging {packaging!r} or mark variant {variant!r}")
@@ -111,10 +117,14 @@ def sample_parcel(rng: np.random.Generator, mark_prob: float = 0.5, second_code_
     frac = mark_px / width
     height = min(MAX_PARCEL[1], int(lh + rng.uniform(90, 400)))
     colours = PACKAGING_COLOURS[kind]
-    return ParcelSpec(packaging=kind, width=width, height=height,
+    spec = ParcelSpec(packaging=kind, width=width, height=height,
                       colour=colours[int(rng.integers(len(colours)))], label=label,
                       label_angle=float(rng.uniform(-3, 3)), mark=mark, mark_frac=frac,
                       seed=int(rng.integers(2**31)))
+    if not materials:
+        return spec
+    material = surfaces.sample_material(rng, kind)
+    return replace(spec, colour=material.colour, material=material)
 
 
 def _noise(rng: np.random.Generator, w: int, h: int, cell: int, amp: float) -> np.ndarray:
@@ -163,9 +173,12 @@ def _surface(spec: ParcelSpec, rng: np.random.Generator) -> tuple[np.ndarray, np
     w, h = spec.width, spec.height
     img = np.empty((h, w, 3), np.float32)
     img[:] = spec.colour
-    img += _noise(rng, w, h, 3, 4.0)[:, :, None] + _noise(rng, w, h, 40, 6.0)[:, :, None]
-    {"cardboard_box": _box_surface, "poly_mailer": _mailer_surface,
-     "padded_envelope": _envelope_surface}[spec.packaging](img, rng)
+    if spec.material is not None:
+        surfaces.paint(img, spec.material, rng)  # its own grain: fibre or film
+    else:
+        img += _noise(rng, w, h, 3, 4.0)[:, :, None] + _noise(rng, w, h, 40, 6.0)[:, :, None]
+        {"cardboard_box": _box_surface, "poly_mailer": _mailer_surface,
+         "padded_envelope": _envelope_surface}[spec.packaging](img, rng)
     mask = np.full((h, w), 255, np.uint8)
     if spec.packaging == "poly_mailer":
         mask[:] = 0

@@ -49,10 +49,12 @@ class ClassifierSlot:
     def error(self) -> str:
         return str(self._state.classifier.error)
 
-    def classify(self, image: Any, box: Box | None = None) -> Classification:
+    def classify(self, image: Any, box: Box | None = None,
+                 label: Box | None = None) -> Classification:
         state = self._state
-        result: Classification = state.classifier.classify(image, box)
-        for observe in (self._shadow_of(state, image, box), state.watch and state.watch.observe):
+        result: Classification = state.classifier.classify(image, box, label)
+        for observe in (self._shadow_of(state, image, box, label),
+                        state.watch and state.watch.observe):
             if observe:
                 try:
                     observe(result)
@@ -62,10 +64,10 @@ class ClassifierSlot:
         return result
 
     @staticmethod
-    def _shadow_of(state: _State, image: Any, box: Box | None) -> Any:
+    def _shadow_of(state: _State, image: Any, box: Box | None, label: Box | None) -> Any:
         if state.shadow is None:
             return None
-        return lambda result: state.shadow.observe(image, box, result)
+        return lambda result: state.shadow.observe(image, box, result, label)
 
     def shadow(self, trial: Any) -> None:
         """Start (or with None end) a shadow trial beside the current classifier."""

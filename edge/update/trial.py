@@ -63,12 +63,13 @@ class ShadowTrial:
         self._thread = threading.Thread(target=self._work, name="shadow-trial", daemon=True)
         self._thread.start()
 
-    def observe(self, image: Any, box: Box | None, current: Classification) -> None:
+    def observe(self, image: Any, box: Box | None, current: Classification,
+                label: Box | None = None) -> None:
         with self._lock:
             if self._reserved >= self.parcels or self._closed.is_set():
                 return
             try:
-                self._queue.put_nowait((image, box, current))
+                self._queue.put_nowait((image, box, current, label))
             except queue.Full:
                 self._skipped += 1
                 return
@@ -81,10 +82,10 @@ class ShadowTrial:
     def _work(self) -> None:
         while not self._closed.is_set():
             try:
-                image, box, current = self._queue.get(timeout=0.2)
+                image, box, current, label = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            result = self.candidate.classify(image, box)
+            result = self.candidate.classify(image, box, label)
             with self._lock:
                 self._seen += 1
                 self._disagree += disagree(current, result)

@@ -58,14 +58,18 @@ def test_on_a_white_box_only_the_codes_are_blanked() -> None:
 def test_the_classifier_is_handed_the_frame_without_its_label() -> None:
     frame, parcel, seed = parcel_with_label()
     seen: list[np.ndarray] = []
+    papers: list[Box | None] = []
 
-    def classify(image: np.ndarray, box: Any) -> Classification:
+    def classify(image: np.ndarray, box: Any, label: Box | None) -> Classification:
         seen.append(image)
+        papers.append(label)
         return Classification(model=None, scores={})
 
-    classify_reduced(classify, Pyramid(frame), parcel, label_paper(Pyramid(frame), seed))
+    paper = label_paper(Pyramid(frame), seed)
+    classify_reduced(classify, Pyramid(frame), parcel, paper)
     classify_reduced(classify, Pyramid(frame), parcel, None)
     assert seen[0][300:400, 320:600].std() == 0 and seen[1][300:400, 320:600].std() > 0
+    assert papers == [paper, None]  # packaging is then not read from the label's paper
 
 
 def test_a_tilted_label_on_a_dark_mailer_leaves_no_ghost_print() -> None:

@@ -89,7 +89,7 @@ def stages(sink: MemorySink, fail_on: int | None = None) -> Stages:
     return Stages(
         unit="u1", read=read,
         choose=lambda c, r: (0, QualityReport("p", "parcel", ())),
-        classify=lambda image, box: Classification(None, {}, available=False),
+        classify=lambda image, box, label: Classification(None, {}, available=False),
         decide=lambda r, q, c: Verdict("clear"),
         package=lambda record, image, label_box, parcel_box, pyramid=None: Package(record, ()),
         next_seq=lambda: next(seq), sinks=(sink,))

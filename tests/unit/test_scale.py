@@ -86,7 +86,7 @@ def test_a_low_resolution_copy_stands_in_for_its_level() -> None:
 def test_classify_on_a_reduced_level_gives_the_mark_in_frame_pixels() -> None:
     seen: list[tuple[tuple[int, ...], Box | None]] = []
 
-    def classify(image: np.ndarray, box: Box | None) -> Classification:
+    def classify(image: np.ndarray, box: Box | None, label: Box | None) -> Classification:
         seen.append((image.shape, box))
         return Classification(None, {}, mark_box=Box(100, 50, 20, 10))
 
@@ -135,7 +135,7 @@ def _stages(sink: list[Package], package_s: float, fail: set[int]) -> Stages:
             sink.append(p)
 
     stages = Stages(unit="u1", read=read, choose=lambda c, r: (0, QualityReport("p", "parcel", ())),
-                    classify=lambda image, box: Classification(None, {}, available=False),
+                    classify=lambda image, box, label: Classification(None, {}, available=False),
                     decide=lambda r, q, c: Verdict("no_read"), package=package,
                     next_seq=lambda: next(seq), sinks=(Sink(),))
     stages.__dict__["busy"], stages.__dict__["numbered"] = busy, numbered
@@ -248,7 +248,7 @@ def test_frames_not_chosen_are_freed_before_classify_runs() -> None:
     del images
     alive: list[bool] = []
 
-    def classify(image: np.ndarray, box: Box) -> Classification:
+    def classify(image: np.ndarray, box: Box, label: Box | None) -> Classification:
         gc.collect()
         alive.extend(r() is not None for r in refs)
         return Classification(None, {}, available=False)

@@ -1,6 +1,7 @@
 """The synthetic world: real barcodes that real decoders read, exact truth, seeded, fast conveyor."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -13,7 +14,7 @@ from edge.camera import CameraContext, CameraError, EndOfStream, open_camera
 from edge.camera.synthetic import Config as CameraConfig
 from edge.cli import main as cli_main
 from edge.config import ConveyorConfig
-from edge.synth import ids, marks
+from edge.synth import ids, marks, surfaces
 from edge.synth.nuisance import NAMES, NUISANCES, motion_kernel
 from edge.synth.scene import FRAME_H, FRAME_W, render_still, sample_parcel
 
@@ -298,3 +299,31 @@ def test_synth_cli_unwritable_out(tmp_path, capsys):
     blocker.write_text("x")
     rc = cli_main(["synth", "--out", str(blocker / "sub"), "--count", "1"])
     assert rc == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_materials_change_only_the_surface_and_keep_the_rest_of_the_parcel():
+    plain = sample_parcel(np.random.default_rng(21), mark_prob=1.0)
+    wide = sample_parcel(np.random.default_rng(21), mark_prob=1.0, materials=True)
+    assert wide.material is not None and wide.material.packaging == wide.packaging
+    assert wide.colour == wide.material.colour
+    assert dataclasses.replace(wide, colour=plain.colour, material=None) == plain
+
+
+def test_material_colour_is_no_clue_to_packaging_and_the_material_itself_is_drawn():
+    """Every packaging comes light and dark; only bubbles give a padded envelope a relief in both
+    directions (a box's flutes, seam and tape run one way: row and column means take them out)."""
+    lightness: dict[str, list[float]] = {p: [] for p in marks.PACKAGINGS}
+    for i in range(240):
+        pack = marks.PACKAGINGS[i % 3]
+        colour = surfaces.sample_material(np.random.default_rng(i), pack).colour
+        lightness[pack].append(float(np.mean(colour)))
+    for pack, values in lightness.items():
+        assert max(values) > 200 and min(values) < 90, pack  # white ones and dark ones
+    relief = {}
+    for pack, draw in (("cardboard_box", surfaces._board), ("padded_envelope", surfaces._padded)):
+        img = np.full((300, 400, 3), 200, np.float32)
+        draw(img, np.random.default_rng(3))  # the relief alone, without the fibre's grain
+        centre = img[60:240, 80:320, 1]
+        rest = centre - centre.mean(0, keepdims=True) - centre.mean(1, keepdims=True)
+        relief[pack] = float(rest.std())
+    assert relief["padded_envelope"] > 3 * relief["cardboard_box"]

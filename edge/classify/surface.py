@@ -1,0 +1,89 @@
+"""Packaging read from the parcel's material: patches of its surface at full resolution.
+
+The locator's packaging head sees a 256 x 192 thumbnail of the whole parcel:
+at that size a padded envelope's bubbles (about 10 mm), a box's flutes and a
+mailer's wrinkles are gone, and what is left is colour.  Colour says little
+(boxes come kraft, white, dyed and printed; mailers and envelopes likewise),
+and a model that learnt it read white boxes as envelopes.  Here a small
+network looks at a few patches of the surface itself at the model level's
+resolution (about half a millimetre per pixel), away from the shipping label,
+with each patch's mean colour taken out inside the network, so only relief
+and texture speak.  The patches' log-probabilities are averaged: the parcel's
+packaging is what its patches agree on.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edge.classify.crops import cut_padded
+from edge.classify.manifest import ModelFile
+from edge.classify.preprocess import to_tensors
+from edge.classify.session import run
+from edge.records import Box
+
+# Patches are taken from the inner part of the parcel's box: its corners are belt on a turned parcel.
+INNER = 0.12
+GRID = 4
+# A patch that is more than this much shipping label says nothing of the packaging.
+MAX_LABEL_SHARE = 0.15
+
+
+def patch_corners(box: Box, label: Box | None, size: int, count: int,
+                  rng: np.random.Generator | None = None) -> list[tuple[int, int]]:
+    """Top-left corners of ``count`` patches spread over the parcel's surface, off its label.
+
+    A grid over the box's inner part, less the cells on the label, and of
+    those ``count`` spread evenly; training passes ``rng`` to move and shuffle
+    them, so it sees the unit's choice and its neighbours.
+    """
+    span_x = max(0.0, box.w * (1 - 2 * INNER) - size)
+    span_y = max(0.0, box.h * (1 - 2 * INNER) - size)
+    x0 = box.x + box.w / 2 - span_x / 2 - size / 2
+    y0 = box.y + box.h / 2 - span_y / 2 - size / 2
+    cells = [(x0 + span_x * i / (GRID - 1), y0 + span_y * j / (GRID - 1))
+             for j in range(GRID) for i in range(GRID)]
+    if rng is not None:
+        cells = [(x + rng.uniform(-size, size) / 6, y + rng.uniform(-size, size) / 6)
+                 for x, y in cells]
+    shares = [_label_share(x, y, size, label) for x, y in cells]
+    free = [c for c, s in zip(cells, shares) if s <= MAX_LABEL_SHARE]
+    if not free:
+        free = [cells[i] for i in np.argsort(shares, kind="stable")[:count]]
+    if rng is not None:
+        rng.shuffle(free)
+    picks = np.unique(np.linspace(0, len(free) - 1, min(count, len(free))).round().astype(int))
+    chosen = [free[int(i)] for i in picks]
+    return [(int(round(x)), int(round(y))) for x, y in (chosen * count)[:count]]
+
+
+def _label_share(x: float, y: float, size: int, label: Box | None) -> float:
+    if label is None:
+        return 0.0
+    w = min(x + size, label.x + label.w) - max(x, label.x)
+    h = min(y + size, label.y + label.h) - max(y, label.y)
+    return max(0.0, w) * max(0.0, h) / float(size * size)
+
+
+def surface_patches(image: np.ndarray, box: Box, label: Box | None, size: int, count: int,
+                    rng: np.random.Generator | None = None) -> np.ndarray:
+    """(count, size, size, 3) BGR patches of the parcel's surface (see :func:`patch_corners`)."""
+    return np.stack([cut_padded(image, Box(x, y, size, size))
+                     for x, y in patch_corners(box, label, size, count, rng)])
+
+
+def surface_packaging(session: Any, entry: ModelFile, image: np.ndarray, box: Box,
+                      label: Box | None, count: int) -> np.ndarray:
+    """The parcel's packaging log-probabilities: the mean of its patches' (softmax of it is
+    their normalised geometric mean, so one odd patch does not outvote the rest)."""
+    return patch_packaging(session, entry,
+                           surface_patches(image, box, label, entry.input.height, count))
+
+
+def patch_packaging(session: Any, entry: ModelFile, patches: np.ndarray) -> np.ndarray:
+    """The averaged log-probabilities of ready patches (N, size, size, 3)."""
+    logits = run(session, entry, to_tensors(patches, entry.input))["packaging"].astype(np.float64)
+    logits -= logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return logp.mean(axis=0).astype(np.float32)

@@ -1,0 +1,220 @@
+"""Train the packaging network on surface patches and add it to a model directory.
+
+    .venv/bin/python -m models.train_packaging --model models/current
+
+Renders training parcels from the generator with their packaging drawn as
+materials in any colour (``edge.synth.surfaces``), finds and blanks the
+label's paper as the unit does (``edge.process``), cuts the surface patches
+the unit cuts (``edge.classify.surface``, moved a little for training), trains
+``models.nets.SurfaceNet``, exports it and checks onnxruntime against PyTorch,
+then writes ``packaging.onnx``, golden patches and the manifest's ``surface``
+entry into ``--model`` (the locator and the mark network stay as they are)
+and measures parcels of two other seeds, drawn as materials and in the
+scene's own looks, through the unit's loader.  About 8 minutes on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from edge.classify import ClassifyConfig, load_classifier
+from edge.classify.golden import check_golden
+from edge.classify.manifest import load_manifest
+from edge.classify.session import open_session
+from edge.classify.surface import patch_packaging, surface_patches
+from edge.durable import sha256_file, write_replace
+from edge.process import blank_label, label_paper, not_the_box
+from edge.pyramid import Pyramid
+from edge.records import Box
+from models import dataset as ds
+from models.nets import SurfaceNet
+
+log = logging.getLogger("train_packaging")
+TRAIN_SEED, TEST_SEED = 1101, 4104
+PATCH, PATCHES = 128, 6
+INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dtype": "float32",
+         "colour": "BGR", "scale": 1.0, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0],
+         "resize": "area"}
+
+
+def unit_view(p: ds.Parcel) -> tuple[np.ndarray, Box, Box | None]:
+    """The frame as classify gets it (label print blanked), the parcel's box and label paper."""
+    codes = [b["box"] for b in p.truth["barcodes"]]
+    box = Box(*p.truth["parcel_box"])
+    if not codes:
+        return p.image, box, None
+    seed = Box(min(c[0] for c in codes), min(c[1] for c in codes),
+               max(c[0] + c[2] for c in codes) - min(c[0] for c in codes),
+               max(c[1] + c[3] for c in codes) - min(c[1] for c in codes))
+    pyramid = Pyramid(p.image)
+    paper = not_the_box(label_paper(pyramid, seed), seed, box.area)
+    return (p.image if paper is None else blank_label(p.image, paper)), box, paper
+
+
+def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int]:
+    """One parcel's patches and its packaging's index."""
+    seed, index, materials, jitter = job
+    cv2.setNumThreads(1)
+    p = ds.render(seed, index, 0.7, materials=materials)
+    image, box, paper = unit_view(p)
+    rng = np.random.default_rng([seed, index, 11]) if jitter else None
+    return (surface_patches(image, box, paper, PATCH, PATCHES, rng),
+            ds.PACKAGINGS.index(p.truth["packaging"]))
+
+
+def build(seed: int, count: int, materials: bool, jitter: bool,
+          workers: int) -> tuple[np.ndarray, np.ndarray]:
+    with Pool(workers) as pool:
+        items = pool.map(parcel_patches, [(seed, i, materials, jitter) for i in range(count)],
+                         chunksize=16)
+    return np.stack([it[0] for it in items]), np.int64([it[1] for it in items])
+
+
+def train(patches: np.ndarray, packs: np.ndarray, epochs: int, seed: int) -> SurfaceNet:
+    """Every patch labelled with its parcel's packaging; turned, mirrored, contrast varied."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x_all = patches.reshape(-1, PATCH, PATCH, 3)
+    y_all = torch.from_numpy(np.repeat(packs, PATCHES))
+    net = SurfaceNet(len(ds.PACKAGINGS))
+    batch, steps = 64, len(x_all) // 64
+    opt = torch.optim.AdamW(net.parameters(), 3e-3, weight_decay=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
+    for epoch in range(epochs):
+        net.train()
+        order, total = rng.permutation(len(x_all)), 0.0
+        for b in range(steps):
+            idx = order[b * batch:(b + 1) * batch]
+            loss = nn.functional.cross_entropy(net(_augment(x_all[idx], rng)), y_all[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        log.info("epoch %d/%d loss %.4f", epoch + 1, epochs, total / steps)
+    return net.eval()
+
+
+def _augment(x: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    """Turned, mirrored, contrast varied, and each patch given its own focus and sensor noise:
+    cameras differ in both, so the material must be told by more than its finest grain."""
+    x = np.rot90(x, int(rng.integers(4)), axes=(1, 2))
+    if rng.random() < 0.5:
+        x = x[:, :, ::-1]
+    out = np.ascontiguousarray(x, dtype=np.float32)
+    for patch in out:
+        sigma = float(rng.uniform(0.0, 1.3))
+        if sigma > 0.3:
+            cv2.GaussianBlur(patch, (0, 0), sigma, dst=patch)
+    out *= rng.uniform(0.7, 1.3, (len(x), 1, 1, 1)).astype(np.float32)
+    out += rng.normal(0, 1, out.shape).astype(np.float32) * rng.uniform(
+        0, 4, (len(x), 1, 1, 1)).astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
+
+
+def tensor(patches: np.ndarray) -> np.ndarray:
+    """What the unit feeds (edge.classify.preprocess with INPUT): BGR pixel values, NCHW."""
+    return np.ascontiguousarray(patches.astype(np.float32).transpose(0, 3, 1, 2))
+
+
+def export(net: SurfaceNet, path: Path, sample: np.ndarray) -> float:
+    """ONNX (opset 17, batch axis dynamic); returns onnxruntime's max abs diff from PyTorch."""
+    import onnxruntime as ort
+
+    x = torch.from_numpy(tensor(sample))
+    torch.onnx.export(net, (x[:1],), str(path), dynamo=False, opset_version=17,
+                      input_names=["patch"], output_names=["packaging"],
+                      dynamic_axes={"patch": {0: "batch"}, "packaging": {0: "batch"}})
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        ["packaging"], {"patch": x.numpy()})[0]
+    return float(np.abs(want - got).max())
+
+
+def install(model: Path, onnx: Path, golden: list[np.ndarray], version: str,
+            info: dict[str, Any]) -> None:
+    """Write the network, golden patches and the manifest's ``surface`` entry (manifest last)."""
+    target = model / "packaging.onnx"
+    write_replace(target, onnx.read_bytes())
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["surface"] = {"file": target.name, "sha256": sha256_file(target), "input": INPUT,
+                           "outputs": {"packaging": "packaging"}, "patches": PATCHES, **info}
+    manifest["version"] = version
+    _write_manifest(model, manifest)
+    entry = load_manifest(model).surface
+    assert entry is not None
+    session = open_session(target.read_bytes(), entry, 1)
+    for n, (case, patches) in enumerate(zip(manifest["golden"], golden)):
+        name = f"golden_{n}_surface.png"
+        cv2.imwrite(str(model / name), patches.reshape(-1, PATCH, 3))
+        case["surface"] = name
+        case["expected"]["surface_packaging"] = patch_packaging(session, entry, patches).tolist()
+    _write_manifest(model, manifest)
+
+
+def _write_manifest(model: Path, manifest: dict[str, Any]) -> None:
+    write_replace(model / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
+
+
+def measure(model: Path, tests: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """Packaging right per source, through the unit's own loader (edge.classify)."""
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    problems = check_golden(clf, model)
+    if problems:
+        raise SystemExit(f"golden check failed after install: {problems}")
+    out: dict[str, Any] = {"seed": TEST_SEED}
+    for name, (patches, packs) in tests.items():
+        said = np.int64([np.argmax(clf.run_surface(p)) for p in patches])
+        out[name] = {ds.PACKAGINGS[k]: round(float(np.mean(said[packs == k] == k)), 4)
+                     for k in range(len(ds.PACKAGINGS))}
+        out[name]["all"] = round(float(np.mean(said == packs)), 4)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/current"),
+                        help="model directory the network is added to (its manifest is updated)")
+    parser.add_argument("--parcels", type=int, default=2500, help="training parcels")
+    parser.add_argument("--test", type=int, default=300, help="parcels measured per source")
+    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--version", default="1.2.0")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    torch.set_num_threads(args.workers)
+    start = time.time()
+    # Everything is rendered before torch or onnxruntime start threads: a fork after that can hang.
+    patches, packs = build(TRAIN_SEED, args.parcels, True, True, args.workers)
+    tests = {name: build(TEST_SEED, args.test, materials, False, args.workers)
+             for name, materials in (("materials", True), ("scene_looks", False))}
+    golden = list(build(TEST_SEED + 1, 2, True, False, 1)[0])
+    log.info("%d parcels' patches rendered (%.0f s)", len(packs), time.time() - start)
+    net = train(patches, packs, args.epochs, TRAIN_SEED)
+    onnx = args.model / "packaging.onnx.new"
+    diff = export(net, onnx, patches[0])
+    install(args.model, onnx, golden, args.version,
+            {"onnx_vs_torch_max_abs_diff": diff,
+             "training": {"parcels": args.parcels, "epochs": args.epochs, "seed": TRAIN_SEED}})
+    onnx.unlink()
+    result = measure(args.model, tests)
+    manifest = json.loads((args.model / "manifest.json").read_text())
+    manifest["surface"]["metrics"] = result
+    _write_manifest(args.model, manifest)
+    log.info("done in %.0f s: %s", time.time() - start, json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
