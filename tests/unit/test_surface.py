@@ -1,0 +1,115 @@
+"""Packaging read from the surface: patches off the label, colour taken out, the shipped network."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.classify import Classifier, ClassifyConfig, load_classifier
+from edge.classify.golden import check_golden
+from edge.classify.surface import patch_corners, surface_patches
+from edge.records import Box
+from models import dataset as ds
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "current"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    clf = load_classifier(ClassifyConfig(model_dir=SHIPPED, threads=1))
+    assert clf.available, clf.error
+    return clf
+
+
+def _share(corner: tuple[int, int], size: int, label: Box) -> float:
+    x, y = corner
+    w = min(x + size, label.x + label.w) - max(x, label.x)
+    h = min(y + size, label.y + label.h) - max(y, label.y)
+    return max(0, w) * max(0, h) / size / size
+
+
+def test_patches_stay_inside_the_parcel_and_off_its_label() -> None:
+    box, label = Box(100, 80, 900, 700), Box(100, 80, 450, 700)  # the label fills the left half
+    corners = patch_corners(box, label, 128, 6)
+    assert len(corners) == 6 and len(set(corners)) == 6
+    assert all(_share(c, 128, label) <= 0.15 for c in corners)
+    assert all(box.x <= x and x + 128 <= box.x + box.w and box.y <= y and y + 128 <= box.y + box.h
+               for x, y in corners)
+    assert corners == patch_corners(box, label, 128, 6)  # the unit's choice is fixed
+    moved = patch_corners(box, label, 128, 6, np.random.default_rng(1))
+    assert moved != corners and len(moved) == 6
+
+
+def test_a_parcel_that_is_all_label_still_gives_its_least_covered_patches() -> None:
+    box = Box(0, 0, 300, 260)
+    corners = patch_corners(box, box, 128, 6)
+    assert len(corners) == 6
+    patches = surface_patches(np.zeros((260, 300, 3), np.uint8), Box(0, 0, 60, 40), None, 128, 3)
+    assert patches.shape == (3, 128, 128, 3)  # smaller than a patch: padded, not an error
+
+
+def test_the_network_reads_relief_not_colour(classifier: Classifier) -> None:
+    rng = np.random.default_rng(4)
+    patches = np.clip(rng.normal(120, 12, (6, 128, 128, 3)), 0, 255).astype(np.uint8)
+    tinted = (patches.astype(np.int16) + np.int16([40, -30, 60])).astype(np.uint8)
+    assert np.allclose(classifier.run_surface(patches), classifier.run_surface(tinted), atol=1e-4)
+
+
+def test_shipped_network_tells_packaging_by_its_material_on_parcels_it_never_saw(
+        classifier: Classifier) -> None:
+    """Parcels of a seed training never drew, in colours shared by all three packagings."""
+    right = []
+    for index in range(18):
+        p = ds.render(7007, index, 0.5, materials=True)
+        box = Box(*p.truth["parcel_box"])
+        label = Box(*p.truth["label_box"])
+        said = int(np.argmax(classifier.packaging(p.image, box, label)))
+        right.append(ds.PACKAGINGS[said] == p.truth["packaging"])
+    assert np.mean(right) >= 0.6, right
+
+
+def test_model_without_surface_network_falls_back_to_the_locators_head(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    del manifest["surface"]
+    for case in manifest["golden"]:
+        case.pop("surface", None)
+        case["expected"].pop("surface_packaging", None)
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    assert clf.available and clf.manifest is not None and clf.manifest.surface is None
+    image = np.full((480, 640, 3), 150, np.uint8)
+    assert clf.packaging(image, Box(40, 40, 560, 400)).shape == (3,)
+    assert check_golden(clf, model) == []
+
+
+@pytest.mark.parametrize("edit,words", [
+    (lambda s: s.update(sha256="ab" * 32), "does not match"),
+    (lambda s: s["input"].update(width=96), "square"),
+    (lambda s: s.update(patches=40), "surface.patches"),
+])
+def test_a_bad_surface_entry_makes_the_model_unavailable_with_the_reason(
+        tmp_path: Path, edit, words: str) -> None:  # type: ignore[no-untyped-def]
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    edit(manifest["surface"])
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    assert not clf.available and words in clf.error
+
+
+def test_golden_check_catches_a_surface_network_that_computes_something_else(
+        tmp_path: Path, classifier: Classifier) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    expected = manifest["golden"][0]["expected"]
+    expected["surface_packaging"] = [v + 0.5 for v in expected["surface_packaging"]]
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    assert any("surface_packaging" in line for line in check_golden(clf, model))
