@@ -10,7 +10,7 @@ the unit cuts (``edge.classify.surface``, moved a little for training), trains
 then writes ``packaging.onnx``, golden patches and the manifest's ``surface``
 entry into ``--model`` (the locator and the mark network stay as they are)
 and measures parcels of two other seeds, drawn as materials and in the
-scene's own looks, through the unit's loader.  About 8 minutes on 2 cores.
+scene's own looks, through the unit's loader.  About 10 minutes on 2 cores.
 """
 from __future__ import annotations
 
