@@ -16,6 +16,8 @@ from edge.update.bundle import MANIFEST_FILE, SIGNATURES_FILE, build_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "models" / "current"
+# The shipped model's own version: what a unit runs before any update.
+SHIPPED_VERSION = json.loads((SHIPPED / "manifest.json").read_text())["version"]
 CATALOGUE = REPO / "models" / "catalogue"
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from ota_helpers import (REPO, Feeder, catalogue_copy, make_bundle, model_copy, names_nobody_prints, unit_yaml,
-                         wait_for)
+from ota_helpers import (REPO, SHIPPED_VERSION, Feeder, catalogue_copy, make_bundle, model_copy,
+                         names_nobody_prints, unit_yaml, wait_for)
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from edge.config import parse_config
@@ -202,7 +202,7 @@ def test_probation_rolls_back_a_collapsed_verdict_mix(tmp_path: Path, key) -> No
         assert done, up.manager.status()
         assert "verdict mix collapsed: nothing flagged in 10 parcels" in up.manager.last["reason"]
         ptr = up.manager.pointer
-        assert (ptr.current, ptr.highest) == ("0", "1.2.0") and up.slot.info.version == "1.1.0"
+        assert (ptr.current, ptr.highest) == ("0", "1.2.0") and up.slot.info.version == SHIPPED_VERSION
     finally:
         up.close()
     store = VersionStore(tmp_path / "data" / "models")  # and so it stays after a restart
@@ -235,7 +235,7 @@ def test_a_kill_between_any_two_install_steps_leaves_one_valid_version(tmp_path:
             promoted = STEPS.index(step) >= STEPS.index("pointer-renamed")
             assert ptr.current == ("1.2.0" if promoted else "0"), step
             assert ptr.highest == ptr.current and up.store.intact(ptr.current), step
-            assert up.slot.available and up.slot.info.version == "1.1.0", step
+            assert up.slot.available and up.slot.info.version == SHIPPED_VERSION, step
             left = sorted(p.name for p in up.store.versions.iterdir())
             assert left == sorted({ptr.current, *( [ptr.previous] if ptr.previous else [])}), step
         finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from ota_helpers import REPO, model_copy, wait_for
+from ota_helpers import REPO, SHIPPED_VERSION, model_copy, wait_for
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,7 +32,7 @@ def ok_json(*args: str) -> dict:
 
 
 def renamed(manifest: dict) -> None:
-    manifest["version"] = "1.2.0"
+    manifest["version"] = "1.9.0"
 
 
 def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, broker) -> None:
@@ -83,7 +83,7 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
             return status if (status.get("last") or {}).get("result") == "stable" else None
         status = wait_for(stable, 300, every=1.0)
         assert status and status["installed"]["version"] == "2.0.0", status
-        assert status["installed"]["model"]["version"] == "1.2.0"
+        assert status["installed"]["model"]["version"] == "1.9.0"
         n = len(records)
         assert wait_for(lambda: len(records) > n + 2, 120)
         rolled = ok_json("rollback", "--broker", broker_arg, "--unit", "u1")
@@ -100,7 +100,7 @@ def test_keygen_sign_verify_publish_promote_status_rollback(tmp_path: Path, brok
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a parcel went missing in the swap"
     versions = [r["classification"]["model"]["version"] for r in records
                 if r["classification"].get("model")]
-    assert "1.1.0" in versions and "1.2.0" in versions
+    assert SHIPPED_VERSION in versions and "1.9.0" in versions
 
 
 def test_install_status_and_rollback_on_a_stopped_units_store(tmp_path: Path) -> None:

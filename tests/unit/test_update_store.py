@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ota_helpers import SHIPPED, Feeder, catalogue_copy, golden_parcels, make_bundle, model_copy, unit_yaml
+from ota_helpers import SHIPPED, SHIPPED_VERSION, Feeder, catalogue_copy, golden_parcels, make_bundle, model_copy, unit_yaml
 
 from edge.config import parse_config
 from edge.records import Classification
@@ -152,7 +152,7 @@ def test_a_catalogue_goes_through_its_validator_and_runs_with_the_model(tmp_path
         assert json.loads((installed / "catalogue" / "catalogue.json").read_text())["version"] == "1.0.1"
         assert (installed / "model" / "model.onnx").exists()  # carried over from the running one
         judged = up.slot.classify(golden_parcels()[1], None)
-        assert judged.catalogue.version == "1.0.1" and judged.model.version == "1.1.0"
+        assert judged.catalogue.version == "1.0.1" and judged.model.version == SHIPPED_VERSION
     finally:
         up.close()
 
@@ -246,7 +246,7 @@ def test_the_slot_swaps_between_parcels_under_load(tmp_path: Path, key) -> None:
             wait_for(lambda: sum(r.model.version == "2.0.0" for r in feeder.results) > 20)
         assert not feeder.failures
         versions = [r.model.version for r in feeder.results]
-        assert {"1.1.0", "2.0.0"} == set(versions)
+        assert {SHIPPED_VERSION, "2.0.0"} == set(versions)
         assert all(r.available for r in feeder.results)
         for r in feeder.results:  # each judged entirely by one version: its model and catalogue
             assert (r.catalogue.version == "2.0.0") == (r.model.version == "2.0.0")
