@@ -1,15 +1,20 @@
 """Packaging read from the parcel's material: patches of its surface at full resolution.
 
 The locator's packaging head sees a 256 x 192 thumbnail of the whole parcel:
-at that size a padded envelope's bubbles (about 10 mm), a box's flutes and a
-mailer's wrinkles are gone, and what is left is colour.  Colour says little
+at that size a padded envelope's bubbles, a box's flutes and a mailer's
+wrinkles (a few pixels each) are gone, and what is left is colour.  Colour says little
 (boxes come kraft, white, dyed and printed; mailers and envelopes likewise),
 and a model that learnt it read white boxes as envelopes.  Here a small
 network looks at a few patches of the surface itself at the model level's
-resolution (about half a millimetre per pixel), away from the shipping label,
+resolution, away from the shipping label,
 with each patch's mean colour taken out inside the network, so only relief
 and texture speak.  The patches' log-probabilities are averaged: the parcel's
 packaging is what its patches agree on.
+
+Patches are cut in pixels, not millimetres: the network knows the relief at
+the scale it was trained at (1280 px frames), and a 12 MP frame's model level
+(2028 px) shows it 1.6x larger; cutting at a physical scale from the
+conveyor's field of view is still to do (see the README).
 """
 from __future__ import annotations
 
