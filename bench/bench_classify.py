@@ -72,15 +72,12 @@ def _parcel(job: tuple[str, int, str]) -> tuple[np.ndarray, dict[str, Any]]:
     p = ds.render(GENERATOR_SEED, index, 0.85)
     return p.image, {"kind": GEN_KIND[p.variant], "brand": p.brand,
                      "packaging": p.truth["packaging"], "parcel_box": p.truth["parcel_box"],
-                     "codes_box": _union([b["box"] for b in p.truth["barcodes"]])}
+                     "codes_box": _codes(p.truth["barcodes"])}
 
 
-def _union(boxes: list[list[int]]) -> list[int] | None:
-    if not boxes:
-        return None
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return [x0, y0, x1 - x0, y1 - y0]
+def _codes(barcodes: list[dict[str, Any]]) -> list[int] | None:
+    around = Box.around([Box(*b["box"]) for b in barcodes])
+    return None if around is None else [around.x, around.y, around.w, around.h]
 
 
 def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:

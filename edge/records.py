@@ -44,6 +44,15 @@ class Box:
     def area(self) -> int:
         return self.w * self.h
 
+    @staticmethod
+    def around(boxes: "list[Box]") -> "Box | None":
+        """The box around all of ``boxes`` (the codes read: where the label's paper is sought)."""
+        if not boxes:
+            return None
+        x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
+        x1, y1 = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
+        return Box(x0, y0, x1 - x0, y1 - y0)
+
     def clip(self, width: int, height: int) -> "Box":
         """The part of this box that lies inside a ``width`` x ``height`` frame."""
         x0, y0 = max(0, self.x), max(0, self.y)

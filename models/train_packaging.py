@@ -33,9 +33,9 @@ from edge.classify.manifest import load_manifest
 from edge.classify.session import open_session
 from edge.classify.surface import patch_packaging, surface_patches
 from edge.durable import sha256_file, write_replace
-from edge.process import blank_label, label_paper, not_the_box
+from edge.process import classify_reduced, label_paper, not_the_box
 from edge.pyramid import Pyramid
-from edge.records import Box
+from edge.records import Box, Classification
 from models import dataset as ds
 from models.nets import SurfaceNet
 
@@ -47,18 +47,22 @@ INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dt
          "resize": "area"}
 
 
-def unit_view(p: ds.Parcel) -> tuple[np.ndarray, Box, Box | None]:
-    """The frame as classify gets it (label print blanked), the parcel's box and label paper."""
-    codes = [b["box"] for b in p.truth["barcodes"]]
+def unit_patches(p: ds.Parcel, rng: np.random.Generator | None) -> np.ndarray:
+    """The patches the unit cuts from this parcel: the label's paper found from the codes and
+    handed through ``classify_reduced`` (which blanks its print and picks the level), as in
+    ``edge.process``; ``rng`` moves them a little for training."""
     box = Box(*p.truth["parcel_box"])
-    if not codes:
-        return p.image, box, None
-    seed = Box(min(c[0] for c in codes), min(c[1] for c in codes),
-               max(c[0] + c[2] for c in codes) - min(c[0] for c in codes),
-               max(c[1] + c[3] for c in codes) - min(c[1] for c in codes))
+    seed = Box.around([Box(*b["box"]) for b in p.truth["barcodes"]])
     pyramid = Pyramid(p.image)
-    paper = not_the_box(label_paper(pyramid, seed), seed, box.area)
-    return (p.image if paper is None else blank_label(p.image, paper)), box, paper
+    paper = not_the_box(label_paper(pyramid, seed), seed, box.area) if seed else None
+    cut: list[np.ndarray] = []
+
+    def surface(image: np.ndarray, region: Box | None, label: Box | None) -> Classification:
+        assert region is not None
+        cut.append(surface_patches(image, region, label, PATCH, PATCHES, rng))
+        return Classification(model=None, scores={})
+    classify_reduced(surface, pyramid, box, paper)
+    return cut[0]
 
 
 def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int]:
@@ -66,10 +70,8 @@ def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int]:
     seed, index, materials, jitter = job
     cv2.setNumThreads(1)
     p = ds.render(seed, index, 0.7, materials=materials)
-    image, box, paper = unit_view(p)
     rng = np.random.default_rng([seed, index, 11]) if jitter else None
-    return (surface_patches(image, box, paper, PATCH, PATCHES, rng),
-            ds.PACKAGINGS.index(p.truth["packaging"]))
+    return unit_patches(p, rng), ds.PACKAGINGS.index(p.truth["packaging"])
 
 
 def build(seed: int, count: int, materials: bool, jitter: bool,

@@ -113,3 +113,8 @@ def test_golden_check_catches_a_surface_network_that_computes_something_else(
     (model / "manifest.json").write_text(json.dumps(manifest))
     clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
     assert any("surface_packaging" in line for line in check_golden(clf, model))
+
+
+def test_the_codes_box_is_the_box_around_every_code() -> None:
+    assert Box.around([Box(10, 40, 100, 30), Box(60, 5, 20, 20)]) == Box(10, 5, 100, 65)
+    assert Box.around([]) is None
