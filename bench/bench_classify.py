@@ -40,6 +40,7 @@ from edge.process import classify_reduced, label_paper, not_the_box
 from edge.pyramid import Pyramid
 from edge.records import Box, Classification, LabelReading, Reference
 from edge.rules import RulesConfig, decide, load_rules
+from edge.synth.scene import FIELD_MM
 
 GENERATOR_SEED = 4004
 HELD_OUT_SEED = 5151
@@ -96,12 +97,13 @@ def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
 
 
 def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None) -> Classification:
-    """Classify as ``edge.process._analyse`` does once the label reader has found the codes."""
+    """Classify as ``edge.process._analyse`` does once the label reader has found the codes
+    (both renderers draw the scene's 200 mm of belt across the frame)."""
     pyramid = Pyramid(image)
     seed = Box(*codes) if codes and not _state.get("keep_label") else None
     paper = label_paper(pyramid, seed) if seed is not None else None
     return classify_reduced(_state["clf"].classify, pyramid, box,
-                            not_the_box(paper, seed, box.area))
+                            not_the_box(paper, seed, box.area), image.shape[1] / FIELD_MM)
 
 
 def recorded_catalogue(folder: Path) -> Path:

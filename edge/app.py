@@ -121,7 +121,8 @@ def build_stages(cfg: EdgeConfig, next_seq: Callable[[], int], sinks: tuple[Sink
         classify=classifier.classify,
         decide=partial(_decide, rules=rules, decide=decide),
         package=partial(_package, profile=cfg.quality, cfg=cfg.package, build=build_package),
-        next_seq=next_seq, sinks=sinks)
+        next_seq=next_seq, sinks=sinks,
+        field_of_view_mm=cfg.conveyor.field_of_view_mm)
 
 
 def model_gauge(stats: Stats, classifier: Any) -> None:

@@ -51,7 +51,8 @@ class ConveyorConfig(Section):
     belt_speed_m_s: float = Field(0.5, gt=0, le=5.0, description="belt speed in m/s")
     field_of_view_mm: float = Field(250.0, ge=50, le=5000, description=(
         "width of the belt the frame covers, in mm; a 600 mm belt needs a 12 MP sensor (4056 px) "
-        "to see 0.33 mm bars at 2.2 px per module"))
+        "to see 0.33 mm bars at 2.2 px per module; the packaging network's patches are cut at "
+        "its training's px per mm from this"))
     min_module_mm: float = Field(0.33, ge=0.05, le=5.0,
                                  description="narrowest barcode bar the unit must read, in mm")
     max_blur_modules: float = Field(2.0, gt=0, le=10, description=(

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from edge import pyramid
-from edge.pyramid import Pyramid, scale_box
+from edge.pyramid import Pyramid, Surface, scale_box
 from edge.records import (Box, Classification, LabelReading, Outcome, Package, ParcelCapture,
                           ParcelRecord, QualityReport, Verdict, utc_now)
 from edge.stats import Stats
@@ -108,12 +108,16 @@ class Stages:
     unit: str
     read: Callable[[ParcelCapture], LabelReading]
     choose: Callable[[ParcelCapture, LabelReading], tuple[int, QualityReport]]
-    classify: Callable[[np.ndarray, Box | None, Box | None], Classification]
+    # (image, box, label) and optionally surface=edge.pyramid.Surface
+    classify: Callable[..., Classification]
     decide: Callable[[LabelReading, QualityReport, Classification], Verdict]
     package: Callable[..., Package]
     next_seq: Callable[[], int]
     sinks: tuple[Sink, ...]
     turns: Turns = field(default_factory=Turns, compare=False)
+    # The belt width a frame covers (conveyor.field_of_view_mm): a frame's width over it is its
+    # pixels per millimetre, whatever camera made it.  None where the scale is unknown.
+    field_of_view_mm: float | None = None
 
 
 class _Clock:
@@ -154,7 +158,9 @@ def _analyse(capture: ParcelCapture, stages: Stages,
     paper = label_paper(pyramid, seed) if seed is not None else None
     whole = box.area if box is not None else pyramid.width * pyramid.height
     classification = classify_reduced(stages.classify, pyramid, box,
-                                      not_the_box(paper, seed, whole))
+                                      not_the_box(paper, seed, whole),
+                                      pyramid.width / stages.field_of_view_mm
+                                      if stages.field_of_view_mm else None)
     clock.lap("classify")
     verdict = stages.decide(reading, report, classification)
     clock.lap("rules")
@@ -168,16 +174,18 @@ def chosen_only(capture: ParcelCapture, index: int) -> ParcelCapture:
         sharpness=capture.sharpness[index:index + 1], pyramids=(capture.pyramids[index],))
 
 
-def classify_reduced(classify: Callable[[np.ndarray, Box | None, Box | None], Classification],
-                     pyramid: Pyramid,
-                     box: Box | None, label: Box | None = None) -> Classification:
+def classify_reduced(classify: Callable[..., Classification], pyramid: Pyramid,
+                     box: Box | None, label: Box | None = None,
+                     px_per_mm: float | None = None) -> Classification:
     """The classifier on the pyramid level nearest the frame size it was built at.
 
     Its locator wants a thumbnail and its mark crops at most a few hundred
     pixels, so a 12 MP frame gives it nothing a 2 MP level does not, at a
     quarter of the resize work.  The mark box comes back in frame pixels.
     ``label`` (the label's paper, frame pixels) is blanked first (see :func:`blank_label`)
-    and handed on, so packaging is not read from the label's paper.
+    and handed on, so packaging is not read from the label's paper.  With the frame's
+    ``px_per_mm`` (from the conveyor's field of view) the whole pyramid goes along as a
+    :class:`edge.pyramid.Surface`, for patches cut at a physical scale.
     """
     level = pyramid.model_level()
     f = pyramid.scale(level) if level else 1.0
@@ -185,10 +193,12 @@ def classify_reduced(classify: Callable[[np.ndarray, Box | None, Box | None], Cl
     paper = scale_box(label, f) if label is not None else None
     if paper is not None:
         image = blank_label(image, paper)
+    extra = {} if px_per_mm is None or box is None else \
+        {"surface": Surface(pyramid, px_per_mm, box, label, (level, image))}
     if level == 0:
-        return classify(image, box, paper)
+        return classify(image, box, paper, **extra)
     local = scale_box(box, f).clip(image.shape[1], image.shape[0]) if box is not None else None
-    result = classify(image, local, paper)
+    result = classify(image, local, paper, **extra)
     if result.mark_box is None:
         return result
     return dataclasses.replace(result, mark_box=scale_box(result.mark_box, 1.0 / f).clip(

@@ -150,6 +150,40 @@ class Pyramid:
         return image[local.y:local.y + local.h, local.x:local.x + local.w], local
 
 
+@dataclasses.dataclass(frozen=True)
+class Surface:
+    """A parcel's surface in its frame's pyramid at a known resolution.
+
+    The packaging network knows a material's relief (bubbles, flutes,
+    wrinkles) at the millimetres per pixel it was trained at; the classifier's
+    model level is the right size for marks but, over a 600 mm belt at 12 MP,
+    half that resolution.  So the classifier is handed the whole pyramid and
+    the frame's scale, and cuts its patches from the level that keeps the
+    training's detail.  ``box`` and ``label`` are in full-frame pixels.
+    """
+
+    pyramid: Pyramid
+    px_per_mm: float
+    box: Box
+    label: Box | None = None
+    # One level with the label's print painted over (the classifier's picture), used in its
+    # place when that level is the one chosen: patches beside the label then match training's.
+    painted: tuple[int, np.ndarray] | None = None
+
+    def colour(self, level: int) -> np.ndarray:
+        if self.painted is not None and self.painted[0] == level:
+            return self.painted[1]
+        return self.pyramid.colour(level)
+
+    def level_at_least(self, px_per_mm: float) -> int:
+        """The smallest level still showing at least ``px_per_mm`` (level 0 if none does)."""
+        level = 0
+        while self.px_per_mm * self.pyramid.scale(level + 1) >= px_per_mm and \
+                min(self.pyramid.width, self.pyramid.height) >> (level + 1) >= 64:
+            level += 1
+        return level
+
+
 def of_capture(capture: ParcelCapture) -> ParcelCapture:
     """``capture`` with one pyramid per frame (kept if it already has them)."""
     if len(capture.pyramids) == len(capture.frames):

@@ -36,12 +36,16 @@ from edge.durable import sha256_file, write_replace
 from edge.process import classify_reduced, label_paper, not_the_box
 from edge.pyramid import Pyramid
 from edge.records import Box, Classification
+from edge.synth import scene
 from models import dataset as ds
 from models.nets import SurfaceNet
 
 log = logging.getLogger("train_packaging")
 TRAIN_SEED, TEST_SEED = 1101, 4104
 PATCH, PATCHES = 128, 6
+# The generator's frames are drawn to scale over the demo's field: the unit cuts its patches
+# at this resolution (edge.classify.surface.scaled_patches).
+PX_PER_MM = scene.FRAME_W / scene.FIELD_MM
 INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dtype": "float32",
          "colour": "BGR", "scale": 1.0, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0],
          "resize": "area"}
@@ -151,7 +155,8 @@ def install(model: Path, onnx: Path, golden: list[np.ndarray], version: str,
     write_replace(target, onnx.read_bytes())
     manifest = json.loads((model / "manifest.json").read_text())
     manifest["surface"] = {"file": target.name, "sha256": sha256_file(target), "input": INPUT,
-                           "outputs": {"packaging": "packaging"}, "patches": PATCHES, **info}
+                           "outputs": {"packaging": "packaging"}, "patches": PATCHES,
+                           "px_per_mm": PX_PER_MM, **info}
     manifest["version"] = version
     _write_manifest(model, manifest)
     entry = load_manifest(model).surface
@@ -192,7 +197,7 @@ def main() -> int:
     parser.add_argument("--test", type=int, default=300, help="parcels measured per source")
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--version", default="1.2.0")
+    parser.add_argument("--version", default="1.2.1")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)

@@ -23,9 +23,10 @@ from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, 
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
-from edge.classify.surface import patch_packaging, surface_packaging
+from edge.classify.surface import patch_packaging, scaled_patches, surface_packaging
 from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
 from edge.imageio import bgr8
+from edge.pyramid import Surface
 from edge.records import Box, Classification, ModelInfo
 
 __all__ = ["Classifier", "ClassifyConfig", "Inference", "ModelError", "load_classifier"]
@@ -73,9 +74,11 @@ class Classifier:
         return self._sessions is not None
 
     def classify(self, image: np.ndarray, box: Box | None = None,
-                 label: Box | None = None) -> Classification:
+                 label: Box | None = None, surface: Surface | None = None) -> Classification:
         """Calibrated scores for the parcel in ``image`` (BGR), ``box`` its region if known,
-        ``label`` its shipping label's paper if known (packaging is not read there).
+        ``label`` its shipping label's paper if known (packaging is not read there),
+        ``surface`` the same parcel in its frame's pyramid at a known scale, where the
+        packaging network's patches are cut at its training's resolution.
 
         Raises ValueError only for an image that is not an image (a caller's bug).
         """
@@ -87,7 +90,7 @@ class Classifier:
             if self.catalogue is None or self.ocr is None:
                 result = self.scores_of(self.infer(image, box, label))
             else:
-                result = self.verified(image, self.packaging(image, box, label), box)
+                result = self.verified(image, self.packaging(image, box, label, surface), box)
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
             log.warning("classifier failed on a parcel: %s", exc)
             return Classification(model=self.info, scores={}, available=False,
@@ -119,21 +122,24 @@ class Classifier:
                          packaging, tuple(guesses), tuple(float(p) for p in none))
 
     def packaging(self, image: np.ndarray, box: Box | None = None,
-                  label: Box | None = None) -> np.ndarray:
+                  label: Box | None = None, surface: Surface | None = None) -> np.ndarray:
         """Packaging logits alone (with the catalogue's check the mark network's scores are not
         used): the surface network's when the model has one, else the locator's head."""
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
         if self._surface is not None:
-            return self._surface_logits(image, box, label)
+            return self._surface_logits(image, box, label, surface)
         return np.asarray(self._locate(image, box)[1]["packaging"][0])
 
-    def _surface_logits(self, image: np.ndarray, box: Box | None,
-                        label: Box | None) -> np.ndarray:
-        assert self.manifest is not None and self.manifest.surface is not None
+    def _surface_logits(self, image: np.ndarray, box: Box | None, label: Box | None,
+                        surface: Surface | None = None) -> np.ndarray:
+        m = self.manifest
+        assert m is not None and m.surface is not None
+        if surface is not None and m.surface_px_per_mm is not None:
+            return self.run_surface(scaled_patches(surface, m.surface_px_per_mm,
+                                                   m.surface.input.height, m.surface_patches))
         whole = box if box is not None else Box(0, 0, image.shape[1], image.shape[0])
-        return surface_packaging(self._surface, self.manifest.surface, image, whole, label,
-                                 self.manifest.surface_patches)
+        return surface_packaging(self._surface, m.surface, image, whole, label, m.surface_patches)
 
     def run_surface(self, patches: np.ndarray) -> np.ndarray:
         """The surface network's averaged log-probabilities for ready patches (golden checks)."""

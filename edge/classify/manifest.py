@@ -21,6 +21,8 @@ MAX_MANIFEST_BYTES = 1_000_000
 MAX_CANDIDATES = 8
 # Each surface patch costs a row of the packaging network; so does each candidate.
 MAX_PATCHES = 16
+# A camera's resolution on the belt: from a 1280 px frame over a 1 m belt to a macro view.
+PX_PER_MM = (0.5, 100.0)
 
 
 class ModelError(RuntimeError):
@@ -78,6 +80,8 @@ class Manifest:
     # packaging head speaks.  Optional, so models made before it still load.
     surface: ModelFile | None = None
     surface_patches: int = 0
+    # The resolution its training patches were cut at; None: patches in the picture's pixels.
+    surface_px_per_mm: float | None = None
 
 
 def read_verified(model_dir: Path, entry: ModelFile, max_bytes: int) -> bytes:
@@ -154,8 +158,11 @@ def _surface(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     model = _model_file(entry)
     if model.input.height != model.input.width:
         raise ValueError("surface patches are square: input height and width must agree")
+    scale = entry.get("px_per_mm")
     return {"surface": model, "surface_patches": _bounded_int(
-        entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES)}
+        entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES),
+        "surface_px_per_mm": None if scale is None else _bounded_float(
+            scale, "surface.px_per_mm", *PX_PER_MM)}
 
 
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:
@@ -189,6 +196,13 @@ def _bounded_int(value: Any, key: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{key} must be a whole number from {low} to {high}, not {value!r}")
     return value
+
+
+def _bounded_float(value: Any, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not low <= float(value) <= high:
+        raise ValueError(f"{key} must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
 
 
 def _model_file(entry: Mapping[str, Any]) -> ModelFile:

@@ -11,21 +11,28 @@ with each patch's mean colour taken out inside the network, so only relief
 and texture speak.  The patches' log-probabilities are averaged: the parcel's
 packaging is what its patches agree on.
 
-Patches are cut in pixels, not millimetres: the network knows the relief at
-the scale it was trained at (1280 px frames), and a 12 MP frame's model level
-(2028 px) shows it 1.6x larger; cutting at a physical scale from the
-conveyor's field of view is still to do (see the README).
+Patches cover a fixed area of the parcel, not a fixed count of pixels: the
+network knows the relief at the millimetres per pixel it was trained at (the
+manifest's ``px_per_mm``), so the unit, told its frame's scale by the
+conveyor's field of view, cuts them from the pyramid level that keeps that
+detail and brings them to the network's size (:func:`scaled_patches`).  A
+12 MP frame over a 600 mm belt is then read at full resolution, where its
+model level would have shown the surface at half the training's detail.
+Without a scale (a photograph from a file, a model without ``px_per_mm``)
+patches are cut in the given picture's pixels.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 
 from edge.classify.crops import cut_padded
 from edge.classify.manifest import ModelFile
 from edge.classify.preprocess import to_tensors
 from edge.classify.session import run
+from edge.pyramid import Surface, scale_box
 from edge.records import Box
 
 # Patches are taken from the inner part of the parcel's box: its corners are belt on a turned parcel.
@@ -76,6 +83,22 @@ def surface_patches(image: np.ndarray, box: Box, label: Box | None, size: int, c
     """(count, size, size, 3) BGR patches of the parcel's surface (see :func:`patch_corners`)."""
     return np.stack([cut_padded(image, Box(x, y, size, size))
                      for x, y in patch_corners(box, label, size, count, rng)])
+
+
+def scaled_patches(source: Surface, px_per_mm: float, size: int, count: int) -> np.ndarray:
+    """(count, size, size, 3) patches covering what ``size`` px covered at ``px_per_mm``: cut
+    from the coarsest level still that fine, then resized (upsampled only where even the full
+    frame is coarser, and then the relief is not in the picture to begin with)."""
+    level = source.level_at_least(px_per_mm)
+    f = source.pyramid.scale(level)
+    cut = max(8, int(round(size * source.px_per_mm * f / px_per_mm)))
+    label = scale_box(source.label, f) if source.label is not None else None
+    patches = surface_patches(source.colour(level), scale_box(source.box, f), label,
+                              cut, count)
+    if cut == size:
+        return patches
+    how = cv2.INTER_AREA if cut > size else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(p, (size, size), interpolation=how) for p in patches])
 
 
 def surface_packaging(session: Any, entry: ModelFile, image: np.ndarray, box: Box,

@@ -18,6 +18,9 @@ from edge.synth import nuisance as nz
 from edge.synth import surfaces
 
 FRAME_W, FRAME_H = 1280, 960
+# The belt width a still frame shows (config/demo.yaml's field): labels and bars are to scale
+# at 6.4 px per mm, and networks trained on these frames know that resolution.
+FIELD_MM = 200.0
 BELT_BGR = (38, 36, 34)
 MAX_PARCEL = (1180, 880)
 PACKAGING_COLOURS = {

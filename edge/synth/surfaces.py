@@ -14,8 +14,10 @@ the demo's scenes keep their looks.
 
 Sizes are in scene pixels, like the scene's own looks: bubble cells of 8-22 px
 are 4-10 mm (real bubble wrap) on a 600 mm belt's 1280 px frame, but only
-1.3-3.4 mm at the demo's 200 mm field, where labels and bars are to scale.
-Drawing materials in millimetres at the scene's scale is still to do.
+1.3-3.4 mm at the scene's 200 mm field (``scene.FIELD_MM``), where labels and
+bars are to scale.  The unit cuts its patches at the scene's 6.4 px/mm, so a
+real camera sees these materials at that scale; drawing them in real
+millimetres (larger bubbles) and retraining is still to do.
 """
 from __future__ import annotations
 

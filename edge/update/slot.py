@@ -50,10 +50,10 @@ class ClassifierSlot:
         return str(self._state.classifier.error)
 
     def classify(self, image: Any, box: Box | None = None,
-                 label: Box | None = None) -> Classification:
+                 label: Box | None = None, surface: Any = None) -> Classification:
         state = self._state
-        result: Classification = state.classifier.classify(image, box, label)
-        for observe in (self._shadow_of(state, image, box, label),
+        result: Classification = state.classifier.classify(image, box, label, surface)
+        for observe in (self._shadow_of(state, image, box, label, surface),
                         state.watch and state.watch.observe):
             if observe:
                 try:
@@ -64,10 +64,11 @@ class ClassifierSlot:
         return result
 
     @staticmethod
-    def _shadow_of(state: _State, image: Any, box: Box | None, label: Box | None) -> Any:
+    def _shadow_of(state: _State, image: Any, box: Box | None, label: Box | None,
+                   surface: Any) -> Any:
         if state.shadow is None:
             return None
-        return lambda result: state.shadow.observe(image, box, result, label)
+        return lambda result: state.shadow.observe(image, box, result, label, surface)
 
     def shadow(self, trial: Any) -> None:
         """Start (or with None end) a shadow trial beside the current classifier."""

@@ -64,12 +64,14 @@ class ShadowTrial:
         self._thread.start()
 
     def observe(self, image: Any, box: Box | None, current: Classification,
-                label: Box | None = None) -> None:
+                label: Box | None = None, surface: Any = None) -> None:
+        """Queue the parcel for the candidate (``surface``, the frame's pyramid, keeps the
+        frame alive until the candidate has run: at most ``backlog`` frames)."""
         with self._lock:
             if self._reserved >= self.parcels or self._closed.is_set():
                 return
             try:
-                self._queue.put_nowait((image, box, current, label))
+                self._queue.put_nowait((image, box, current, label, surface))
             except queue.Full:
                 self._skipped += 1
                 return
@@ -82,10 +84,10 @@ class ShadowTrial:
     def _work(self) -> None:
         while not self._closed.is_set():
             try:
-                image, box, current, label = self._queue.get(timeout=0.2)
+                image, box, current, label, surface = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            result = self.candidate.classify(image, box, label)
+            result = self.candidate.classify(image, box, label, surface)
             with self._lock:
                 self._seen += 1
                 self._disagree += disagree(current, result)

@@ -263,3 +263,27 @@ def test_frames_not_chosen_are_freed_before_classify_runs() -> None:
     assert sink == [package]
     with pytest.raises(ValueError, match="taken already"):
         handoff.take()
+
+
+def test_the_path_hands_the_classifier_the_frames_pyramid_at_its_scale() -> None:
+    """With the conveyor's scale known, classify gets the whole pyramid beside its picture (the
+    packaging network cuts its patches at its training's px/mm); without it, nothing more."""
+    from edge.pyramid import Surface
+
+    image = np.zeros((3040, 4056, 3), np.uint8)
+    handed: list[object] = []
+
+    def classify(image: np.ndarray, box: Box, label: Box | None, **extra: object) -> Classification:
+        handed.append((image.shape, extra.get("surface")))
+        return Classification(None, {}, available=False)
+
+    for field in (600.0, None):
+        stages = dataclasses.replace(_stages([], 0.0, set()), classify=classify,
+                                     field_of_view_mm=field)
+        capture = ParcelCapture(1, (Frame(0, 0.0, "", image),), (Box(800, 600, 2000, 1500),), (1.0,))
+        process_parcel(capture, stages, Stats())
+    (shape, surface), (_, none) = handed
+    assert shape == (1520, 2028, 3) and none is None
+    assert isinstance(surface, Surface) and surface.px_per_mm == pytest.approx(6.76)
+    assert surface.box == Box(800, 600, 2000, 1500) and surface.pyramid.image is image
+    assert surface.level_at_least(6.4) == 0

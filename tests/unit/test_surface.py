@@ -10,7 +10,10 @@ import pytest
 
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.classify.golden import check_golden
-from edge.classify.surface import patch_corners, surface_patches
+from edge.classify.surface import patch_corners, scaled_patches, surface_patches
+from edge.process import classify_reduced
+from edge.pyramid import Pyramid, Surface
+from edge.records import Classification
 from edge.records import Box
 from models import dataset as ds
 
@@ -91,6 +94,8 @@ def test_model_without_surface_network_falls_back_to_the_locators_head(tmp_path:
     (lambda s: s.update(sha256="ab" * 32), "does not match"),
     (lambda s: s["input"].update(width=96), "square"),
     (lambda s: s.update(patches=40), "surface.patches"),
+    (lambda s: s.update(px_per_mm=0.01), "surface.px_per_mm"),
+    (lambda s: s.update(px_per_mm="6.4"), "surface.px_per_mm"),
 ])
 def test_a_bad_surface_entry_makes_the_model_unavailable_with_the_reason(
         tmp_path: Path, edit, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -118,3 +123,55 @@ def test_golden_check_catches_a_surface_network_that_computes_something_else(
 def test_the_codes_box_is_the_box_around_every_code() -> None:
     assert Box.around([Box(10, 40, 100, 30), Box(60, 5, 20, 20)]) == Box(10, 5, 100, 65)
     assert Box.around([]) is None
+
+
+def test_the_level_kept_is_the_coarsest_still_as_fine_as_training() -> None:
+    frame = Pyramid(np.zeros((3040, 4056, 3), np.uint8))
+    box = Box(1000, 800, 1500, 1200)
+    assert Surface(frame, 4056 / 200, box).level_at_least(6.4) == 1   # 10.1 px/mm, not 5.1
+    assert Surface(frame, 4056 / 634, box).level_at_least(6.4) == 0   # a 600 mm belt: full size
+    assert Surface(frame, 4056 / 1000, box).level_at_least(6.4) == 0  # coarser than training
+
+
+def _enlarged(p: ds.Parcel, k: int) -> tuple[np.ndarray, Box, Box]:
+    """The parcel photographed at ``k`` times the resolution (each pixel k x k), and its boxes."""
+    big = np.repeat(np.repeat(p.image, k, axis=0), k, axis=1)
+    box, label = Box(*p.truth["parcel_box"]), Box(*p.truth["label_box"])
+    return big, Box(box.x * k, box.y * k, box.w * k, box.h * k), \
+        Box(label.x * k, label.y * k, label.w * k, label.h * k)
+
+
+def test_patches_cover_the_same_millimetres_at_any_resolution() -> None:
+    p = ds.render(7007, 3, 0.5, materials=True)
+    box, label = Box(*p.truth["parcel_box"]), Box(*p.truth["label_box"])
+    at_training = scaled_patches(Surface(Pyramid(p.image), 6.4, box, label), 6.4, 128, 6)
+    assert np.array_equal(at_training, surface_patches(p.image, box, label, 128, 6))
+    big, big_box, big_label = _enlarged(p, 2)
+    finer = scaled_patches(Surface(Pyramid(big), 12.8, big_box, big_label), 6.4, 128, 6)
+    assert np.array_equal(finer, at_training)  # the halved level is the picture itself
+    coarse = scaled_patches(Surface(Pyramid(p.image), 3.2, box, label), 6.4, 128, 6)
+    assert coarse.shape == (6, 128, 128, 3)  # upsampled where no level is fine enough
+
+
+def test_the_unit_reads_packaging_alike_at_three_times_the_resolution(
+        classifier: Classifier) -> None:
+    """Through classify_reduced with the frame's scale, as the path calls it: a padded
+    envelope seen at 19.2 px/mm gives the network what it gave at 6.4.  In pixels alone its
+    model level (1.5x finer than training) shows bubbles too big, and it reads a box."""
+    p = ds.render(7007, 2, 0.5, materials=True)
+    assert p.truth["packaging"] == "padded_envelope"
+    big, box, label = _enlarged(p, 3)
+    said: list[np.ndarray] = []
+
+    def packaging(image: np.ndarray, b: Box | None, paper: Box | None,
+                  surface: Surface | None = None) -> Classification:
+        said.append(classifier.packaging(image, b, paper, surface))
+        return Classification(model=None, scores={})
+
+    classify_reduced(packaging, Pyramid(p.image), Box(*p.truth["parcel_box"]),
+                     Box(*p.truth["label_box"]), 6.4)
+    classify_reduced(packaging, Pyramid(big), box, label, 19.2)
+    classify_reduced(packaging, Pyramid(big), box, label)
+    envelope = ds.PACKAGINGS.index("padded_envelope")
+    assert [int(np.argmax(s)) for s in said] == [envelope, envelope, 0]
+    assert np.allclose(said[0], said[1], atol=0.5)

@@ -166,7 +166,7 @@ class Fixed:
     def __init__(self, res: Classification) -> None:
         self.res = res
 
-    def classify(self, image, box, label=None):
+    def classify(self, image, box, label=None, surface=None):
         return self.res
 
 
@@ -174,7 +174,7 @@ def test_shadow_trial_counts_disagreements_once_per_parcel_off_the_path() -> Non
     done: list[dict] = []
 
     class Slow(Fixed):
-        def classify(self, image, box, label=None):
+        def classify(self, image, box, label=None, surface=None):
             time.sleep(0.01)
             return self.res
 
