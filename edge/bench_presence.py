@@ -87,10 +87,8 @@ def belt_frames(scene: BeltScene, count: int) -> Iterator[Frame]:
 
 def coverage(box: Box, truth: list[int]) -> float:
     """Share of the true parcel box ``[x, y, w, h]`` that ``box`` covers."""
-    tx, ty, tw, th = truth
-    inter_w = min(box.x + box.w, tx + tw) - max(box.x, tx)
-    inter_h = min(box.y + box.h, ty + th) - max(box.y, ty)
-    return max(0, inter_w) * max(0, inter_h) / float(tw * th)
+    true = Box(*truth)
+    return box.overlap(true) / float(true.area)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -53,6 +53,12 @@ class Box:
         x1, y1 = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
         return Box(x0, y0, x1 - x0, y1 - y0)
 
+    def overlap(self, other: "Box") -> int:
+        """The area this box shares with ``other`` (0 when they do not meet)."""
+        w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
+        return max(0, w) * max(0, h)
+
     def clip(self, width: int, height: int) -> "Box":
         """The part of this box that lies inside a ``width`` x ``height`` frame."""
         x0, y0 = max(0, self.x), max(0, self.y)

@@ -276,9 +276,7 @@ def _off_label(keep: Iterable[Box], label: Box) -> list[Box]:
     labels, so a "mark" found there is print mistaken for one, and privacy wins."""
     out = []
     for b in keep:
-        ix = max(0, min(b.x + b.w, label.x + label.w) - max(b.x, label.x))
-        iy = max(0, min(b.y + b.h, label.y + label.h) - max(b.y, label.y))
-        if ix * iy <= _MARK_ON_LABEL * max(1, b.area):
+        if b.overlap(label) <= _MARK_ON_LABEL * max(1, b.area):
             out.append(b)
     return out
 

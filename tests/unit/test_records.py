@@ -85,3 +85,11 @@ def test_a_real_command_reply_validates() -> None:
     for name in ("test-capture", "format-disk"):
         reply = router.handle(f"parcel-edge/u1/cmd/{name}", b"{}", None)
         jsonschema.validate(json.loads(reply.payload), schema)
+
+
+def test_two_boxes_share_the_area_where_they_meet_and_none_apart() -> None:
+    a = r.Box(10, 10, 100, 50)
+    assert a.overlap(r.Box(60, 40, 100, 100)) == 50 * 20 == r.Box(60, 40, 100, 100).overlap(a)
+    assert a.overlap(r.Box(110, 10, 20, 20)) == 0      # touching edges share nothing
+    assert a.overlap(r.Box(500, 500, 5, 5)) == 0
+    assert a.overlap(a) == a.area
