@@ -9,7 +9,11 @@ per line and picture::
 
 ``parcel_box`` is optional (the whole picture); ``marks`` may be empty (an
 unbranded parcel); ``angle`` is the mark's baseline in degrees (0 upright),
-``box`` its axis-aligned bounds in pixels.  Each picture becomes one training
+``box`` its axis-aligned bounds in pixels.  Two more optional keys serve the
+packaging network (``models.train_packaging``): ``label_box``, the shipping
+label's paper (its patches are cut off it), and ``px_per_mm``, the picture's
+resolution on the parcel (its patches are cut at the training's; a unit's own
+views are its frame width over ``conveyor.field_of_view_mm``).  Each picture becomes one training
 item exactly as a render does (``models.train.train_item``): the locator's
 thumbnail and targets and mark and negative crops, cut with the unit's own
 functions.  Errors name the file, the line and the key.
@@ -25,10 +29,11 @@ import cv2
 import numpy as np
 
 from edge.classify.crops import MarkGuess
+from edge.classify.manifest import PX_PER_MM
 from models import dataset as ds
 
 ANNOTATIONS = "annotations.jsonl"
-KEYS = {"image", "packaging", "parcel_box", "marks"}
+KEYS = {"image", "packaging", "parcel_box", "marks", "label_box", "px_per_mm"}
 MARK_KEYS = {"box", "angle", "label", "brand", "text"}
 
 
@@ -63,8 +68,14 @@ def _check(path: Path, n: int, line: str) -> dict[str, Any]:
     if row.get("packaging") not in ds.PACKAGINGS:
         raise PhotoError(f"{where}: packaging {row.get('packaging')!r} is not one of "
                          f"{list(ds.PACKAGINGS)}")
-    if "parcel_box" in row:
-        _box(row["parcel_box"], where, "parcel_box")
+    for key in ("parcel_box", "label_box"):
+        if key in row:
+            _box(row[key], where, key)
+    scale = row.get("px_per_mm")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
+                              or not PX_PER_MM[0] <= scale <= PX_PER_MM[1]):
+        raise PhotoError(f"{where}: px_per_mm must be a number from {PX_PER_MM[0]:g} to "
+                         f"{PX_PER_MM[1]:g}")
     marks = row.get("marks", [])
     if not isinstance(marks, list):
         raise PhotoError(f"{where}: marks must be a list")

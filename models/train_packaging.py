@@ -1,6 +1,6 @@
 """Train the packaging network on surface patches and add it to a model directory.
 
-    .venv/bin/python -m models.train_packaging --model models/current
+    .venv/bin/python -m models.train_packaging --model models/current [--photos FOLDER]
 
 Renders training parcels from the generator with their packaging drawn as
 materials in any colour (``edge.synth.surfaces``), finds and blanks the
@@ -11,6 +11,10 @@ then writes ``packaging.onnx``, golden patches and the manifest's ``surface``
 entry into ``--model`` (the locator and the mark network stay as they are)
 and measures parcels of two other seeds, drawn as materials and in the
 scene's own looks, through the unit's loader.  About 10 minutes on 2 cores.
+
+``--photos`` adds a site's own photographs (``models.photos``: the packaging,
+and where known the label's paper and the picture's px per mm), their patches
+cut by the same functions (``models.patches``), each several times moved afresh.
 """
 from __future__ import annotations
 
@@ -31,42 +35,18 @@ from edge.classify import ClassifyConfig, load_classifier
 from edge.classify.golden import check_golden
 from edge.classify.manifest import load_manifest
 from edge.classify.session import open_session
-from edge.classify.surface import patch_packaging, surface_patches
+from edge.classify.surface import patch_packaging
 from edge.durable import sha256_file, write_replace
-from edge.process import classify_reduced, label_paper, not_the_box
-from edge.pyramid import Pyramid
-from edge.records import Box, Classification
-from edge.synth import scene
 from models import dataset as ds
 from models.nets import SurfaceNet
+from models.patches import PATCH, PATCHES, PX_PER_MM, photo_set, unit_patches
+from models.photos import PhotoError, load_annotations
 
 log = logging.getLogger("train_packaging")
 TRAIN_SEED, TEST_SEED = 1101, 4104
-PATCH, PATCHES = 128, 6
-# The generator's frames are drawn to scale over the demo's field: the unit cuts its patches
-# at this resolution (edge.classify.surface.scaled_patches).
-PX_PER_MM = scene.FRAME_W / scene.FIELD_MM
 INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dtype": "float32",
          "colour": "BGR", "scale": 1.0, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0],
          "resize": "area"}
-
-
-def unit_patches(p: ds.Parcel, rng: np.random.Generator | None) -> np.ndarray:
-    """The patches the unit cuts from this parcel: the label's paper found from the codes and
-    handed through ``classify_reduced`` (which blanks its print and picks the level), as in
-    ``edge.process``; ``rng`` moves them a little for training."""
-    box = Box(*p.truth["parcel_box"])
-    seed = Box.around([Box(*b["box"]) for b in p.truth["barcodes"]])
-    pyramid = Pyramid(p.image)
-    paper = not_the_box(label_paper(pyramid, seed), seed, box.area) if seed else None
-    cut: list[np.ndarray] = []
-
-    def surface(image: np.ndarray, region: Box | None, label: Box | None) -> Classification:
-        assert region is not None
-        cut.append(surface_patches(image, region, label, PATCH, PATCHES, rng))
-        return Classification(model=None, scores={})
-    classify_reduced(surface, pyramid, box, paper)
-    return cut[0]
 
 
 def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int]:
@@ -184,7 +164,7 @@ def measure(model: Path, tests: dict[str, tuple[np.ndarray, np.ndarray]]) -> dic
     for name, (patches, packs) in tests.items():
         said = np.int64([np.argmax(clf.run_surface(p)) for p in patches])
         out[name] = {ds.PACKAGINGS[k]: round(float(np.mean(said[packs == k] == k)), 4)
-                     for k in range(len(ds.PACKAGINGS))}
+                     for k in range(len(ds.PACKAGINGS)) if np.any(packs == k)}
         out[name]["all"] = round(float(np.mean(said == packs)), 4)
     return out
 
@@ -197,23 +177,41 @@ def main() -> int:
     parser.add_argument("--test", type=int, default=300, help="parcels measured per source")
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--photos", type=Path, action="append", default=[],
+                        help="folder of labelled photographs (models/photos.py: annotations.jsonl "
+                        "with packaging, and label_box and px_per_mm where known); repeatable")
+    parser.add_argument("--photo-repeat", type=int, default=8,
+                        help="times each photograph's patches are cut, each time moved afresh")
     parser.add_argument("--version", default="1.2.1")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)
     start = time.time()
+    try:  # a bad annotation is named before minutes of rendering, not after
+        for folder in args.photos:
+            load_annotations(folder)
+    except PhotoError as exc:
+        raise SystemExit(f"photographs refused: {exc}") from None
     # Everything is rendered before torch or onnxruntime start threads: a fork after that can hang.
     patches, packs = build(TRAIN_SEED, args.parcels, True, True, args.workers)
     tests = {name: build(TEST_SEED, args.test, materials, False, args.workers)
              for name, materials in (("materials", True), ("scene_looks", False))}
     golden = list(build(TEST_SEED + 1, 2, True, False, 1)[0])
+    if args.photos:  # in this process, after the last fork
+        try:
+            more, kinds = photo_set(args.photos, args.photo_repeat)
+        except PhotoError as exc:
+            raise SystemExit(f"photographs refused: {exc}") from None
+        patches, packs = np.concatenate([patches, more]), np.concatenate([packs, kinds])
+        log.info("photographs: %d sets of patches from %s", len(kinds), args.photos)
     log.info("%d parcels' patches rendered (%.0f s)", len(packs), time.time() - start)
     net = train(patches, packs, args.epochs, TRAIN_SEED)
     onnx = args.model / "packaging.onnx.new"
     diff = export(net, onnx, patches[0])
     install(args.model, onnx, golden, args.version,
             {"onnx_vs_torch_max_abs_diff": diff,
-             "training": {"parcels": args.parcels, "epochs": args.epochs, "seed": TRAIN_SEED}})
+             "training": {"parcels": args.parcels, "epochs": args.epochs, "seed": TRAIN_SEED,
+                          **({"photographs": len(packs) - args.parcels} if args.photos else {})}})
     onnx.unlink()
     result = measure(args.model, tests)
     manifest = json.loads((args.model / "manifest.json").read_text())

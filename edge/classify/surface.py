@@ -85,16 +85,18 @@ def surface_patches(image: np.ndarray, box: Box, label: Box | None, size: int, c
                      for x, y in patch_corners(box, label, size, count, rng)])
 
 
-def scaled_patches(source: Surface, px_per_mm: float, size: int, count: int) -> np.ndarray:
+def scaled_patches(source: Surface, px_per_mm: float, size: int, count: int,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
     """(count, size, size, 3) patches covering what ``size`` px covered at ``px_per_mm``: cut
     from the coarsest level still that fine, then resized (upsampled only where even the full
-    frame is coarser, and then the relief is not in the picture to begin with)."""
+    frame is coarser, and then the relief is not in the picture to begin with).  ``rng`` moves
+    them a little, for training (see :func:`patch_corners`)."""
     level = source.level_at_least(px_per_mm)
     f = source.pyramid.scale(level)
     cut = max(8, int(round(size * source.px_per_mm * f / px_per_mm)))
     label = scale_box(source.label, f) if source.label is not None else None
     patches = surface_patches(source.colour(level), scale_box(source.box, f), label,
-                              cut, count)
+                              cut, count, rng)
     if cut == size:
         return patches
     how = cv2.INTER_AREA if cut > size else cv2.INTER_LINEAR

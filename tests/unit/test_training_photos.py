@@ -10,6 +10,7 @@ import pytest
 
 from bench import heldout
 from models import dataset as ds
+from models.patches import PATCH, PATCHES, PX_PER_MM, photo_set
 from models.photos import PhotoError, load_annotations, photo_items
 
 
@@ -48,6 +49,8 @@ def test_photographs_become_items_like_renders(tmp_path: Path) -> None:
      '"label": "fake"}]}', ["marks[0].label 'fake'"]),
     ('{"image": "a.jpg", "packaging": "poly_mailer", "colour": 1}', ["keys must be among"]),
     ('{"image": ', ["annotations.jsonl:2", "not JSON"]),
+    ('{"image": "a.jpg", "packaging": "poly_mailer", "px_per_mm": 0}', ["px_per_mm must be"]),
+    ('{"image": "a.jpg", "packaging": "poly_mailer", "label_box": [0, 0, 5]}', ["label_box"]),
 ])
 def test_bad_annotations_name_file_line_and_key(tmp_path: Path, row: str, words) -> None:
     (tmp_path / "annotations.jsonl").write_text(
@@ -62,3 +65,44 @@ def test_missing_picture_is_named(tmp_path: Path) -> None:
     (tmp_path / "annotations.jsonl").write_text('{"image": "gone.jpg", "packaging": "poly_mailer"}\n')
     with pytest.raises(PhotoError, match=r"gone\.jpg: image missing"):
         photo_items(tmp_path)
+
+
+def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def _one_photo(folder: Path, image: np.ndarray, row: dict) -> Path:
+    folder.mkdir()
+    cv2.imwrite(str(folder / "p.png"), image)
+    (folder / "annotations.jsonl").write_text(json.dumps({"image": "p.png", **row}) + "\n")
+    return folder
+
+
+def _enlarged(image: np.ndarray, row: dict, k: int, scale: bool = True) -> tuple[np.ndarray, dict]:
+    """The photograph taken at ``k`` times the resolution, its annotation's boxes with it."""
+    out = {**row, "parcel_box": [k * v for v in row["parcel_box"]],
+           "label_box": [k * v for v in row["label_box"]], "px_per_mm": k * PX_PER_MM}
+    if not scale:
+        del out["px_per_mm"]
+    return np.repeat(np.repeat(image, k, axis=0), k, axis=1), out
+
+
+def test_photographs_give_the_packaging_network_the_patches_the_unit_would_cut(
+        tmp_path: Path) -> None:
+    """At the training's scale whatever the camera: the same parcel photographed at twice the
+    resolution, its scale annotated, gives the very patches of the one at the training's
+    (three times: the same but for resampling); without its scale, patches in its pixels."""
+    r = ds.render(7007, 2, 0.5, materials=True)
+    t = r.truth
+    row = {"packaging": t["packaging"], "parcel_box": t["parcel_box"],
+           "label_box": t["label_box"], "px_per_mm": PX_PER_MM}
+    patches, packs = photo_set([_one_photo(tmp_path / "near", r.image, row)], 3)
+    assert patches.shape == (3, PATCHES, PATCH, PATCH, 3)
+    assert list(packs) == [ds.PACKAGINGS.index(t["packaging"])] * 3
+    assert not np.array_equal(patches[0], patches[1])  # moved afresh each time
+    twice = _one_photo(tmp_path / "twice", *_enlarged(r.image, row, 2))
+    assert np.array_equal(photo_set([twice], 3)[0], patches)
+    thrice = _one_photo(tmp_path / "thrice", *_enlarged(r.image, row, 3))
+    assert _mean_difference(photo_set([thrice], 1)[0], patches[:1]) < 6
+    pixels = _one_photo(tmp_path / "pixels", *_enlarged(r.image, row, 3, scale=False))
+    assert _mean_difference(photo_set([pixels], 1)[0], patches[:1]) > 9
