@@ -42,13 +42,13 @@ def cut_as_the_unit(pyramid: Pyramid, box: Box, paper: Box | None, px_per_mm: fl
     cuts them: at the training's px per mm, or in pixels where the scale is not known."""
     cut: list[np.ndarray] = []
 
-    def surface(image: np.ndarray, region: Box | None, label: Box | None,
+    def cut_one(image: np.ndarray, region: Box | None, label: Box | None,
                 surface: Surface | None = None) -> Classification:
         assert region is not None
         cut.append(scaled_patches(surface, PX_PER_MM, PATCH, PATCHES, rng) if surface else
                    surface_patches(image, region, label, PATCH, PATCHES, rng))
         return Classification(model=None, scores={})
-    classify_reduced(surface, pyramid, box, paper, px_per_mm)
+    classify_reduced(cut_one, pyramid, box, paper, px_per_mm)
     return cut[0]
 
 
@@ -57,16 +57,13 @@ def photo_set(folders: list[Path], repeat: int) -> tuple[np.ndarray, np.ndarray]
     afresh: the label's paper is the annotation's ``label_box``, the scale its ``px_per_mm``."""
     patches, packs = [], []
     for folder in folders:
-        rows = load_annotations(folder)
-        for k in range(repeat):
-            for i, row in enumerate(rows):
-                p = photo_parcel(folder, row)
-                label = Box(*(int(v) for v in row["label_box"])) if "label_box" in row else None
-                box = Box(*(int(v) for v in p.truth["parcel_box"]))
+        for i, row in enumerate(load_annotations(folder)):
+            p = photo_parcel(folder, row)
+            label = Box(*(int(v) for v in row["label_box"])) if "label_box" in row else None
+            box = Box(*(int(v) for v in p.truth["parcel_box"]))
+            for k in range(repeat):
                 rng = np.random.default_rng([7277, k, i])
                 patches.append(cut_as_the_unit(Pyramid(p.image), box, label,
                                                row.get("px_per_mm"), rng))
                 packs.append(ds.PACKAGINGS.index(row["packaging"]))
     return np.stack(patches), np.int64(packs)
-
-

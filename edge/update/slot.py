@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from edge.pyramid import Surface
 from edge.records import Box, Classification
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ClassifierSlot:
         return str(self._state.classifier.error)
 
     def classify(self, image: Any, box: Box | None = None,
-                 label: Box | None = None, surface: Any = None) -> Classification:
+                 label: Box | None = None, surface: Surface | None = None) -> Classification:
         state = self._state
         result: Classification = state.classifier.classify(image, box, label, surface)
         for observe in (self._shadow_of(state, image, box, label, surface),
@@ -65,7 +66,7 @@ class ClassifierSlot:
 
     @staticmethod
     def _shadow_of(state: _State, image: Any, box: Box | None, label: Box | None,
-                   surface: Any) -> Any:
+                   surface: Surface | None) -> Any:
         if state.shadow is None:
             return None
         return lambda result: state.shadow.observe(image, box, result, label, surface)

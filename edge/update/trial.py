@@ -13,6 +13,7 @@ import statistics
 import threading
 from typing import Any, Callable
 
+from edge.pyramid import Surface
 from edge.records import Box, Classification
 from edge.stats import percentile
 from edge.update.config import ProbationConfig
@@ -64,7 +65,7 @@ class ShadowTrial:
         self._thread.start()
 
     def observe(self, image: Any, box: Box | None, current: Classification,
-                label: Box | None = None, surface: Any = None) -> None:
+                label: Box | None = None, surface: Surface | None = None) -> None:
         """Queue the parcel for the candidate (``surface``, the frame's pyramid, keeps the
         frame alive until the candidate has run: at most ``backlog`` frames)."""
         with self._lock:
