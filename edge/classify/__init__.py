@@ -57,7 +57,7 @@ class Classifier:
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
                  ocr: Any = None, model_dir: Path | None = None,
-                 second_look: bool = False, surface: Any = None) -> None:
+                 second_look: str = "never", surface: Any = None) -> None:
         self.manifest = manifest
         self._surface = surface  # the packaging network's session (edge.classify.surface)
         self.second_look = second_look  # see ClassifyConfig.second_look

@@ -53,6 +53,10 @@ PIECE_SLANT_DEG = 12.0
 PIECE_GAP = 4.0
 # A line read at least this surely in the first look is not read again in the second.
 SURE_READ = 0.9
+# A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
+# brand's mark from the first look's global stretch; elsewhere any printed colour shows.
+HIDING_DELTA_E = 25.0
+DARK_SURFACE_L = 30.0
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
@@ -86,19 +90,21 @@ class Reading:
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
-                catalogue: Catalogue, second_look: bool = False) -> Reading:
+                catalogue: Catalogue, second_look: str = "never") -> Reading:
     """Read the tallest lines of print anywhere on the parcel and match them with the catalogue.
 
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    With ``second_look`` a parcel on which no catalogue name was read is read
-    again with its local contrast raised (:func:`local_contrast`).
+    With ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a
+    parcel on which no catalogue name was read is read again with its local contrast
+    raised (:func:`local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
     best = _best_match(lines, catalogue) or covered_match(lines, catalogue)
-    if best is None and second_look:
+    if best is None and (second_look == "always" or second_look == "hidden"
+                         and could_hide_a_mark(piece, catalogue)):
         sure = tuple(t for t in lines if t.confidence >= SURE_READ)
         more = engine.read_lines(local_contrast(piece), skip=sure)
         best = _best_match(more, catalogue) or covered_match(more, catalogue)
@@ -119,6 +125,34 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     second = second_reading(engine, piece, line) if match.kind in FLAGGING else None
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
                    edge_rel=edge_width(measured), ink=measured, second=second)
+
+
+def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:
+    """Whether the parcel's surface could hide one of the catalogue's marks from a global stretch.
+
+    A name printed in a colour close to its surface's (a brand's green on a
+    green box) barely moves the levels; on white, kraft or printed board any
+    brand colour stands out.  The surface is the median colour of the piece's
+    inner part (the label's black print is painted out already; its paper is
+    a minority there).  Dark surfaces compress every colour, so they count.
+    """
+    lab = surface_lab(piece)
+    if lab[0] <= DARK_SURFACE_L:
+        return True
+    return any(delta_e00(lab, c) <= HIDING_DELTA_E for b in catalogue.brands for c in b.colours_lab)
+
+
+def surface_lab(piece: np.ndarray) -> tuple[float, float, float]:
+    """CIELAB median of the piece's inner two thirds, every other pixel."""
+    if piece.ndim == 2:
+        piece = cv2.cvtColor(piece, cv2.COLOR_GRAY2BGR)
+    h, w = piece.shape[:2]
+    inner = piece[h // 6:h - h // 6:2, w // 6:w - w // 6:2]
+    if inner.size == 0:
+        inner = piece
+    lab = cv2.cvtColor(inner.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab).reshape(-1, 3)
+    median = np.median(lab, axis=0)
+    return float(median[0]), float(median[1]), float(median[2])
 
 
 def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> str:
