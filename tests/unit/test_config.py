@@ -179,3 +179,15 @@ def test_config_check_says_px_per_module_and_warns_under_the_standard(tmp_path: 
     proc = check(wide)
     assert proc.returncode == 0 and "1.69 px per module" in proc.stdout
     assert "under the photographic standard's 2" in proc.stderr
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("true", "always"), ("false", "never"), ("hidden", "hidden"), ("never", "never")])
+def test_second_look_keeps_the_meaning_of_configs_written_when_it_was_a_switch(
+        written: str, meant: str) -> None:
+    assert parse_config(f"classify:\n  second_look: {written}\n").classify.second_look == meant
+
+
+def test_second_look_names_its_choices() -> None:
+    with pytest.raises(ConfigError, match="classify.second_look"):
+        parse_config("classify:\n  second_look: sometimes\n")
