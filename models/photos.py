@@ -20,6 +20,7 @@ functions.  Errors name the file, the line and the key.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -39,6 +40,14 @@ MARK_KEYS = {"box", "angle", "label", "brand", "text"}
 
 class PhotoError(ValueError):
     """An annotation that cannot be used; the message names file, line and key."""
+
+
+def add_arguments(parser: argparse.ArgumentParser, repeat: int, repeat_help: str) -> None:
+    """The trainers' photograph options: folders (repeatable) and how often each is used."""
+    parser.add_argument("--photos", type=Path, action="append", default=[],
+                        help=f"folder of labelled photographs ({ANNOTATIONS}, see "
+                        "models/photos.py); repeatable")
+    parser.add_argument("--photo-repeat", type=int, default=repeat, help=repeat_help)
 
 
 def load_annotations(folder: Path) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from edge.classify.manifest import ModelFile
 from edge.classify.preprocess import to_tensor
 from edge.classify.session import open_session, run
 from models import dataset as ds
-from models import metrics
+from models import metrics, photos
 from models.nets import Locator, LocatorExport, MarkExport, MarkNet
 
 log = logging.getLogger("train")
@@ -319,10 +319,7 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=5,
                         help="locator peaks the classifier judges per parcel")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--photos", type=Path, action="append", default=[],
-                        help="folder of labelled photographs (annotations.jsonl); repeatable")
-    parser.add_argument("--photo-repeat", type=int, default=4,
-                        help="times each photograph is used, with fresh crop jitter")
+    photos.add_arguments(parser, 4, "times each photograph is used, with fresh crop jitter")
     parser.add_argument("--version", default="1.1.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -40,6 +40,7 @@ from edge.durable import sha256_file, write_replace
 from models import dataset as ds
 from models.nets import SurfaceNet
 from models.patches import PATCH, PATCHES, PX_PER_MM, photo_set, unit_patches
+from models import photos
 from models.photos import PhotoError, load_annotations
 
 log = logging.getLogger("train_packaging")
@@ -177,11 +178,8 @@ def main() -> int:
     parser.add_argument("--test", type=int, default=300, help="parcels measured per source")
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--photos", type=Path, action="append", default=[],
-                        help="folder of labelled photographs (models/photos.py: annotations.jsonl "
-                        "with packaging, and label_box and px_per_mm where known); repeatable")
-    parser.add_argument("--photo-repeat", type=int, default=8,
-                        help="times each photograph's patches are cut, each time moved afresh")
+    photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
+                         "afresh (its packaging, and label_box and px_per_mm where known)")
     parser.add_argument("--version", default="1.2.1")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
