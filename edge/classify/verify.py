@@ -131,8 +131,8 @@ def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:
     """Whether the parcel's surface could hide one of the catalogue's marks from a global stretch.
 
     A name printed in a colour close to its surface's (a brand's green on a
-    green box) barely moves the levels; on white, kraft or printed board any
-    brand colour stands out.  The surface is the median colour of the piece's
+    green box) barely moves the levels; on white or printed board any brand
+    colour stands out, and on kraft any but an orange or brown one.  The surface is the median colour of the piece's
     inner part (the label's black print is painted out already; its paper is
     a minority there).  Dark surfaces compress every colour, so they count.
     """
