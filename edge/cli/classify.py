@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="brand catalogue folder (default: the config's)")
     parser.add_argument("--config", metavar="FILE",
                         help="take the classify section from this config")
+    parser.add_argument("--px-per-mm", type=float, metavar="PX",
+                        help="the photo's resolution on the parcel (a unit's own view: its frame "
+                        "width over conveyor.field_of_view_mm); the photo is then classified as "
+                        "the unit classifies a frame, packaging patches at the model's scale")
 
 
 def result_of(path: str, c: Classification, verdict: Verdict | None = None) -> dict[str, Any]:
@@ -60,6 +64,18 @@ def _print_text(r: dict[str, Any]) -> None:
     print(f"  {scores}  [{r['ms']:.1f} ms]")
 
 
+def _classified(classifier: Any, image: Any, px_per_mm: float | None) -> Classification:
+    """The whole photo as the parcel; with its scale, through the unit's own reduction."""
+    if px_per_mm is None:
+        return classifier.classify(image)
+    from edge.process import classify_reduced
+    from edge.pyramid import Pyramid
+    from edge.records import Box
+
+    whole = Box(0, 0, image.shape[1], image.shape[0])
+    return classify_reduced(classifier.classify, Pyramid(image), whole, None, px_per_mm)
+
+
 def _config(args: argparse.Namespace) -> Any:
     from edge.cli.inputs import unit_config
 
@@ -80,6 +96,10 @@ def main(args: argparse.Namespace) -> int:
     both = _config(args)
     if both is None:
         return 2
+    if args.px_per_mm is not None and not 0.5 <= args.px_per_mm <= 100:
+        print(f"parcel-edge classify: --px-per-mm {args.px_per_mm:g} is not a camera's "
+              "resolution on a parcel (0.5 to 100)", file=sys.stderr)
+        return 2
     cfg, rules_cfg = both
     rules = load_rules(rules_cfg.model_copy(update={"aed": rules_cfg.aed.model_copy(
         update={"path": None})}))
@@ -91,6 +111,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"model {classifier.info.name} {classifier.info.version}")
 
     def one(path: str) -> dict[str, Any]:
-        c = classifier.classify(load_image(path))
+        c = _classified(classifier, load_image(path), args.px_per_mm)
         return result_of(path, c, judge_marks(c, rules))
     return each_image(args.images, "classify", one, args.json, _print_text)

@@ -256,6 +256,27 @@ def test_cli_classifies_good_images_and_reports_bad_ones(
     assert result["verdict"] in ("clear", "review", "flag") and result["reasons"]
 
 
+def test_cli_classifies_a_photo_of_known_scale_as_the_unit_would(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same parcel photographed at three times the resolution reads the same packaging
+    once its scale is given (patches at the model's px per mm); a nonsense scale is refused."""
+    from models import dataset as ds
+
+    p = ds.render(7007, 2, 0.5, materials=True)
+    near, far = tmp_path / "near.png", tmp_path / "far.png"
+    cv2.imwrite(str(near), p.image)
+    cv2.imwrite(str(far), np.repeat(np.repeat(p.image, 3, axis=0), 3, axis=1))
+    read = []
+    for path, scale in ((near, "6.4"), (far, "19.2")):
+        assert cli_main(["classify", "--json", "--model-dir", str(SHIPPED), "--px-per-mm", scale,
+                         str(path)]) == 0
+        read.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert read[0]["packaging"] == read[1]["packaging"] == "padded_envelope"
+    assert abs(read[0]["packaging_score"] - read[1]["packaging_score"]) < 0.1
+    assert cli_main(["classify", "--px-per-mm", "0", str(near)]) == 2
+    assert "--px-per-mm 0" in capsys.readouterr().err
+
+
 def test_inference_failure_costs_one_parcel_not_the_unit(classifier: Classifier) -> None:
     class Broken:
         def run(self, *args: object, **kwargs: object) -> None:
