@@ -177,7 +177,8 @@ def chosen_only(capture: ParcelCapture, index: int) -> ParcelCapture:
 def classify_reduced(classify: Callable[..., Classification], pyramid: Pyramid,
                      box: Box | None, label: Box | None = None,
                      px_per_mm: float | None = None) -> Classification:
-    """The classifier on the pyramid level nearest the frame size it was built at.
+    """The classifier on the pyramid level nearest the frames it was built at (in pixels per
+    mm when ``px_per_mm`` is known: see :meth:`edge.pyramid.Pyramid.model_level`).
 
     Its locator wants a thumbnail and its mark crops at most a few hundred
     pixels, so a 12 MP frame gives it nothing a 2 MP level does not, at a
@@ -187,7 +188,7 @@ def classify_reduced(classify: Callable[..., Classification], pyramid: Pyramid,
     ``px_per_mm`` (from the conveyor's field of view) the whole pyramid goes along as a
     :class:`edge.pyramid.Surface`, for patches cut at a physical scale.
     """
-    level = pyramid.model_level()
+    level = pyramid.model_level(px_per_mm)
     f = pyramid.scale(level) if level else 1.0
     image = pyramid.colour(level) if level else pyramid.image
     paper = scale_box(label, f) if label is not None else None

@@ -266,8 +266,9 @@ def test_frames_not_chosen_are_freed_before_classify_runs() -> None:
 
 
 def test_the_path_hands_the_classifier_the_frames_pyramid_at_its_scale() -> None:
-    """With the conveyor's scale known, classify gets the whole pyramid beside its picture (the
-    packaging network cuts its patches at its training's px/mm); without it, nothing more."""
+    """With the conveyor's scale known, classify gets the level as fine as it was built at and
+    the whole pyramid beside it (the packaging network cuts its patches at its training's
+    px/mm); without it, the level by size and nothing more."""
     from edge.pyramid import Surface
 
     image = np.zeros((3040, 4056, 3), np.uint8)
@@ -282,8 +283,10 @@ def test_the_path_hands_the_classifier_the_frames_pyramid_at_its_scale() -> None
                                      field_of_view_mm=field)
         capture = ParcelCapture(1, (Frame(0, 0.0, "", image),), (Box(800, 600, 2000, 1500),), (1.0,))
         process_parcel(capture, stages, Stats())
-    (shape, surface), (_, none) = handed
-    assert shape == (1520, 2028, 3) and none is None
+    (shape, surface), (by_size, none) = handed
+    # over 600 mm the full frame is the level as fine as the classifier's 6.4 px/mm; without a
+    # field of view the level is chosen by size (2028 px: half that resolution)
+    assert shape == (3040, 4056, 3) and by_size == (1520, 2028, 3) and none is None
     assert isinstance(surface, Surface) and surface.px_per_mm == pytest.approx(6.76)
     assert surface.box == Box(800, 600, 2000, 1500) and surface.pyramid.image is image
     assert surface.level_at_least(6.4) == 0

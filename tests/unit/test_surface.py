@@ -133,6 +133,16 @@ def test_the_level_kept_is_the_coarsest_still_as_fine_as_training() -> None:
     assert Surface(frame, 4056 / 1000, box).level_at_least(6.4) == 0  # coarser than training
 
 
+def test_the_classifier_gets_the_level_as_fine_as_it_was_built_at() -> None:
+    """1280 px over 200 mm is 6.4 px/mm: over a 634 mm belt a 12 MP frame's full size is that
+    fine and its 2028 px level half; over 200 mm the 2028 px level is still finer."""
+    frame = Pyramid(np.zeros((3040, 4056, 3), np.uint8))
+    assert frame.model_level() == 1
+    assert frame.model_level(4056 / 634) == 0
+    assert frame.model_level(4056 / 200) == 1
+    assert Pyramid(np.zeros((960, 1280, 3), np.uint8)).model_level(1280 / 600) == 0
+
+
 def _enlarged(p: ds.Parcel, k: int) -> tuple[np.ndarray, Box, Box]:
     """The parcel photographed at ``k`` times the resolution (each pixel k x k), and its boxes."""
     big = np.repeat(np.repeat(p.image, k, axis=0), k, axis=1)
