@@ -39,8 +39,8 @@ from edge.classify import ClassifyConfig, load_classifier
 from edge.process import classify_reduced, label_paper, not_the_box
 from edge.pyramid import Pyramid
 from edge.records import Box, Classification, LabelReading, Reference
+from bench.bench_packaging_scale import SETUPS, frame_of
 from edge.rules import RulesConfig, decide, load_rules
-from edge.synth.scene import FIELD_MM
 
 GENERATOR_SEED = 4004
 HELD_OUT_SEED = 5151
@@ -52,8 +52,10 @@ GEN_KIND = {"": "unbranded", "genuine": "genuine", "wrong_packaging": "wrong_pac
 _state: dict[str, Any] = {}
 
 
-def _init(keep_label: bool = False, seed: int = HELD_OUT_SEED, catalogue: str = "") -> None:
+def _init(keep_label: bool = False, seed: int = HELD_OUT_SEED, catalogue: str = "",
+          frame: str = "1280") -> None:
     cv2.setNumThreads(1)
+    _state["frame"] = frame
     _state["keep_label"] = keep_label
     _state["seed"] = seed
     _state["clf"] = load_classifier(ClassifyConfig(threads=1, **(
@@ -83,8 +85,15 @@ def _codes(barcodes: list[dict[str, Any]]) -> list[int] | None:
 
 def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
     image, truth = _parcel(job)
+    frame, f, (dx, dy), px_per_mm = frame_of(image, _state.get("frame", "1280"))
+
+    def moved(b: list[int]) -> list[int]:
+        return [int(b[0] * f) + dx, int(b[1] * f) + dy, int(b[2] * f), int(b[3] * f)]
+
+    codes = truth.get("codes_box")
     start = time.perf_counter()
-    c = as_the_unit(image, Box(*truth["parcel_box"]), truth.get("codes_box"))
+    c = as_the_unit(frame, Box(*moved(truth["parcel_box"])), moved(codes) if codes else None,
+                    px_per_mm)
     ms = (time.perf_counter() - start) * 1000
     reading = LabelReading(symbols=(), reference=Reference("upu_s10", "RR123456785US", True))
     verdict = decide(reading, None, c, _state["rules"])
@@ -96,14 +105,14 @@ def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
             "evidence": dict(c.evidence)}
 
 
-def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None) -> Classification:
-    """Classify as ``edge.process._analyse`` does once the label reader has found the codes
-    (both renderers draw the scene's 200 mm of belt across the frame)."""
+def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None,
+                px_per_mm: float) -> Classification:
+    """Classify as ``edge.process._analyse`` does once the label reader has found the codes."""
     pyramid = Pyramid(image)
     seed = Box(*codes) if codes and not _state.get("keep_label") else None
     paper = label_paper(pyramid, seed) if seed is not None else None
     return classify_reduced(_state["clf"].classify, pyramid, box,
-                            not_the_box(paper, seed, box.area), image.shape[1] / FIELD_MM)
+                            not_the_box(paper, seed, box.area), px_per_mm)
 
 
 def recorded_catalogue(folder: Path) -> Path:
@@ -194,12 +203,15 @@ def main() -> int:
     parser.add_argument("--only", choices=SOURCES, help="one renderer only")
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED,
                         help="held-out renderer's seed: tune on one, report on another")
+    parser.add_argument("--frame", choices=SETUPS, default="1280",
+                        help="the frame each parcel is classified in (bench_packaging_scale's: "
+                        "as drawn, 12 MP over the same 200 mm, or 12 MP over a 634 mm belt)")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="bench-catalogue-")
     catalogue = str(recorded_catalogue(Path(tmp.name))) if args.recorded else ""
     with tmp, mp.get_context("fork").Pool(args.workers, initializer=_init,
                                              initargs=(args.keep_label, args.seed,
-                                                       catalogue)) as pool:
+                                                       catalogue, args.frame)) as pool:
         # the recorded references are the held-out world's marks, not the generator's
         sources = ("held-out",) if args.recorded else (args.only,) if args.only else SOURCES
         rows = pool.map(judge_one, jobs(args.per_kind, sources), chunksize=4)
