@@ -185,3 +185,12 @@ def test_the_unit_reads_packaging_alike_at_three_times_the_resolution(
     envelope = ds.PACKAGINGS.index("padded_envelope")
     assert [int(np.argmax(s)) for s in said] == [envelope, envelope, 0]
     assert np.allclose(said[0], said[1], atol=0.5)
+
+
+def test_the_classifiers_resolution_is_the_generators() -> None:
+    """The unit's level choice and the packaging trainer's patches both rest on this one scale."""
+    from edge.pyramid import MODEL_PX_PER_MM
+    from edge.synth.scene import FIELD_MM, FRAME_W
+    from models.patches import PX_PER_MM
+
+    assert MODEL_PX_PER_MM == FRAME_W / FIELD_MM == PX_PER_MM
