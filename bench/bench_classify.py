@@ -85,14 +85,10 @@ def _codes(barcodes: list[dict[str, Any]]) -> list[int] | None:
 
 def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
     image, truth = _parcel(job)
-    frame, f, (dx, dy), px_per_mm = frame_of(image, _state.get("frame", "1280"))
-
-    def moved(b: list[int]) -> list[int]:
-        return [int(b[0] * f) + dx, int(b[1] * f) + dy, int(b[2] * f), int(b[3] * f)]
-
+    frame, moved, px_per_mm = frame_of(image, _state.get("frame", "1280"))
     codes = truth.get("codes_box")
     start = time.perf_counter()
-    c = as_the_unit(frame, Box(*moved(truth["parcel_box"])), moved(codes) if codes else None,
+    c = as_the_unit(frame, moved(truth["parcel_box"]), moved(codes) if codes else None,
                     px_per_mm)
     ms = (time.perf_counter() - start) * 1000
     reading = LabelReading(symbols=(), reference=Reference("upu_s10", "RR123456785US", True))
@@ -105,11 +101,11 @@ def judge_one(job: tuple[str, int, str]) -> dict[str, Any]:
             "evidence": dict(c.evidence)}
 
 
-def as_the_unit(image: np.ndarray, box: Box, codes: list[int] | None,
+def as_the_unit(image: np.ndarray, box: Box, codes: Box | None,
                 px_per_mm: float) -> Classification:
     """Classify as ``edge.process._analyse`` does once the label reader has found the codes."""
     pyramid = Pyramid(image)
-    seed = Box(*codes) if codes and not _state.get("keep_label") else None
+    seed = codes if codes is not None and not _state.get("keep_label") else None
     paper = label_paper(pyramid, seed) if seed is not None else None
     return classify_reduced(_state["clf"].classify, pyramid, box,
                             not_the_box(paper, seed, box.area), px_per_mm)

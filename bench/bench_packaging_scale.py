@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 from collections import defaultdict
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -46,17 +46,22 @@ def _init() -> None:
     _state["clf"] = load_classifier(ClassifyConfig(threads=1))
 
 
-def frame_of(image: np.ndarray, setup: str) -> tuple[np.ndarray, float, tuple[int, int], float]:
-    """The frame, the factor and offset from the drawn parcel's pixels, and its px per mm."""
+def frame_of(image: np.ndarray, setup: str
+             ) -> tuple[np.ndarray, Callable[[list[int]], Box], float]:
+    """The frame, what a drawn box ``[x, y, w, h]`` becomes in it, and its px per mm."""
     if setup == "1280":
-        return image, 1.0, (0, 0), FRAME_W / FIELD_MM
+        return image, _mover(1.0, 0, 0), FRAME_W / FIELD_MM
     if setup == "12mp-200":
         big = cv2.resize(image, (BIG_W, BIG_H), interpolation=cv2.INTER_CUBIC)
-        return big, BIG_W / FRAME_W, (0, 0), BIG_W / FIELD_MM
+        return big, _mover(BIG_W / FRAME_W, 0, 0), BIG_W / FIELD_MM
     dx, dy = (BIG_W - FRAME_W) // 2, (BIG_H - FRAME_H) // 2
     big = cv2.copyMakeBorder(image, dy, BIG_H - FRAME_H - dy, dx, BIG_W - FRAME_W - dx,
                              cv2.BORDER_REFLECT)
-    return big, 1.0, (dx, dy), FRAME_W / FIELD_MM
+    return big, _mover(1.0, dx, dy), FRAME_W / FIELD_MM
+
+
+def _mover(f: float, dx: int, dy: int) -> Callable[[list[int]], Box]:
+    return lambda b: Box(int(b[0] * f) + dx, int(b[1] * f) + dy, int(b[2] * f), int(b[3] * f))
 
 
 def one(job: tuple[int, int, str]) -> dict[str, Any]:
@@ -65,11 +70,7 @@ def one(job: tuple[int, int, str]) -> dict[str, Any]:
 
     seed, index, setup = job
     r = heldout.render(seed, index)
-    image, f, (dx, dy), px_per_mm = frame_of(r.image, setup)
-
-    def moved(b: list[int]) -> Box:
-        return Box(int(b[0] * f) + dx, int(b[1] * f) + dy, int(b[2] * f), int(b[3] * f))
-
+    image, moved, px_per_mm = frame_of(r.image, setup)
     box = moved(r.truth["parcel_box"])
     codes = moved(r.truth["codes_box"]) if r.truth.get("codes_box") else None
     row: dict[str, Any] = {"setup": setup, "surface": r.truth["surface"]}
