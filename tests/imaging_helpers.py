@@ -1,10 +1,12 @@
-"""Images for the quality and package tests: synthetic parcels, real decodes, odd files."""
+"""Images for the quality, package and print tests: synthetic parcels, real decodes, odd
+files, a cheap press's ink."""
 from __future__ import annotations
 
 import struct
 import zlib
 from typing import Any, Sequence
 
+import cv2
 import numpy as np
 import zxingcpp
 
@@ -71,3 +73,13 @@ def png_claiming(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def blotched(alpha: np.ndarray, seed: int) -> np.ndarray:
+    """Ink cover (0..1) as a cheap press leaves it: varying from a quarter to full in spots
+    about a stroke across, run a little."""
+    rng = np.random.default_rng(seed)
+    h, w = alpha.shape
+    spots = cv2.resize(rng.random((h // 8 + 1, w // 8 + 1)), (w, h), interpolation=cv2.INTER_CUBIC)
+    cover = np.clip((spots - 0.2) * 2.5, 0.25, 1.0)
+    return cv2.GaussianBlur(alpha * cover, (0, 0), 2.0)

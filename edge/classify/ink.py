@@ -36,6 +36,15 @@ EDGE_TO_EDGE = 0.98
 # A line box this many times taller than wide is a line printed across the picture (the
 # OCR engine's own rule for turning it).
 ACROSS = 1.5
+# A stroke pixel printed at under this share of the strongest ink near it is a hole in the
+# print; "near" is within this share of the ink's height (a stroke's width or two).
+HOLE_LEVEL = 0.6
+HOLE_REACH = 1 / 3
+# Fewer ink pixels than this are too few to say how evenly they were printed.
+MIN_INK_PIXELS = 30
+# A row or column of the cut this full of ink is a band (tape, the surface's shaded edge),
+# not letters: letters leave gaps between and inside them.
+BAND_FILL = 0.9
 
 
 def line_pixels(crop: np.ndarray, line: TextLine) -> np.ndarray | None:
@@ -133,6 +142,35 @@ def edge_width(ink: LineInk | None) -> float | None:
     gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
     grad = float(np.percentile(np.hypot(gx, gy), 98))
     return (level / max(grad, 1e-3)) / max(_ink_extent(mask)[1], 1.0)
+
+
+def patchiness(ink: LineInk | None) -> float | None:
+    """Share of the strokes' inner pixels printed at under ``HOLE_LEVEL`` of the strongest
+    ink near them: solid print covers its strokes evenly, a cheap press leaves holes.
+
+    Blur alone does not tell a cheap press (the camera blurs too; edge widths of
+    genuine and blotchy marks overlap), but holes inside strokes do: on both
+    renderers' genuine marks under a tenth of the inner pixels were this weak
+    (camera noise, a film's sheen), on blotchy prints a sixth to a third.  Each
+    pixel is compared with the ink around it, not with the line's strongest, or a
+    thin name beside a bold emblem would be all holes; rows and columns of ink
+    nearly full of ink (tape, the surface's shaded edge taken into the cut) are no print.
+    """
+    if ink is None or ink.mask.sum() < MIN_INK_PIXELS:
+        return None
+    mask = ink.mask.copy()
+    mask[mask.mean(axis=1) >= BAND_FILL, :] = False
+    mask[:, mask.mean(axis=0) >= BAND_FILL] = False
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if inner.sum() < MIN_INK_PIXELS // 2:  # strokes a pixel or two wide: all of them
+        inner = mask
+    if not inner.any():
+        return None
+    strength = cv2.GaussianBlur(ink.dist.astype(np.float32), (0, 0), 0.8)
+    reach = max(5, int(round(HOLE_REACH * _ink_extent(ink.mask)[1])) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
+    near = cv2.dilate(np.where(mask, strength, 0).astype(np.float32), disc)
+    return float(np.mean(strength[inner] < HOLE_LEVEL * near[inner]))
 
 
 def _ink_extent(mask: np.ndarray) -> tuple[float, float]:

@@ -15,7 +15,11 @@ natural units chosen by what they mean, not fitted to one renderer:
   held-out renderer, whose typefaces are not the references' (two of 109
   at 0.43-0.44x).
 * print quality: ink edge width over letter height, (w - 0.06) / 0.12; flag
-  at 0.12 (edges blurred over an eighth of the letter), review at 0.10.
+  at 0.12 (edges blurred over an eighth of the letter), review at 0.10.  Or
+  holes in the print (the share of the strokes' inner pixels printed under
+  60% of the ink near them, :func:`edge.classify.ink.patchiness`): review at
+  an eighth of the strokes, flag at a quarter; genuine marks on both
+  renderers stayed under a ninth, blotchy prints mostly reached a sixth.
 
 A parcel whose words name no catalogue brand is "none": no brand, no
 brand-specific rule, whatever colour or shape its print has.
@@ -28,6 +32,7 @@ import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.names import RANK
+from edge.classify.ink import HOLE_LEVEL
 from edge.classify.verify import Reading
 from edge.records import BrandFacts, Classification, ModelInfo
 
@@ -36,6 +41,9 @@ FLAG = {"suspect_misspelled": 0.85, "suspect_colour": 25 / 40,
 REVIEW = {"suspect_misspelled": 0.5, "suspect_colour": 18 / 40,
           "suspect_distorted": math.log(1.45) / math.log(2), "suspect_quality": (0.10 - 0.06) / 0.12}
 LABELS = ("none", "genuine", *FLAG)
+# Holes in the print (share of the strokes) mapped onto the print-quality score's lines.
+HOLES = ((0.0, 1 / 8, 1 / 4, 1 / 2),
+         (0.0, REVIEW["suspect_quality"], FLAG["suspect_quality"], 1.0))
 NEAR_CAP = 0.6
 
 
@@ -92,11 +100,23 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
         scores["suspect_distorted"] = round(min(1.0, abs(math.log(r.aspect_ratio)) / math.log(2)), 4)
         evidence["suspect_distorted"] = (f"letters are {r.aspect_ratio:.2f}x as wide for their "
                                          f"height as on {name}'s reference")
-    if r.edge_rel is not None:
-        scores["suspect_quality"] = round(float(np.clip((r.edge_rel - 0.06) / 0.12, 0, 1)), 4)
-        evidence["suspect_quality"] = (f"ink edges are blurred over {100 * r.edge_rel:.0f}% of "
-                                       "the letter height")
+    quality = _print_quality(r)
+    if quality is not None:
+        scores["suspect_quality"], evidence["suspect_quality"] = quality
     return scores, evidence
+
+
+def _print_quality(r: Reading) -> tuple[float, str] | None:
+    """The worse of the two print measures speaks for the score; the officer is told both."""
+    said, score = [], 0.0
+    if r.edge_rel is not None:
+        score = float(np.clip((r.edge_rel - 0.06) / 0.12, 0, 1))
+        said.append(f"ink edges are blurred over {100 * r.edge_rel:.0f}% of the letter height")
+    if r.holes is not None:
+        score = max(score, float(np.interp(r.holes, *HOLES)))
+        said.append(f"{100 * r.holes:.0f}% of the strokes print at under "
+                    f"{100 * HOLE_LEVEL:.0f}% of the ink around them")
+    return (round(score, 4), "; ".join(said)) if said else None
 
 
 def _disputed(r: Reading) -> str:

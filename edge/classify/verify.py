@@ -15,7 +15,8 @@ the catalogue records, each in units an officer can check:
 * proportions: the name's width per letter against the reference picture's,
   as a ratio (a stretched or squeezed copy);
 * print quality: the width of the ink's edges against the letter height
-  (blurred, bled ink), a classical measure.
+  (blurred, bled ink), a classical measure, and the share of the strokes
+  printed as holes (blotchy ink).
 
 Reference pictures are compared classically (letter proportions read from
 them), not through a learned embedding.  The measurements on the line's ink
@@ -35,7 +36,7 @@ from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces, match_word
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
-                              line_pixels, measure_line)
+                              line_pixels, measure_line, patchiness)
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -75,6 +76,8 @@ class Reading:
     ink_bgr: tuple[int, int, int] | None = None
     aspect_ratio: float | None = None
     edge_rel: float | None = None
+    # Share of the strokes printed as holes (:func:`edge.classify.ink.patchiness`).
+    holes: float | None = None
     scale: float = 1.0
     # The matched line's ink and paper, measured once (see :class:`edge.classify.ink.LineInk`).
     ink: LineInk | None = None
@@ -124,7 +127,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     origin = region.clip(image.shape[1], image.shape[0])
     second = second_reading(engine, piece, line) if match.kind in FLAGGING else None
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
-                   edge_rel=edge_width(measured), ink=measured, second=second)
+                   edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
+                   second=second)
 
 
 def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.records import Box
 from edge.rules import RulesConfig, judge_marks, load_rules
+from imaging_helpers import blotched
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +40,10 @@ def clf() -> Classifier:
 
 def parcel(*prints: tuple[str, tuple[int, int, int], float],
            surface: tuple[int, int, int] = (236, 236, 232),
-           tape: tuple[int, int] | None = None) -> np.ndarray:
+           tape: tuple[int, int] | None = None, press_seed: int | None = None) -> np.ndarray:
     """A sheet on the belt with each (text, RGB colour, horizontal stretch) printed on it,
-    and a strip of brown tape across it from x = tape[0] to tape[1] (sheet pixels)."""
+    and a strip of brown tape across it from x = tape[0] to tape[1] (sheet pixels); with
+    ``press_seed`` the prints' ink is blotchy (:func:`imaging_helpers.blotched`)."""
     img = Image.new("RGB", (1280, 960), (40, 42, 44))
     sheet = Image.new("RGB", (BOX.w, BOX.h), surface)
     draw = ImageDraw.Draw(sheet)
@@ -55,6 +57,10 @@ def parcel(*prints: tuple[str, tuple[int, int, int], float],
         ImageDraw.Draw(word).text((4 - x0, 4 - y0), text, fill=(*colour, 255), font=f)
         if stretch != 1.0:
             word = word.resize((int(word.width * stretch), word.height), Image.BICUBIC)
+        if press_seed is not None:
+            rgba = np.asarray(word).copy()
+            rgba[..., 3] = 255 * blotched(rgba[..., 3] / 255.0, press_seed)
+            word = Image.fromarray(rgba, "RGBA")
         sheet.paste(word, (60, 60 + 150 * i), word)
     if tape is not None:
         draw.rectangle((tape[0], 0, tape[1], BOX.h), fill=(190, 150, 100))
@@ -121,6 +127,21 @@ def test_a_stretched_name_is_distorted(clf: Classifier) -> None:
         "suspect_distorted"]
     assert verdict(c).outcome == "review"  # proportions alone never flag
     assert "as wide for their height as on NORVEX's reference" in c.evidence["suspect_distorted"]
+
+
+def test_a_blotchy_print_of_the_name_is_poorly_printed(clf: Classifier) -> None:
+    """The right name in the right colour, its ink full of holes: sent on for its print (most
+    such prints: how many holes a press leaves varies, and some print passably)."""
+    crisp = clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0)), BOX)
+    assert crisp.brand == "LUMERA" and verdict(crisp).outcome == "clear", crisp.evidence
+    blotchy = [clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0), press_seed=s), BOX)
+               for s in range(1, 6)]
+    assert all(c.brand == "LUMERA" for c in blotchy)
+    sent_on = [c for c in blotchy if verdict(c).outcome in ("review", "flag")]
+    assert len(sent_on) >= 3, [c.evidence.get("suspect_quality") for c in blotchy]
+    assert all(c.scores["suspect_quality"] >= c.review_thresholds["suspect_quality"]
+               and "of the strokes print at under 60% of the ink around them"
+               in c.evidence["suspect_quality"] for c in sent_on)
 
 
 def test_a_bad_catalogue_update_keeps_the_last_good_one(clf: Classifier, tmp_path: Path) -> None:
