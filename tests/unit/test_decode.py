@@ -389,6 +389,23 @@ def test_blur_length_is_estimated_blind_from_the_cepstrum(length: float) -> None
     assert abs(deblur.box_length(profile, 40.0) - length) <= 1.0
 
 
+def test_the_patch_estimates_its_smear_only_once_the_installations_has_not_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge.decode import deblur
+
+    estimated: list[int] = []
+    real = deblur.row_box_lengths
+    monkeypatch.setattr(deblur, "row_box_lengths",
+                        lambda patch, max_px: estimated.append(1) or real(patch, max_px))
+    img = cv2.cvtColor(frame(symbol(UPS, "Code128"), blur_px=7.0), cv2.COLOR_BGR2GRAY)
+    tries = deblur.patch_restorations(img[200:320, 300:720], 40.0, prior_px=7.0)
+    assert next(tries)[0] == "label motion 7.0px" and not estimated
+    rest = [name for name, _ in tries]
+    assert estimated == [1] and "label motion 7.0px" not in rest
+    # without an installation's smear the estimate comes first
+    assert next(deblur.patch_restorations(img[200:320, 300:720], 40.0))[0].startswith("label motion")
+
+
 def test_a_smeared_2d_code_is_read_by_deconvolving_the_label() -> None:
     img = frame(symbol(S10, "DataMatrix", scale=3), blur_px=9.0)
     assert LabelReader(DecodeConfig(deblur=False)).read_image(img).reference is None
