@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from edge.classify.crops import MarkGuess
-from edge.classify.manifest import PX_PER_MM
+from edge.classify.manifest import PX_PER_MM, bounded_float
 from models import dataset as ds
 
 ANNOTATIONS = "annotations.jsonl"
@@ -80,11 +80,11 @@ def _check(path: Path, n: int, line: str) -> dict[str, Any]:
     for key in ("parcel_box", "label_box"):
         if key in row:
             _box(row[key], where, key)
-    scale = row.get("px_per_mm")
-    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
-                              or not PX_PER_MM[0] <= scale <= PX_PER_MM[1]):
-        raise PhotoError(f"{where}: px_per_mm must be a number from {PX_PER_MM[0]:g} to "
-                         f"{PX_PER_MM[1]:g}")
+    if row.get("px_per_mm") is not None:
+        try:
+            bounded_float(row["px_per_mm"], "px_per_mm", *PX_PER_MM)
+        except ValueError as exc:
+            raise PhotoError(f"{where}: {exc}") from None
     marks = row.get("marks", [])
     if not isinstance(marks, list):
         raise PhotoError(f"{where}: marks must be a list")

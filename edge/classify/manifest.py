@@ -161,7 +161,7 @@ def _surface(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     scale = entry.get("px_per_mm")
     return {"surface": model, "surface_patches": _bounded_int(
         entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES),
-        "surface_px_per_mm": None if scale is None else _bounded_float(
+        "surface_px_per_mm": None if scale is None else bounded_float(
             scale, "surface.px_per_mm", *PX_PER_MM)}
 
 
@@ -198,7 +198,9 @@ def _bounded_int(value: Any, key: str, low: int, high: int) -> int:
     return value
 
 
-def _bounded_float(value: Any, key: str, low: float, high: float) -> float:
+def bounded_float(value: Any, key: str, low: float, high: float) -> float:
+    """``value`` as a float when it is a number (not a bool) from ``low`` to ``high``; the error
+    names ``key``.  Shared with the annotation files that say a photograph's scale."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             not low <= float(value) <= high:
         raise ValueError(f"{key} must be a number from {low:g} to {high:g}, not {value!r}")
