@@ -37,6 +37,7 @@ from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
+from edge.classify.looks import FURTHER_LOOKS, stretch_contrast
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -52,12 +53,8 @@ ASPECT_SANE = (0.3, 3.0)
 PIECE_HEIGHT = (0.7, 1.45)
 PIECE_SLANT_DEG = 12.0
 PIECE_GAP = 4.0
-# A line read at least this surely in the first look is not read again in the second.
+# A line read at least this surely in one look is not read again in the next.
 SURE_READ = 0.9
-# A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
-# brand's mark from the first look's global stretch; elsewhere any printed colour shows.
-HIDING_DELTA_E = 25.0
-DARK_SURFACE_L = 30.0
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
@@ -99,19 +96,22 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    With ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a
-    parcel on which no catalogue name was read is read again with its local contrast
-    raised (:func:`local_contrast`).
+    With ``second_look`` ("always", or "hidden": where the surface could hide a mark) a
+    parcel on which no catalogue name was read is read again from other pictures of it
+    (:data:`edge.classify.looks.FURTHER_LOOKS`), until one names a brand.
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
-    best = _best_match(lines, catalogue) or covered_match(lines, catalogue)
-    if best is None and (second_look == "always" or second_look == "hidden"
-                         and could_hide_a_mark(piece, catalogue)):
+    best = _match(lines, catalogue)
+    for look in FURTHER_LOOKS if second_look != "never" else ():
+        if best is not None:
+            break
+        picture = look(piece, catalogue, second_look == "always")
+        if picture is None:
+            continue
         sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-        more = engine.read_lines(local_contrast(piece), skip=sure)
-        best = _best_match(more, catalogue) or covered_match(more, catalogue)
-        lines = lines + more
+        more = engine.read_lines(picture, skip=sure)
+        best, lines = _match(more, catalogue), lines + more
     if best is None:
         return Reading(_guess_of(None, region), lines)
     match, line = best
@@ -129,34 +129,6 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
                    edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
                    second=second)
-
-
-def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:
-    """Whether the parcel's surface could hide one of the catalogue's marks from a global stretch.
-
-    A name printed in a colour close to its surface's (a brand's green on a
-    green box) barely moves the levels; on white or printed board any brand
-    colour stands out, and on kraft any but an orange or brown one.  The surface is the median colour of the piece's
-    inner part (the label's black print is painted out already; its paper is
-    a minority there).  Dark surfaces compress every colour, so they count.
-    """
-    lab = surface_lab(piece)
-    if lab[0] <= DARK_SURFACE_L:
-        return True
-    return any(delta_e00(lab, c) <= HIDING_DELTA_E for b in catalogue.brands for c in b.colours_lab)
-
-
-def surface_lab(piece: np.ndarray) -> tuple[float, float, float]:
-    """CIELAB median of the piece's inner two thirds, every other pixel."""
-    if piece.ndim == 2:
-        piece = cv2.cvtColor(piece, cv2.COLOR_GRAY2BGR)
-    h, w = piece.shape[:2]
-    inner = piece[h // 6:h - h // 6:2, w // 6:w - w // 6:2]
-    if inner.size == 0:
-        inner = piece
-    lab = cv2.cvtColor(inner.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab).reshape(-1, 3)
-    median = np.median(lab, axis=0)
-    return float(median[0]), float(median[1]), float(median[2])
 
 
 def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> str:
@@ -181,6 +153,10 @@ def _emblem_read_as_letters(match: NameMatch) -> bool:
     read, name = fold(match.read), fold(match.spelling)
     return match.kind == "partial" and len(read) > len(name) and (
         read.startswith(name) or read.endswith(name))
+
+
+def _match(lines: Sequence[TextLine], catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
+    return _best_match(lines, catalogue) or covered_match(lines, catalogue)
 
 
 def _best_match(lines: Sequence[TextLine],
@@ -260,40 +236,6 @@ def colour_difference(ink: tuple[int, int, int], reference_hex: str) -> float:
 
 def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> bool:
     return (RANK[m.kind], -line.confidence) < (RANK[best[0].kind], -best[1].confidence)
-
-
-def stretch_contrast(crop: np.ndarray) -> np.ndarray:
-    """Levels stretched to the 1st-99th percentile: dim or washed-out marks read as well.
-
-    The percentiles come from every 4th pixel of every 4th row (a 12 MP parcel's
-    levels need no more) and the stretch is one table lookup.
-    """
-    lo, hi = np.percentile(crop[::4, ::4], (1, 99))
-    if hi - lo < 8:
-        return crop
-    table = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
-    return cv2.LUT(crop, table.astype(np.uint8))
-
-
-def local_contrast(crop: np.ndarray) -> np.ndarray:
-    """Each colour channel equalised tile by tile (CLAHE, OpenCV's defaults: 8x8 tiles,
-    clip limit 2), after the global stretch.
-
-    A mark printed in a colour close to its surface's (a green name on a green
-    box, dark blue on dark red) barely moves the levels a global stretch sees,
-    and the text detector finds no line there.  Within a tile the ink and its
-    surface are most of what there is, so equalising the tile pulls them apart;
-    per channel, so a hue that differs only in one channel is pulled apart too.
-    It also raises surface texture, which is why it is a second look and not
-    the first: as the only look it found some marks and lost others (held-out
-    splits: brand named 78.8 -> 82.9% on one, 92.5 -> 90.8% on another).
-    """
-    stretched = stretch_contrast(crop)
-    # One per call: a CLAHE object keeps its working buffers, and workers classify at once.
-    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    if stretched.ndim == 2:
-        return clahe.apply(stretched)
-    return cv2.merge([clahe.apply(channel) for channel in cv2.split(stretched)])
 
 
 def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:

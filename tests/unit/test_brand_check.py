@@ -211,7 +211,7 @@ def test_a_mark_close_to_its_surfaces_colour_is_found_by_the_second_look(clf: Cl
 ])
 def test_the_second_look_is_taken_only_where_the_surface_could_hide_a_mark(
         clf: Classifier, surface_bgr: tuple[int, int, int], hides: bool) -> None:
-    from edge.classify.verify import could_hide_a_mark
+    from edge.classify.looks import could_hide_a_mark
 
     catalogue = clf.catalogue.current
     assert catalogue is not None
