@@ -1,10 +1,10 @@
-"""The pictures a parcel is read from, and where each further one is worth its reading.
+"""The pictures a parcel is read from, and where the second is worth its reading.
 
 The text detector finds lines by their lightness against their surroundings.
 A mark it cannot see that way is read from another picture of the same
 parcel, each look a whole detection (about a third of the brand check's
-time), so each is taken only where the surface could hide a mark from the
-looks before it (``classify.second_look: hidden``):
+time), so the second is taken only where the surface could hide a mark from
+the first (``classify.second_look: hidden``):
 
 1. :func:`stretch_contrast`, always: dim or washed-out print.
 2. :func:`local_contrast` where :func:`could_hide_a_mark`: a name printed in
@@ -22,8 +22,6 @@ points more; either for a further detection on most coloured parcels.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import cv2
 import numpy as np
 
@@ -34,7 +32,6 @@ from edge.catalogue.colour import delta_e00
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
 HIDING_DELTA_E = 25.0
 DARK_SURFACE_L = 30.0
-Look = Callable[[np.ndarray, Catalogue, bool], np.ndarray | None]
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
@@ -91,24 +88,11 @@ def surface_lab(piece: np.ndarray) -> tuple[float, float, float]:
     """CIELAB median of the piece's inner two thirds, every other pixel."""
     if piece.ndim == 2:
         piece = cv2.cvtColor(piece, cv2.COLOR_GRAY2BGR)
-    inner = _inner(piece)[::2, ::2]
+    h, w = piece.shape[:2]
+    inner = piece[h // 6:h - h // 6:2, w // 6:w - w // 6:2]
+    if inner.size == 0:
+        inner = piece
     lab = cv2.cvtColor(inner.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab).reshape(-1, 3)
     median = np.median(lab, axis=0)
     return float(median[0]), float(median[1]), float(median[2])
 
-
-def close_colour_look(piece: np.ndarray, catalogue: Catalogue, every: bool) -> np.ndarray | None:
-    """The local-contrast picture, where the surface could hide a brand colour (or ``every``)."""
-    return local_contrast(piece) if every or could_hide_a_mark(piece, catalogue) else None
-
-
-def _inner(picture: np.ndarray) -> np.ndarray:
-    """The inner two thirds of a parcel's piece (its corners are belt on a turned parcel)."""
-    h, w = picture.shape[:2]
-    inner = picture[h // 6:h - h // 6, w // 6:w - w // 6]
-    return inner if inner.size else picture
-
-
-# The looks after the first, in order: each gives its picture, or None where the surface
-# could not hide a mark from the looks before (unless every look is to be taken).
-FURTHER_LOOKS: tuple[Look, ...] = (close_colour_look,)

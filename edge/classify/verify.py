@@ -37,7 +37,7 @@ from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import FURTHER_LOOKS, stretch_contrast
+from edge.classify.looks import could_hide_a_mark, local_contrast, stretch_contrast
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -96,21 +96,17 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    With ``second_look`` ("always", or "hidden": where the surface could hide a mark) a
-    parcel on which no catalogue name was read is read again from other pictures of it
-    (:data:`edge.classify.looks.FURTHER_LOOKS`), until one names a brand.
+    With ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a
+    parcel on which no catalogue name was read is read again with its local contrast
+    raised (:func:`edge.classify.looks.local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
     best = _match(lines, catalogue)
-    for look in FURTHER_LOOKS if second_look != "never" else ():
-        if best is not None:
-            break
-        picture = look(piece, catalogue, second_look == "always")
-        if picture is None:
-            continue
+    if best is None and (second_look == "always" or second_look == "hidden"
+                         and could_hide_a_mark(piece, catalogue)):
         sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-        more = engine.read_lines(picture, skip=sure)
+        more = engine.read_lines(local_contrast(piece), skip=sure)
         best, lines = _match(more, catalogue), lines + more
     if best is None:
         return Reading(_guess_of(None, region), lines)

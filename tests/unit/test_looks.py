@@ -62,7 +62,7 @@ def test_a_name_the_first_look_reads_is_not_looked_for_again() -> None:
     assert len(engine.pictures) == 1
 
 
-def test_never_takes_one_look_and_always_takes_every_look() -> None:
+def test_never_takes_one_look_and_always_takes_both() -> None:
     engine = Engine(found_at=2)
     assert scan_parcel(engine, _piece(GREEN_BOX), REGION, _catalogue(), "never").match is None
     assert len(engine.pictures) == 1
