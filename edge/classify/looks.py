@@ -15,7 +15,7 @@ colours against the surface's), so a site whose brands all stand out from
 its packaging pays for one look.  A third look, of colour differences alone
 (a name as light as its box but in another hue: blue on red), was measured
 and not kept (held-out splits 5151 / 777 / 9191 / 31337): drawn from every
-colour difference it named 0.4 / 2.5 / 1.7 / 0.4 points more brands but
+colour difference it named 0.4 / 2.5 / 1.7 / 0.8 points more brands but
 read a genuine name across the tape over its middle as a misspelling
 (flagged); drawn from the catalogue's hues alone, 0.4 / 1.3 / 0.4 / 0
 points more; either for a further detection on most coloured parcels.
