@@ -95,4 +95,3 @@ def surface_lab(piece: np.ndarray) -> tuple[float, float, float]:
     lab = cv2.cvtColor(inner.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab).reshape(-1, 3)
     median = np.median(lab, axis=0)
     return float(median[0]), float(median[1]), float(median[2])
-

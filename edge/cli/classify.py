@@ -89,7 +89,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def main(args: argparse.Namespace) -> int:
     from edge.classify import load_classifier
-    from edge.classify.manifest import PX_PER_MM
+    from edge.classify.manifest import PX_PER_MM, bounded_float
     from edge.cli.inputs import each_image
     from edge.imageio import load_image
     from edge.rules import judge_marks, load_rules
@@ -97,11 +97,12 @@ def main(args: argparse.Namespace) -> int:
     both = _config(args)
     if both is None:
         return 2
-    low, high = PX_PER_MM
-    if args.px_per_mm is not None and not low <= args.px_per_mm <= high:
-        print(f"parcel-edge classify: --px-per-mm {args.px_per_mm:g} is not a camera's "
-              f"resolution on a parcel ({low:g} to {high:g})", file=sys.stderr)
-        return 2
+    if args.px_per_mm is not None:
+        try:
+            bounded_float(args.px_per_mm, "a camera's resolution on a parcel", *PX_PER_MM)
+        except ValueError as exc:
+            print(f"parcel-edge classify: --px-per-mm {args.px_per_mm:g}: {exc}", file=sys.stderr)
+            return 2
     cfg, rules_cfg = both
     rules = load_rules(rules_cfg.model_copy(update={"aed": rules_cfg.aed.model_copy(
         update={"path": None})}))
