@@ -24,6 +24,8 @@ QUIET = 24
 SKEWS_DEG = (-1.5, -0.75, 0.0, 0.75, 1.5)
 NSRS = (0.001, 0.0002)
 
+MOTION = "label motion"  # what a restoration of the belt's smear (along rows) is called
+
 
 def bar_profile(crop: np.ndarray) -> np.ndarray:
     """The mean across-bar profile of the crop's central rows, at the small skew that keeps it sharpest.
@@ -192,25 +194,32 @@ def _smear_lengths(patch: np.ndarray, max_px: float, prior_px: float | None) -> 
     yield from row_box_lengths(patch, max_px)
 
 
-def patch_restorations(patch: np.ndarray, max_px: float,
-                       prior_px: float | None = None) -> Iterator[tuple[str, np.ndarray]]:
+def smear_restoration(patch: np.ndarray, smear_px: float) -> tuple[str, np.ndarray]:
+    """The patch with a smear of ``smear_px`` along x (the belt's) undone: one restoration."""
+    n = round(smear_px, 1)
+    restored = _wiener_rows(patch, box_kernel(n), 0.003)  # converts 8-bit pixels; float32 as is
+    return f"{MOTION} {n:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)
+
+
+def patch_restorations(patch: np.ndarray, max_px: float, prior_px: float | None = None,
+                       prior_tried: bool = False) -> Iterator[tuple[str, np.ndarray]]:
     """A whole label patch (2D codes too) deconvolved for the belt's smear along x, and for defocus.
 
     The belt smears every row the same way, so the length comes from all
     rows at once; defocus is taken as Gaussian, its sigma from the patch's
     mean row spectrum, undone along rows and then columns.  One restoration
     at a time, likeliest first: a 12 MP label patch is tens of MB in floats,
-    and the reader stops at the first that reads.
+    and the reader stops at the first that reads.  ``prior_tried``: the
+    installation's smear was undone already (a first look), so not again.
     """
     img = patch.astype(np.float32)  # what the row DFT works in; exact for 8-bit pixels
-    tried: set[float] = set()
+    tried = {round(prior_px, 1)} if prior_tried and prior_px is not None else set()
     for x in _smear_lengths(patch, max_px, prior_px):
         n = round(x, 1)
         if n < 2.0 or n in tried:
             continue
         tried.add(n)
-        restored = _wiener_rows(img, box_kernel(n), 0.003)
-        yield f"label motion {n:.1f}px", np.clip(restored, 0, 255).astype(np.uint8)
+        yield smear_restoration(img, n)
     sigma = gaussian_sigma(patch[::max(1, patch.shape[0] // 32)].mean(axis=0))
     if sigma is not None:
         k = gauss_kernel(sigma)

@@ -6,7 +6,8 @@ codes, HRI text): the first rung of the ladder, so the reader never reads
 less than the plain library does.  ``decode`` is for the crops the later
 rungs make (straightened, rectified, deconvolved): every format, but no
 pyramid and no inversion, which the whole read already tried.  ``read_matrix``
-is the cheap first look at a sensor-width frame for the 2D codes.
+is the cheap first look at a sensor-width frame for the 2D codes; ``read_rows``
+is for a picture deconvolved along its rows (the belt's smear).
 """
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ class ZxingDecoder:
 
     def decode(self, gray: np.ndarray) -> list[RawSymbol]:
         found = self._z.read_barcodes(np.ascontiguousarray(gray), try_downscale=False, try_invert=False)
+        return _raw(found)
+
+    def read_rows(self, gray: np.ndarray) -> list[RawSymbol]:
+        """``decode`` without the turned (column) scans: half its time on a deconvolved label.
+
+        Undoing the belt's smear along x sharpens the codes the smear blurred,
+        those whose bars cross the rows; a code turned past 45 degrees was
+        smeared along its bars, not across them, and the rungs that read the
+        frame as it is (regions, plain) read it there.  Held-out true-scale
+        label patches: 12.1 against 5.6 ms each, the same reads.
+        """
+        found = self._z.read_barcodes(np.ascontiguousarray(gray), try_downscale=False, try_invert=False,
+                                      try_rotate=False)
         return _raw(found)
 
     def read_matrix(self, gray: np.ndarray) -> list[RawSymbol]:

@@ -13,6 +13,7 @@ import zxingcpp
 
 from edge.decode import DecodeConfig, LabelReader, to_gray
 from edge.decode.base import RawSymbol
+from edge.decode.zxing import ZxingDecoder
 from edge.identify import gs1_check_digit, make_s10
 from edge.records import Box, Frame, ParcelCapture
 
@@ -406,6 +407,23 @@ def test_the_patch_estimates_its_smear_only_once_the_installations_has_not_read(
     assert next(deblur.patch_restorations(img[200:320, 300:720], 40.0))[0].startswith("label motion")
 
 
+@pytest.mark.parametrize("blur", [9.0, 12.0])
+def test_reading_smear_restorations_by_rows_only_loses_no_turned_code(
+        blur: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label's smear restorations skip zxing's turned scans; codes at any angle read as before."""
+    def reads() -> list[str | None]:
+        out = []
+        for angle in (0.0, 30.0, 50.0, 60.0, 75.0):
+            img = frame(symbol(S10, "Code128"), blur_px=blur, angle=angle, seed=int(angle + blur))
+            ref = LabelReader(DecodeConfig(zbar_fallback=False)).read_image(img).reference
+            out.append(ref.value if ref else None)
+        return out
+
+    rows_only = reads()
+    monkeypatch.setattr(ZxingDecoder, "read_rows", ZxingDecoder.decode)
+    assert rows_only == reads() and rows_only.count(S10) >= 3
+
+
 def test_a_smeared_2d_code_is_read_by_deconvolving_the_label() -> None:
     img = frame(symbol(S10, "DataMatrix", scale=3), blur_px=9.0)
     assert LabelReader(DecodeConfig(deblur=False)).read_image(img).reference is None
@@ -465,6 +483,25 @@ def test_an_installation_that_smears_bars_deblurs_before_the_plain_rungs() -> No
     assert fast.reference.value == UPS
     assert fast.attempts < slow.attempts
     assert not LabelReader(DecodeConfig(), blur_prior_px=4.0).smeared  # bar width unknown
+
+
+def test_on_a_smeared_belt_the_installations_smear_is_undone_before_regions_and_estimates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 2D look, the label with the belt's smear undone, then the half-size regions; the
+    patch's own smear estimates only after those, so a clean code costs no estimate."""
+    from edge.decode import deblur
+
+    calls: list[str] = []
+    estimate, regions = deblur.row_box_lengths, LabelReader._located_fast
+    monkeypatch.setattr(deblur, "row_box_lengths", lambda p, m: calls.append("estimate") or estimate(p, m))
+    monkeypatch.setattr(LabelReader, "_located_fast", lambda r, v, s: calls.append("regions") or regions(r, v, s))
+    reader = LabelReader(DecodeConfig(), blur_prior_px=4.0, module_px=2.0)
+    reading = reader.read_image(frame(symbol(UPS, "Code128", scale=2), blur_px=4.0))
+    assert reading.reference is not None and reading.reference.value == UPS
+    assert reader.counters.get("read_by_smear_label") == 1 and reading.attempts == 2 and calls == []
+    reading = reader.read_image(frame(symbol(S10, "Code128", scale=2), angle=35.0, seed=3))
+    assert reading.reference is not None and reading.reference.value == S10
+    assert reader.counters.get("read_by_located_fast") == 1 and calls == ["regions"]
 
 
 def test_the_unit_reader_knows_its_smear_in_bar_widths() -> None:
