@@ -37,6 +37,7 @@ from typing import Any, Callable, Protocol, Sequence
 import cv2
 import numpy as np
 
+from edge.ocr_columns import Columns
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
@@ -79,6 +80,9 @@ class TextLine:
     text: str
     confidence: float
     box: tuple[Point, Point, Point, Point]
+    # Read with ``respell=(read, meant)`` and holding ``read``: ln P(the line with ``read`` spelt
+    # ``meant``) - ln P(the line as read) under the engine's recogniser (:mod:`edge.ctc`).
+    respelt: float | None = None
 
     @property
     def height(self) -> float:
@@ -89,10 +93,12 @@ class TextLine:
 class OcrEngine(Protocol):
     name: str
 
-    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
-                   ) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
         """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
-        those lying where a line of ``skip`` (read before, in this picture's pixels) lies."""
+        those lying where a line of ``skip`` (read before, in this picture's pixels) lies.
+        With ``respell`` an engine that can says, for lines holding its first word, how
+        likely it finds them with that word spelt as the second (``TextLine.respelt``)."""
 
 
 def clean_text(text: str) -> str:
@@ -150,14 +156,15 @@ class RapidOcr:
         det.get_preprocess = _blob_preprocess(det.get_preprocess)
         shape = self._ocr.text_rec.rec_image_shape
         self._ocr.text_rec.rec_image_shape = [*shape[:2], REC_MIN_WIDTH]
+        self._columns = Columns(self._ocr.text_rec)
         self.any_angle, self.min_confidence, self.det_side = any_angle, min_confidence, det_side
         self.min_height, self.min_aspect = min_height, min_aspect
         # Recognition costs per line: with max_lines > 0 only the tallest lines are read.
         self.max_lines = max_lines
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
-    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
-                   ) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
@@ -175,13 +182,15 @@ class RapidOcr:
             crops = self._ocr.get_crop_img_list(image, boxes)
             if self.any_angle:
                 crops, _, _ = self._ocr.text_cls(crops)
-            texts, _ = self._ocr.text_rec(crops)
-            if self.any_angle:
-                texts = self._either_way(crops, texts)
+            with self._columns.kept(respell is not None) as columns:
+                texts, _ = self._ocr.text_rec(crops)
+                if self.any_angle:
+                    texts = self._either_way(crops, texts)
         lines = []
         for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
             if float(score) >= self.min_confidence and str(text).strip():
-                lines.append(_line(np.asarray(box) - pad, text, score, back))
+                odds = self._columns.odds(columns, str(text), respell) if respell else None
+                lines.append(_line(np.asarray(box) - pad, text, score, back, odds))
         return tuple(lines)
 
     def wrap_models(self, wrap: Callable[[str, Any], Any]) -> None:
@@ -281,9 +290,10 @@ def _box_height(box: np.ndarray) -> float:
     return float(min(np.hypot(*(box[1] - box[0])), np.hypot(*(box[3] - box[0]))))
 
 
-def _line(box: Any, text: str, score: float, back: float) -> TextLine:
+def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None) -> TextLine:
     pts = tuple((float(x) * back, float(y) * back) for x, y in box[:4])
-    return TextLine(clean_text(text), round(float(score), 4), pts)  # type: ignore[arg-type]
+    odds = None if respelt is None else round(respelt, 3)
+    return TextLine(clean_text(text), round(float(score), 4), pts, odds)  # type: ignore[arg-type]
 
 
 class Tesseract:
@@ -299,8 +309,9 @@ class Tesseract:
         except (OSError, subprocess.SubprocessError) as exc:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
-    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
-                   ) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+        """Tesseract's words come without their columns' letter probabilities: no ``respelt``."""
         image, back = _as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:

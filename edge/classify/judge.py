@@ -121,10 +121,15 @@ def _print_quality(r: Reading) -> tuple[float, str] | None:
 
 
 def _disputed(r: Reading) -> str:
-    if not r.disputed:
+    if not r.disputed or r.match is None:
         return ""
-    return (f"; read again on its own it reads '{(r.second or '')[:40]}', the brand's own "
-            "spelling: a letter may be misread")
+    said = f"; read again on its own it reads '{(r.second or '')[:40]}'"
+    if r.read_right_again:
+        return f"{said}, the brand's own spelling: a letter may be misread"
+    assert r.respelt is not None
+    chance = "as likely" if r.respelt >= 0 else f"1 in {math.exp(-r.respelt):.0f} as likely"
+    return (f"{said}, and the text reader finds the brand's own spelling {r.match.spelling} "
+            f"{chance} as what it read: a letter may be misread")
 
 
 def _hex(bgr: tuple[int, int, int] | None) -> str:

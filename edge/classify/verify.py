@@ -25,6 +25,7 @@ are :mod:`edge.classify.ink`'s.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -59,6 +60,10 @@ SURE_READ = 0.9
 FLAGGING = ("edit", "lookalike")
 # The line is read again from its own upright crop with this margin (in line heights).
 SECOND_READ_MARGIN = 0.5
+# A misspelling is disputed where, read again, the recogniser finds the brand's spelling at
+# least 1/20 as likely as the misspelling (ln odds; see edge.ctc for the measured spread:
+# printed misspellings -3.6 and below, genuine marks misread -2.4 and -2.7).
+DISPUTE_ODDS = math.log(1 / 20)
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,15 +83,23 @@ class Reading:
     scale: float = 1.0
     # The matched line's ink and paper, measured once (see :class:`edge.classify.ink.LineInk`).
     ink: LineInk | None = None
-    # A misspelling's line read a second time on its own (see :func:`second_reading`).
+    # A misspelling's line read a second time on its own (see :func:`second_reading`), and there
+    # ln P(the brand's spelling) - ln P(the misspelling) under the recogniser (:mod:`edge.ctc`).
     second: str | None = None
+    respelt: float | None = None
 
     @property
-    def disputed(self) -> bool:
+    def read_right_again(self) -> bool:
         """A misspelling whose line, read again on its own, spells the brand's name exactly."""
         if self.match is None or not self.second:
             return False
         return any(fold(w) == fold(self.match.spelling) for w in candidates(self.second))
+
+    @property
+    def disputed(self) -> bool:
+        """Read right again, or read again the recogniser finds the brand's spelling nearly
+        as likely as the misspelling."""
+        return self.read_right_again or (self.respelt is not None and self.respelt >= DISPUTE_ODDS)
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
@@ -121,27 +134,33 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
         return Reading(_guess_of(None, region), lines)
     origin = region.clip(image.shape[1], image.shape[0])
-    second = second_reading(engine, piece, line) if match.kind in FLAGGING else None
+    second, respelt = (second_reading(engine, piece, line, match) if match.kind in FLAGGING
+                       else (None, None))
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
                    edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
-                   second=second)
+                   second=second, respelt=respelt)
 
 
-def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine) -> str:
-    """The line read again from its own upright crop, found and recognised afresh.
+def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine,
+                   match: NameMatch) -> tuple[str, float | None]:
+    """The line read again from its own upright crop, found and recognised afresh, and the
+    odds there of the brand's spelling against the misspelling (None where not known).
 
     A flag costs an officer an exam, and one misread letter (a worn B read
     as E) makes a genuine name a one-letter misspelling.  The engine's slips
     depend on the crop and the scale it reads at; a counterfeiter's spelling
     does not.  So a misspelling is read twice, and one that reads as the
-    brand's own name the second time is disputed: sent to review, not flagged.
+    brand's own name the second time, or that the recogniser finds nearly as
+    likely spelt as the name (:mod:`edge.ctc`), is disputed: sent to review.
     """
     piece = line_pixels(picture, line)
     if piece is None:
-        return ""
+        return "", None
     m = max(4, int(round(SECOND_READ_MARGIN * piece.shape[0])))
     piece = cv2.copyMakeBorder(piece, m, m, m, m, cv2.BORDER_REPLICATE)
-    return " ".join(t.text for t in engine.read_lines(piece))
+    lines = engine.read_lines(piece, respell=(match.read, match.spelling))
+    odds = [t.respelt for t in lines if t.respelt is not None]
+    return " ".join(t.text for t in lines), (max(odds) if odds else None)
 
 
 def _emblem_read_as_letters(match: NameMatch) -> bool:

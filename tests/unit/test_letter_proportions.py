@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -93,7 +94,8 @@ class _Reads:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
         return (TextLine(self.text, 0.98, BOX),)
 
 

@@ -39,8 +39,8 @@ class Engine:
     def __init__(self, found_at: int) -> None:
         self.found_at, self.pictures = found_at, []
 
-    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = ()
-                   ) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         return (LINE,) if len(self.pictures) == self.found_at else ()
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
+import pytest
 
 from edge.catalogue import Catalogue, load_catalogue
 from edge.classify.crops import MarkGuess
@@ -23,14 +25,18 @@ class ScriptedEngine:
 
     name = "scripted"
 
-    def __init__(self, first: str, then: str) -> None:
-        self.first, self.then, self.pictures = first, then, []
+    def __init__(self, first: str, then: str, odds: float | None = None) -> None:
+        self.first, self.then, self.odds, self.pictures = first, then, odds, []
+        self.asked: list[tuple[str, str] | None] = []
 
-    def read_lines(self, image_bgr: np.ndarray) -> tuple[TextLine, ...]:
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr.shape)
+        self.asked.append(respell)
         if len(self.pictures) == 1:
             return (TextLine(self.first, 0.97, LINE.box),)
-        return (TextLine(self.then, 0.99, ((5.0, 5.0), (60.0, 5.0), (60.0, 20.0), (5.0, 20.0))),)
+        box = ((5.0, 5.0), (60.0, 5.0), (60.0, 20.0), (5.0, 20.0))
+        return (TextLine(self.then, 0.99, box, self.odds if respell else None),)
 
 
 def _catalogue() -> Catalogue:
@@ -76,3 +82,20 @@ def test_only_the_spelling_matched_disputes_a_reading() -> None:
     guess = MarkGuess(0, 0, 1, 1, 0, 1)
     assert Reading(guess, (line,), match, line, second="THE KALIMBA SHOP").disputed
     assert not Reading(guess, (line,), match, line, second="KALIMBAS").disputed
+
+
+@pytest.mark.parametrize("odds,disputed", [(-2.4, True), (-3.6, False), (None, False)])
+def test_a_misspelling_the_recogniser_finds_nearly_as_likely_spelt_right_is_reviewed(
+        odds: float | None, disputed: bool) -> None:
+    """Read the same again, but the brand's spelling nearly as likely in the recogniser's columns."""
+    engine = ScriptedEngine("KALIMEA", "KALIMEA", odds)
+    reading = scan_parcel(engine, _parcel(), Box(0, 0, 300, 200), _catalogue())
+    assert engine.asked == [None, ("KALIMEA", "KALIMBA")]  # asked only of the second reading
+    assert reading.respelt == odds and reading.disputed is disputed
+    scores, evidence = _measure(reading)
+    if disputed:
+        assert REVIEW["suspect_misspelled"] <= scores["suspect_misspelled"] < FLAG["suspect_misspelled"]
+        assert "finds the brand's own spelling KALIMBA 1 in 11 as likely" in evidence["suspect_misspelled"]
+    else:
+        assert scores["suspect_misspelled"] >= FLAG["suspect_misspelled"]
+        assert "as likely" not in evidence["suspect_misspelled"]
