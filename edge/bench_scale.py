@@ -82,6 +82,9 @@ class SizeResult:
             "loop_parcels_per_cpu_s": round(1000.0 / loop_cpu, 1),
             "path_over_loop_per_cpu_s": round(loop_cpu / path_cpu, 2),
             "read": self.read, "loop_read": self.loop_read,
+            # parcels whose reference was read, per CPU-second: what a unit is bought for
+            "read_per_cpu_s": round(self.read / self.parcels * 1000.0 / path_cpu, 1),
+            "loop_read_per_cpu_s": round(self.loop_read / self.parcels * 1000.0 / loop_cpu, 1),
             "frame_cpu_ms": round(percentile(self.frame_ms, 50), 3),
         }
 

@@ -168,6 +168,8 @@ def _print_size(s: dict) -> None:
          f"{s['loop_parcels_per_cpu_s']:.1f} parcels per CPU-second"),
         ("path / loop, parcels per CPU-second", f"{s['path_over_loop_per_cpu_s']:.2f}x"),
         ("read (path / loop)", f"{s['read']} / {s['loop_read']} of {s['parcels']}"),
+        ("parcels read per CPU-second (path / loop)",
+         f"{s['read_per_cpu_s']:.1f} / {s['loop_read_per_cpu_s']:.1f}"),
         ("peak RSS of the whole unit", "-" if s["peak_rss_mb"] is None
          else f"{s['peak_rss_mb']:.0f} MB"),
     ])

@@ -22,3 +22,20 @@ def test_a_wider_sensor_draws_the_same_belt_finer_unless_true_to_scale() -> None
         assert expected_blur_px(at) / module_px(at) == pytest.approx(
             expected_blur_px(cfg) / module_px(cfg), rel=0.01)
     assert true.classify.threads == 1 and true.camera.width == 4056
+
+
+def test_the_summary_counts_parcels_read_per_cpu_second_beside_parcels_handled() -> None:
+    """A loop that reads one parcel in twelve is not six times faster at reading them."""
+    from edge.bench_scale import FLOORS, PARTS, SizeResult
+
+    r = SizeResult(4056, 3040, parcels=12, read=12, loop_read=1)
+    for k in PARTS:
+        r.path[k] = [25.0 if k != "commit" else 3.0] * 12
+    for k in FLOORS:
+        r.floors[k] = [10.0] * 12
+    r.loop_cpu, r.loop_wall, r.frame_ms = [20.0] * 12, [1.0] * 12, [1.0] * 12
+    s = r.summary()
+    path_cpu = 25.0 * (len(PARTS) - 1)
+    assert s["parcels_per_cpu_s"] == round(1000 / path_cpu, 1) and s["loop_parcels_per_cpu_s"] == 50.0
+    assert s["read_per_cpu_s"] == round(1000 / path_cpu, 1)
+    assert s["loop_read_per_cpu_s"] == round(50.0 / 12, 1)
