@@ -33,13 +33,10 @@ def log_likelihood(probs: np.ndarray, ids: list[int], blank: int = 0) -> float:
     different letters.  -inf when the label needs more columns than there are.
     """
     lp = np.log(np.maximum(probs[:, [blank, *ids]], _FLOOR))  # only the columns' needed letters
-    ext = np.zeros(2 * len(ids) + 1, np.int64)
+    ext = np.zeros(2 * len(ids) + 1, np.int64)  # blank, letter 1, blank, letter 2, ..., blank
     ext[1::2] = np.arange(1, len(ids) + 1)
-    letters = np.zeros(len(ext), bool)
-    letters[1::2] = True
-    skip = letters.copy()
-    skip[:2] = False
-    skip[3::2] = np.asarray(ids[1:]) != np.asarray(ids[:-1]) if len(ids) > 1 else skip[3::2]
+    skip = np.zeros(len(ext), bool)  # a letter reached straight from the one before it
+    skip[3::2] = np.asarray(ids[1:]) != np.asarray(ids[:-1])
     alpha = np.full(len(ext), -np.inf)
     alpha[0] = lp[0, 0]
     if len(ext) > 1:

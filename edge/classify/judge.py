@@ -20,8 +20,8 @@ natural units chosen by what they mean, not fitted to one renderer:
   genuine prints as on cheap ones (19 of 187 genuine marks, 21 of 150 cheap
   prints, a tenth of every kind), and none of 892 genuine-print marks
   reached 14 %; the lines at 10 % (review) and 12 % (flag) this replaces
-  sent 8 genuine marks to review and flagged 2.  Or holes in the print (the share of the strokes' inner pixels printed under
-  60% of the ink near them, :func:`edge.classify.ink.patchiness`): review at
+  sent 8 genuine marks to review and flagged 2.  Or holes in the print
+  (the share of the strokes' inner pixels printed under 60% of the ink near them, :func:`edge.classify.ink.patchiness`): review at
   an eighth of the strokes, flag at a quarter; solid print leaves next to
   none (held-out genuine-print marks: median 0, 5 of 709 past an eighth,
   none past a quarter), blotchy prints a sixth in the median.
