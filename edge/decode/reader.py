@@ -310,6 +310,14 @@ class LabelReader:
                 if state.done() or any(s.format == "MaxiCode" for s in state.symbols):
                     return
 
+    def _label_quads(self, view: _View, state: _Attempt) -> list[np.ndarray]:
+        """The labels' quadrilaterals on the reduced copy, found once per frame for every rung
+        that wants them (rectified, deblurred labels, printed ids)."""
+        key = (id(view), "labels")
+        if key not in state.quads:
+            state.quads[key] = rectify.label_quads(view.small)
+        return state.quads[key]
+
     def _quads(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt) -> list[np.ndarray]:
         """1D code regions in ``gray``'s pixels, found once per frame and variant on the reduced copy.
 
@@ -366,7 +374,7 @@ class LabelReader:
 
     def _rectified(self, view: _View, state: _Attempt) -> None:
         """The label's quadrilateral found on the reduced copy, warped upright at full resolution."""
-        for quad in rectify.label_quads(view.small):
+        for quad in self._label_quads(view, state):
             full = quad / view.scale
             h, w = view.image.shape[:2]
             x0, y0 = (max(0, int(v) - 4) for v in full.min(axis=0))
@@ -396,7 +404,7 @@ class LabelReader:
         ``prior_only``: just the installation's smear undone (a first look);
         ``prior_tried``: that was done already, the other restorations now.
         """
-        for x0, y0, patch in self._label_patches(view):
+        for x0, y0, patch in self._label_patches(view, state):
             if prior_only:
                 tries = [deblur.smear_restoration(patch, self.blur_prior_px)] if self.blur_prior_px else []
             else:
@@ -408,10 +416,10 @@ class LabelReader:
                 if state.done():
                     return
 
-    def _label_patches(self, view: _View) -> Iterator[tuple[int, int, np.ndarray]]:
+    def _label_patches(self, view: _View, state: _Attempt) -> Iterator[tuple[int, int, np.ndarray]]:
         """Each label's upright bounding rectangle (plus a margin) in full-resolution grey."""
         h, w = view.image.shape[:2]
-        for quad in rectify.label_quads(view.small):
+        for quad in self._label_quads(view, state):
             full = quad / view.scale
             x0, y0 = (max(0, int(v) - 8) for v in full.min(axis=0))
             x1, y1 = min(w, int(full[:, 0].max()) + 9), min(h, int(full[:, 1].max()) + 9)
@@ -433,7 +441,7 @@ class LabelReader:
         if self._ocr is False:
             self.counters["ocr_unavailable"] = self.counters.get("ocr_unavailable", 0) + 1
             return
-        quads = rectify.label_quads(view.small) or [frames.whole_quad(view.small)]
+        quads = self._label_quads(view, state) or [frames.whole_quad(view.small)]
         for quad in quads:
             label, inverse = rectify.straighten_label(view.gray, quad / view.scale)
             state.attempts += 1
