@@ -21,10 +21,13 @@ natural units chosen by what they mean, not fitted to one renderer:
   prints, a tenth of every kind), and none of 892 genuine-print marks
   reached 14 %; the lines at 10 % (review) and 12 % (flag) this replaces
   sent 8 genuine marks to review and flagged 2.  Or holes in the print
-  (the share of the strokes' inner pixels printed under 60% of the ink near them, :func:`edge.classify.ink.patchiness`): review at
-  an eighth of the strokes, flag at a quarter; solid print leaves next to
-  none (held-out genuine-print marks: median 0, 5 of 709 past an eighth,
-  none past a quarter), blotchy prints a sixth in the median.
+  (the share of the strokes' inner pixels printed under 60% of the ink
+  near them, :func:`edge.classify.ink.patchiness`): review at a tenth of
+  the strokes, flag at a quarter; solid print leaves next to none
+  (held-out genuine-print marks, five splits: median 0, 6 of 892 at a
+  tenth or more, every one of them past an eighth too, none past a
+  quarter), blotchy prints a sixth in the median (the review line at an
+  eighth left 8 of 150 cheap prints with holes of 10-12 % unreviewed).
 
 A parcel whose words name no catalogue brand is "none": no brand, no
 brand-specific rule, whatever colour or shape its print has.
@@ -47,7 +50,7 @@ REVIEW = {"suspect_misspelled": 0.5, "suspect_colour": 18 / 40,
           "suspect_distorted": math.log(1.45) / math.log(2), "suspect_quality": 1 / 3}
 LABELS = ("none", "genuine", *FLAG)
 # Holes in the print (share of the strokes) mapped onto the print-quality score's lines.
-HOLES = ((0.0, 1 / 8, 1 / 4, 1 / 2),
+HOLES = ((0.0, 1 / 10, 1 / 4, 1 / 2),
          (0.0, REVIEW["suspect_quality"], FLAG["suspect_quality"], 1.0))
 NEAR_CAP = 0.6
 # Ink edge width over letter height onto the print-quality score: review from BLUR_REVIEW,
