@@ -7,6 +7,7 @@ file; decoder backends live one per module (``zxing``, ``zbar``) behind
 from __future__ import annotations
 
 from edge.decode.config import DecodeConfig
-from edge.decode.reader import DECODERS, LabelReader, to_gray
+from edge.decode.reader import DECODERS, LabelReader
+from edge.decode.view import to_gray
 
 __all__ = ["DecodeConfig", "LabelReader", "DECODERS", "to_gray"]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import cv2
@@ -38,9 +37,9 @@ import numpy as np
 from edge.decode import bullseye, deblur, enhance, frames, locate, rectify
 from edge.decode.base import Decoder, RawSymbol
 from edge.decode.config import DecodeConfig
+from edge.decode.view import Attempt, View, check_image
 from edge.identify import best_reference
-from edge.pyramid import grey_of
-from edge.records import Box, LabelReading, ParcelCapture, Reference, Symbol
+from edge.records import Box, LabelReading, ParcelCapture, Symbol
 from edge.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -55,91 +54,6 @@ plain decoding: bars then merge (one module of smear fills a space; at two, plai
 codes, as ``conveyor.max_blur_modules`` says), and on the 12 MP bench belt, exposed for two, the
 plain and located rungs read none of the 14 parcels the first look missed while deblurring read
 all 14."""
-
-
-@dataclass
-class _Attempt:
-    """The state of one parcel's reading while the ladder runs; the budget counts work done."""
-
-    max_attempts: int
-    max_px: float
-    symbols: list[Symbol] = field(default_factory=list)
-    seen: set[tuple[str, str, str, int]] = field(default_factory=set)
-    attempts: int = 0
-    pixels: int = 0
-    reference: Reference | None = None
-    frame_seq: int = -1
-    quads: dict[tuple[int, str], list[np.ndarray]] = field(default_factory=dict)
-
-    def spent(self) -> bool:
-        return self.attempts >= self.max_attempts or self.pixels >= self.max_px
-
-    def done(self) -> bool:
-        return self.reference is not None or self.spent()
-
-
-class _View:
-    """One frame's region of interest (as given), where it sits, and a reduced gray copy for finding things.
-
-    The full-resolution gray is kept only once something asks for all of it:
-    a 12 MP frame whose label is found on the reduced copy is converted only
-    where it is cut (keeping every view's gray cost the unit 20-35 MB of peak
-    memory at 12 MP).  The reduced copy is made on first use, so a parcel read
-    on its sharpest frame never reduces the other two; it is shrunk from a
-    passing gray: greying the region (3 ms at 12 MP) and shrinking one channel
-    (9 ms) cost half of shrinking three (24 ms).
-    """
-
-    def __init__(self, image: np.ndarray, dx: int, dy: int, seq: int, finder_width: int,
-                 frame_width: int) -> None:
-        self.image, self.dx, self.dy, self.seq = image, dx, dy, seq
-        self.sensor_width = frame_width <= finder_width  # the whole frame, e.g. a 1280x960 camera
-        width = image.shape[1]
-        self._step = int(np.ceil(width / finder_width)) if width > finder_width else 1
-        # whole-pixel steps: the fast area-averaging path
-        self.scale = (width // self._step) / width if self._step > 1 else 1.0
-        self._gray: np.ndarray | None = None
-        self._small: np.ndarray | None = None
-
-    @property
-    def small(self) -> np.ndarray:
-        if self._small is None:
-            if self._step == 1:
-                self._small = self.gray
-            else:
-                gray = self._gray if self._gray is not None else to_gray(self.image)
-                h, w = gray.shape[:2]
-                self._small = cv2.resize(gray, (w // self._step, h // self._step),
-                                         interpolation=cv2.INTER_AREA)
-        return self._small
-
-    @property
-    def gray(self) -> np.ndarray:
-        if self._gray is None:
-            self._gray = to_gray(self.image)
-        return self._gray
-
-    def gray_part(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        """Full-resolution gray of one rectangle (from the whole gray when it exists already)."""
-        if self._gray is not None:
-            return self._gray[y0:y1, x0:x1]
-        return to_gray(np.ascontiguousarray(self.image[y0:y1, x0:x1]))
-
-
-def check_image(image: object) -> np.ndarray:
-    """The array itself if it is an 8-bit gray, BGR or BGRA image; ValueError otherwise."""
-    if not isinstance(image, np.ndarray) or image.size == 0 or image.ndim not in (2, 3):
-        raise ValueError("not an image array")
-    if image.dtype != np.uint8:
-        raise ValueError(f"image must be uint8, got {image.dtype}")
-    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"image must have 1, 3 or 4 channels, got {image.shape[2]}")
-    return image
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """uint8 grayscale from a BGR, BGRA or gray array; ValueError for anything that is not an image."""
-    return grey_of(check_image(image))
 
 
 class LabelReader:
@@ -185,7 +99,7 @@ class LabelReader:
         started = time.perf_counter()
         return self._run([self._view(image, frame_seq, box)], started)
 
-    def _view(self, image: np.ndarray, seq: int, box: Box | None) -> _View:
+    def _view(self, image: np.ndarray, seq: int, box: Box | None) -> View:
         """The parcel's region (plus a margin); the whole frame when there is no usable box."""
         check_image(image)
         dx = dy = 0
@@ -197,10 +111,10 @@ class LabelReader:
                 image, dx, dy = image[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w], roi.x, roi.y
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
-        return _View(image, dx, dy, seq, self.cfg.finder_width, frame_width)
+        return View(image, dx, dy, seq, self.cfg.finder_width, frame_width)
 
-    def _run(self, views: list[_View], started: float) -> LabelReading:
-        state = _Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
+    def _run(self, views: list[View], started: float) -> LabelReading:
+        state = Attempt(self.cfg.budget_attempts, self.cfg.budget_mpx * 1e6)
         first = True
         for name, rung in self._ladder(views, state):
             # plain zxing-cpp always runs: the reader never reads less than the library alone
@@ -220,7 +134,7 @@ class LabelReader:
                             attempts=state.attempts, ms=round(ms, 3), frame_seq=frame_seq,
                             label_box=frames.label_box(state.symbols), module_px=frames.module_px(state.symbols))
 
-    def _ladder(self, views: list[_View], state: _Attempt) -> Iterator[Rung]:
+    def _ladder(self, views: list[View], state: Attempt) -> Iterator[Rung]:
         """The rungs in order, frame by frame; pyzbar on every frame's regions last."""
         for i, view in enumerate(views):
             yield from self._zxing_rungs(view, state, quick=i == 0)
@@ -230,7 +144,7 @@ class LabelReader:
         if self.cfg.ocr and views:
             yield "ocr", lambda: self._printed(views[0], state)
 
-    def _zxing_rungs(self, view: _View, state: _Attempt, quick: bool = True) -> Iterator[Rung]:
+    def _zxing_rungs(self, view: View, state: Attempt, quick: bool = True) -> Iterator[Rung]:
         """``quick``: the cheap first looks too, on the sharpest frame of a sensor-width camera
         (on the other frames the codes are the hard ones those looks missed; a 12 MP crop's
         codes are too fine for a half-size finder)."""
@@ -262,7 +176,7 @@ class LabelReader:
         if not self.smeared:
             yield from self._deblur_rungs(view, state)
 
-    def _first_looks(self, view: _View, state: _Attempt) -> Iterator[Rung]:
+    def _first_looks(self, view: View, state: Attempt) -> Iterator[Rung]:
         """Located regions at half size and the upright 2D look; on a smeared belt the 2D look
         first, then the label with the installation's smear undone, then the regions.
 
@@ -286,20 +200,20 @@ class LabelReader:
         yield "smear_label", lambda: self._deblurred_labels(view, state, prior_only=True)
         yield from located
 
-    def _deblur_rungs(self, view: _View, state: _Attempt, prior_tried: bool = False) -> Iterator[Rung]:
+    def _deblur_rungs(self, view: View, state: Attempt, prior_tried: bool = False) -> Iterator[Rung]:
         if self.cfg.deblur:
             if self.cfg.rectify:
                 yield "deblurred_label", lambda: self._deblurred_labels(view, state, prior_tried=prior_tried)
             yield "deblurred", lambda: self._deblurred(view, state)
 
-    def _whole(self, view: _View, state: _Attempt) -> None:
+    def _whole(self, view: View, state: Attempt) -> None:
         """zxing-cpp with its defaults on the frame as given; on a reduced copy when the frame is large."""
         if view.image.shape[0] * view.image.shape[1] <= self.cfg.whole_frame_mpx * 1e6:
             self._decode("zxing", view, view.image, state, call="read_whole")
         else:
             self._decode("zxing", view, view.small, state, frames.scaled(view.scale), call="read_whole")
 
-    def _maxicodes(self, view: _View, state: _Attempt) -> None:
+    def _maxicodes(self, view: View, state: Attempt) -> None:
         """Each MaxiCode bullseye's symbol cut out alone (zxing-cpp reads MaxiCode only that way)."""
         if any(s.format == "MaxiCode" for s in state.symbols):
             return
@@ -310,7 +224,7 @@ class LabelReader:
                 if state.done() or any(s.format == "MaxiCode" for s in state.symbols):
                     return
 
-    def _label_quads(self, view: _View, state: _Attempt) -> list[np.ndarray]:
+    def _label_quads(self, view: View, state: Attempt) -> list[np.ndarray]:
         """The labels' quadrilaterals on the reduced copy, found once per frame for every rung
         that wants them (rectified, deblurred labels, printed ids)."""
         key = (id(view), "labels")
@@ -318,7 +232,7 @@ class LabelReader:
             state.quads[key] = rectify.label_quads(view.small)
         return state.quads[key]
 
-    def _quads(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt) -> list[np.ndarray]:
+    def _quads(self, view: View, gray: np.ndarray, variant: str, state: Attempt) -> list[np.ndarray]:
         """1D code regions in ``gray``'s pixels, found once per frame and variant on the reduced copy.
 
         OpenCV's detector first (clean regions), then gradient-coherence
@@ -338,7 +252,7 @@ class LabelReader:
                 found.append(q)
         return found[:2 * self.cfg.max_regions]
 
-    def _decode(self, name: str, view: _View, gray: np.ndarray, state: _Attempt,
+    def _decode(self, name: str, view: View, gray: np.ndarray, state: Attempt,
                 mapper: Mapper | None = None, call: str = "decode") -> None:
         state.attempts += 1
         state.pixels += int(gray.shape[0] * gray.shape[1])
@@ -350,10 +264,10 @@ class LabelReader:
             return
         self._keep(raw, name, view, state, mapper)
 
-    def _regions(self, view: _View, gray: np.ndarray, variant: str, state: _Attempt, zoom: float = 1.0) -> None:
+    def _regions(self, view: View, gray: np.ndarray, variant: str, state: Attempt, zoom: float = 1.0) -> None:
         self._decode_quads(view, gray, self._quads(view, gray, variant, state), state, zoom)
 
-    def _located_fast(self, view: _View, state: _Attempt) -> None:
+    def _located_fast(self, view: View, state: Attempt) -> None:
         """Both finders on a half-size copy (about 7 ms at 1280x960, against 20 ms at full size),
         their regions cut out at full resolution: most parcels' codes are clean, and this reads
         them in a third of plain zxing-cpp's time on the whole frame.  The upright 2D look,
@@ -363,7 +277,7 @@ class LabelReader:
         quads = [q * 2.0 / view.scale for q in self._find_regions(half)]
         self._decode_quads(view, view.gray, quads, state)
 
-    def _decode_quads(self, view: _View, gray: np.ndarray, quads: list[np.ndarray], state: _Attempt,
+    def _decode_quads(self, view: View, gray: np.ndarray, quads: list[np.ndarray], state: Attempt,
                       zoom: float = 1.0) -> None:
         for quad in quads:
             crop = locate.straighten(gray, quad, self.cfg.region_pad, zoom)
@@ -372,7 +286,7 @@ class LabelReader:
             if state.done():
                 return
 
-    def _rectified(self, view: _View, state: _Attempt) -> None:
+    def _rectified(self, view: View, state: Attempt) -> None:
         """The label's quadrilateral found on the reduced copy, warped upright at full resolution."""
         for quad in self._label_quads(view, state):
             full = quad / view.scale
@@ -385,7 +299,7 @@ class LabelReader:
             if state.done():
                 return
 
-    def _deblurred(self, view: _View, state: _Attempt) -> None:
+    def _deblurred(self, view: View, state: Attempt) -> None:
         """Each located region averaged along its bars and deconvolved across them (blind estimates)."""
         for quad in self._quads(view, view.gray, "gray", state):
             crop = locate.straighten(view.gray, quad, self.cfg.region_pad)
@@ -397,7 +311,7 @@ class LabelReader:
                 if state.done():
                     return
 
-    def _deblurred_labels(self, view: _View, state: _Attempt, prior_only: bool = False,
+    def _deblurred_labels(self, view: View, state: Attempt, prior_only: bool = False,
                           prior_tried: bool = False) -> None:
         """Each label's upright bounding rectangle deconvolved whole (2D codes, codes no region was found for).
 
@@ -416,7 +330,7 @@ class LabelReader:
                 if state.done():
                     return
 
-    def _label_patches(self, view: _View, state: _Attempt) -> Iterator[tuple[int, int, np.ndarray]]:
+    def _label_patches(self, view: View, state: Attempt) -> Iterator[tuple[int, int, np.ndarray]]:
         """Each label's upright bounding rectangle (plus a margin) in full-resolution grey."""
         h, w = view.image.shape[:2]
         for quad in self._label_quads(view, state):
@@ -426,7 +340,7 @@ class LabelReader:
             if (x1 - x0) * (y1 - y0) <= 4_000_000:
                 yield x0, y0, view.gray_part(x0, y0, x1, y1)
 
-    def _printed(self, view: _View, state: _Attempt) -> None:
+    def _printed(self, view: View, state: Attempt) -> None:
         """OCR of each straightened label; a printed id that validates becomes a symbol read by ``ocr``."""
         from edge.decode import printed
 
@@ -453,7 +367,7 @@ class LabelReader:
             if state.reference is not None:
                 return
 
-    def _zbar_regions(self, view: _View, state: _Attempt) -> None:
+    def _zbar_regions(self, view: View, state: Attempt) -> None:
         quads = self._quads(view, view.gray, "gray", state) if self._finder is not None else []
         if not quads:
             self._decode("zbar", view, view.small, state, frames.scaled(view.scale))
@@ -465,7 +379,7 @@ class LabelReader:
             if state.done():
                 return
 
-    def _keep(self, raw: list[RawSymbol], decoder: str, view: _View, state: _Attempt,
+    def _keep(self, raw: list[RawSymbol], decoder: str, view: View, state: Attempt,
               mapper: Mapper | None) -> None:
         """Record new symbols with their exact text; re-vote the reference when any is new."""
         fresh = False
