@@ -100,7 +100,7 @@ def test_holes_review_from_a_tenth_of_the_strokes_and_flag_from_a_quarter() -> N
 
 def test_blurred_edges_still_speak_when_the_print_has_no_holes_but_never_flag_alone() -> None:
     review, flag = REVIEW["suspect_quality"], FLAG["suspect_quality"]
-    # a genuine print's edges blur over up to an eighth of its letters under the camera
+    # under the camera a genuine print's edges blur over up to 13% of its letters' height
     assert _judged(0.0, edge_rel=0.13)[0] < review <= _judged(0.0, edge_rel=0.141)[0]
     assert review < _judged(0.0, edge_rel=0.2)[0] <= _judged(0.0, edge_rel=0.4)[0] < flag
     assert _judged(0.3, edge_rel=0.4)[0] >= flag  # holes still flag, whatever the blur
