@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.classify.shading import broad_shading
 from edge.classify.surface import scaled_patches, surface_patches
 from edge.process import classify_reduced, label_paper, not_the_box
 from edge.pyramid import Pyramid, Surface
@@ -28,11 +29,19 @@ PX_PER_MM = scene.FRAME_W / scene.FIELD_MM
 def unit_patches(p: ds.Parcel, rng: np.random.Generator | None) -> np.ndarray:
     """The patches the unit cuts from this render: the label's paper found from the codes, as
     in ``edge.process``; ``rng`` moves them a little for training."""
+    return unit_surface(p, rng)[0]
+
+
+def unit_surface(p: ds.Parcel, rng: np.random.Generator | None
+                 ) -> tuple[np.ndarray, float | None]:
+    """The render's patches (:func:`unit_patches`) and its broad shading as the unit measures
+    it (``edge.classify.shading``), off the same label paper."""
     box = Box(*p.truth["parcel_box"])
     seed = Box.around([Box(*b["box"]) for b in p.truth["barcodes"]])
     pyramid = Pyramid(p.image)
     paper = not_the_box(label_paper(pyramid, seed), seed, box.area) if seed else None
-    return cut_as_the_unit(pyramid, box, paper, PX_PER_MM, rng)
+    return cut_as_the_unit(pyramid, box, paper, PX_PER_MM, rng), \
+        broad_shading(pyramid, box, paper)
 
 
 def cut_as_the_unit(pyramid: Pyramid, box: Box, paper: Box | None, px_per_mm: float | None,

@@ -8,9 +8,11 @@ label's paper as the unit does (``edge.process``), cuts the surface patches
 the unit cuts (``edge.classify.surface``, moved a little for training), trains
 ``models.nets.SurfaceNet``, exports it and checks onnxruntime against PyTorch,
 then writes ``packaging.onnx``, golden patches and the manifest's ``surface``
-entry into ``--model`` (the locator and the mark network stay as they are)
-and measures parcels of two other seeds, drawn as materials and in the
-scene's own looks, through the unit's loader.  About 10 minutes on 2 cores.
+entry into ``--model`` (the locator and the mark network stay as they are),
+fits the network's fusion with the parcel's broad shading on a split it was
+not trained on (``models.shading_fit``, ``edge.classify.shading``) and
+measures parcels of two other seeds, drawn as materials and in the scene's own
+looks, through the unit's loader.  About 12 minutes on 2 cores.
 
 ``--photos`` adds a site's own photographs (``models.photos``: the packaging,
 and where known the label's paper and the picture's px per mm), their patches
@@ -35,36 +37,43 @@ from edge.classify import ClassifyConfig, load_classifier
 from edge.classify.golden import check_golden
 from edge.classify.manifest import load_manifest
 from edge.classify.session import open_session
+from edge.classify.shading import fuse
 from edge.classify.surface import patch_packaging
 from edge.durable import sha256_file, write_replace
 from models import dataset as ds
 from models.nets import SurfaceNet
-from models.patches import PATCH, PATCHES, PX_PER_MM, photo_set, unit_patches
+from models import shading_fit
+from models.patches import PATCH, PATCHES, PX_PER_MM, photo_set, unit_surface
 from models import photos
 from models.photos import PhotoError, load_annotations
 
 log = logging.getLogger("train_packaging")
-TRAIN_SEED, TEST_SEED = 1101, 4104
+TRAIN_SEED, TEST_SEED, FUSION_SEED = 1101, 4104, 2202
 INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dtype": "float32",
          "colour": "BGR", "scale": 1.0, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0],
          "resize": "area"}
 
 
-def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int]:
-    """One parcel's patches and its packaging's index."""
+Split = tuple[np.ndarray, np.ndarray, list[float | None]]
+
+
+def parcel_patches(job: tuple[int, int, bool, bool]) -> tuple[np.ndarray, int, float | None]:
+    """One parcel's patches, its packaging's index and its broad shading."""
     seed, index, materials, jitter = job
     cv2.setNumThreads(1)
     p = ds.render(seed, index, 0.7, materials=materials)
     rng = np.random.default_rng([seed, index, 11]) if jitter else None
-    return unit_patches(p, rng), ds.PACKAGINGS.index(p.truth["packaging"])
+    patches, shading = unit_surface(p, rng)
+    return patches, ds.PACKAGINGS.index(p.truth["packaging"]), shading
 
 
-def build(seed: int, count: int, materials: bool, jitter: bool,
-          workers: int) -> tuple[np.ndarray, np.ndarray]:
+def build(seed: int, count: int, materials: bool, jitter: bool, workers: int) -> Split:
+    """Patches (N, PATCHES, ...), packagings and shadings of ``count`` parcels of ``seed``."""
     with Pool(workers) as pool:
         items = pool.map(parcel_patches, [(seed, i, materials, jitter) for i in range(count)],
                          chunksize=16)
-    return np.stack([it[0] for it in items]), np.int64([it[1] for it in items])
+    return np.stack([it[0] for it in items]), np.int64([it[1] for it in items]), \
+        [it[2] for it in items]
 
 
 def train(patches: np.ndarray, packs: np.ndarray, epochs: int, seed: int) -> SurfaceNet:
@@ -155,19 +164,37 @@ def _write_manifest(model: Path, manifest: dict[str, Any]) -> None:
     write_replace(model / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
 
 
-def measure(model: Path, tests: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
-    """Packaging right per source, through the unit's own loader (edge.classify)."""
+def measure(model: Path, tests: dict[str, Split]) -> dict[str, Any]:
+    """Packaging right per source, through the unit's own loader (edge.classify): the fused
+    reading (what the unit says) and, beside it, the network alone."""
     clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
     problems = check_golden(clf, model)
     if problems:
         raise SystemExit(f"golden check failed after install: {problems}")
+    fusion = clf.manifest.surface_shading if clf.manifest else None
     out: dict[str, Any] = {"seed": TEST_SEED}
-    for name, (patches, packs) in tests.items():
-        said = np.int64([np.argmax(clf.run_surface(p)) for p in patches])
-        out[name] = {ds.PACKAGINGS[k]: round(float(np.mean(said[packs == k] == k)), 4)
-                     for k in range(len(ds.PACKAGINGS)) if np.any(packs == k)}
-        out[name]["all"] = round(float(np.mean(said == packs)), 4)
+    for name, (patches, packs, shadings) in tests.items():
+        alone = [clf.run_surface(p) for p in patches]
+        fused = [fuse(lp, sh, fusion) if fusion else lp for lp, sh in zip(alone, shadings)]
+        for key, logps in ((name, fused), (f"{name}_network_alone", alone)):
+            said = np.int64([np.argmax(lp) for lp in logps])
+            out[key] = {ds.PACKAGINGS[k]: round(float(np.mean(said[packs == k] == k)), 4)
+                        for k in range(len(ds.PACKAGINGS)) if np.any(packs == k)}
+            out[key]["all"] = round(float(np.mean(said == packs)), 4)
     return out
+
+
+def fit_shading(model: Path, split: Split) -> dict[str, Any]:
+    """Fit the fusion with broad shading on ``split`` (parcels the network never saw) and
+    write it into the manifest's ``surface`` entry; returns the entry written."""
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    patches, packs, shadings = split
+    logp = np.stack([clf.run_surface(p) for p in patches])
+    entry = shading_fit.as_manifest(shading_fit.fit(logp, shadings, packs))
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["surface"]["shading"] = entry
+    _write_manifest(model, manifest)
+    return entry
 
 
 def main() -> int:
@@ -175,12 +202,14 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=Path("models/current"),
                         help="model directory the network is added to (its manifest is updated)")
     parser.add_argument("--parcels", type=int, default=2500, help="training parcels")
+    parser.add_argument("--fusion", type=int, default=800,
+                        help="parcels of another split the shading fusion is fitted on")
     parser.add_argument("--test", type=int, default=300, help="parcels measured per source")
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.2.1")
+    parser.add_argument("--version", default="1.3.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)
@@ -191,7 +220,8 @@ def main() -> int:
     except PhotoError as exc:
         raise SystemExit(f"photographs refused: {exc}") from None
     # Everything is rendered before torch or onnxruntime start threads: a fork after that can hang.
-    patches, packs = build(TRAIN_SEED, args.parcels, True, True, args.workers)
+    patches, packs, _ = build(TRAIN_SEED, args.parcels, True, True, args.workers)
+    fusion_split = build(FUSION_SEED, args.fusion, True, False, args.workers)
     tests = {name: build(TEST_SEED, args.test, materials, False, args.workers)
              for name, materials in (("materials", True), ("scene_looks", False))}
     golden = list(build(TEST_SEED + 1, 2, True, False, 1)[0])
@@ -209,8 +239,10 @@ def main() -> int:
     install(args.model, onnx, golden, args.version,
             {"onnx_vs_torch_max_abs_diff": diff,
              "training": {"parcels": args.parcels, "epochs": args.epochs, "seed": TRAIN_SEED,
+                          "fusion": {"parcels": args.fusion, "seed": FUSION_SEED},
                           **({"photographs": len(packs) - args.parcels} if args.photos else {})}})
     onnx.unlink()
+    log.info("shading fusion: %s", json.dumps(fit_shading(args.model, fusion_split)))
     result = measure(args.model, tests)
     manifest = json.loads((args.model / "manifest.json").read_text())
     manifest["surface"]["metrics"] = result

@@ -23,10 +23,11 @@ from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, 
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
+from edge.classify.shading import broad_shading, fuse
 from edge.classify.surface import patch_packaging, scaled_patches, surface_packaging
 from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
 from edge.imageio import bgr8
-from edge.pyramid import Surface
+from edge.pyramid import Pyramid, Surface
 from edge.records import Box, Classification, ModelInfo
 
 __all__ = ["Classifier", "ClassifyConfig", "Inference", "ModelError", "load_classifier"]
@@ -135,11 +136,18 @@ class Classifier:
                         surface: Surface | None = None) -> np.ndarray:
         m = self.manifest
         assert m is not None and m.surface is not None
-        if surface is not None and m.surface_px_per_mm is not None:
-            return self.run_surface(scaled_patches(surface, m.surface_px_per_mm,
-                                                   m.surface.input.height, m.surface_patches))
         whole = box if box is not None else Box(0, 0, image.shape[1], image.shape[0])
-        return surface_packaging(self._surface, m.surface, image, whole, label, m.surface_patches)
+        if surface is not None and m.surface_px_per_mm is not None:
+            logp = self.run_surface(scaled_patches(surface, m.surface_px_per_mm,
+                                                   m.surface.input.height, m.surface_patches))
+        else:
+            logp = surface_packaging(self._surface, m.surface, image, whole, label,
+                                     m.surface_patches)
+        if m.surface_shading is None:
+            return logp
+        shade = broad_shading(surface.pyramid, surface.box, surface.label) if surface else \
+            broad_shading(Pyramid(image), whole, label)
+        return fuse(logp, shade, m.surface_shading)
 
     def run_surface(self, patches: np.ndarray) -> np.ndarray:
         """The surface network's averaged log-probabilities for ready patches (golden checks)."""

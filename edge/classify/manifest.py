@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from edge.classify.shading import ShadingFusion
 from edge.durable import sha256_file
 
 MANIFEST_FORMAT = "parcel-edge/model-manifest/1"
@@ -23,6 +24,8 @@ MAX_CANDIDATES = 8
 MAX_PATCHES = 16
 # A camera's resolution on the belt: from a 1280 px frame over a 1 m belt to a macro view.
 PX_PER_MM = (0.5, 100.0)
+# A fitted logistic's weights on standardised log-probabilities stay within a few tens.
+MAX_WEIGHT = 100.0
 
 
 class ModelError(RuntimeError):
@@ -82,6 +85,9 @@ class Manifest:
     surface_patches: int = 0
     # The resolution its training patches were cut at; None: patches in the picture's pixels.
     surface_px_per_mm: float | None = None
+    # The network's log-probabilities fused with the parcel's broad shading
+    # (edge.classify.shading); None: the network speaks alone.
+    surface_shading: ShadingFusion | None = None
 
 
 def read_verified(model_dir: Path, entry: ModelFile, max_bytes: int) -> bytes:
@@ -148,10 +154,10 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         locator_candidates=_bounded_int(data["locator"].get("candidates", 1),
                                         "locator.candidates", 1, MAX_CANDIDATES),
         crop_margin=float(data["model"].get("crop_margin", 0.15)),
-        golden=tuple(data.get("golden", ())), raw=data, **_surface(data.get("surface")))
+        golden=tuple(data.get("golden", ())), raw=data, **_surface(data.get("surface"), len(data["packagings"])))
 
 
-def _surface(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+def _surface(entry: Mapping[str, Any] | None, packagings: int) -> dict[str, Any]:
     if entry is None:
         return {}
     _require_roles(entry, ("packaging",))
@@ -162,7 +168,28 @@ def _surface(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"surface": model, "surface_patches": _bounded_int(
         entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES),
         "surface_px_per_mm": None if scale is None else bounded_float(
-            scale, "surface.px_per_mm", *PX_PER_MM)}
+            scale, "surface.px_per_mm", *PX_PER_MM),
+        "surface_shading": _shading(entry.get("shading"), packagings)}
+
+
+def _shading(entry: Mapping[str, Any] | None, packagings: int) -> ShadingFusion | None:
+    """One row of weights per packaging, each over its log-probabilities and the shading."""
+    if entry is None:
+        return None
+    rows = entry["weights"]
+    if not isinstance(rows, list) or len(rows) != packagings or any(
+            not isinstance(r, list) or len(r) != packagings + 1 for r in rows):
+        raise ValueError(f"surface.shading.weights must be {packagings} rows of "
+                         f"{packagings + 1} numbers")
+    bias = entry["bias"]
+    if not isinstance(bias, list) or len(bias) != packagings:
+        raise ValueError(f"surface.shading.bias must be {packagings} numbers")
+    bound = ("surface.shading", -MAX_WEIGHT, MAX_WEIGHT)
+    return ShadingFusion(
+        weights=tuple(tuple(bounded_float(v, f"{bound[0]}.weights", *bound[1:]) for v in r)
+                      for r in rows),
+        bias=tuple(bounded_float(v, f"{bound[0]}.bias", *bound[1:]) for v in bias),
+        neutral=bounded_float(entry["neutral"], f"{bound[0]}.neutral", -10.0, 0.0))
 
 
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:

@@ -7,9 +7,9 @@ printed; mailers in any film colour; padded envelopes in kraft, white, gold
 and dyed paper.  Here every packaging draws its colour from overlapping
 palettes and only the material says what it is: a box is flat, matte board
 (flutes, a flap seam, tape across it, sometimes a shop's repeated print); a
-mailer is film (broad sheen, wrinkles, a welded seal strip, rounded corners);
-a padded envelope is paper over bubbles (a relief of cells, puffed edges,
-crimped ends).  Used for training (``sample_parcel(..., materials=True)``);
+mailer is film (broad sheen, wrinkles, drape over its contents, a welded seal
+strip, rounded corners); a padded envelope is paper over bubbles (a relief of
+cells, puffed edges, crimped ends).  Used for training (``sample_parcel(..., materials=True)``);
 the demo's scenes keep their looks.
 
 Sizes are in scene pixels, like the scene's own looks: bubble cells of 8-22 px
@@ -126,8 +126,8 @@ def _seam_and_tape(img: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def _film(img: np.ndarray, rng: np.random.Generator) -> None:
-    """Plastic film: broad specular sheen, soft wrinkles all over (film is never flat), a welded
-    seal strip at one end."""
+    """Plastic film: broad specular sheen, soft wrinkles all over (film is never flat), drape
+    over its contents, a welded seal strip at one end."""
     h, w = img.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for _ in range(int(rng.integers(1, 4))):
@@ -141,10 +141,22 @@ def _film(img: np.ndarray, rng: np.random.Generator) -> None:
         cv2.line(folds, (int(p[0]), int(p[1])), (int(p[2]), int(p[3])),
                  float(rng.uniform(-35, 30)), int(rng.integers(2, 7)))
     img += cv2.GaussianBlur(folds, (0, 0), float(rng.uniform(2, 7)))[:, :, None]
+    img += _drape(rng, w, h)[:, :, None]
     seal = max(5, int(rng.uniform(0.02, 0.05) * h))
     end = slice(0, seal) if rng.random() < 0.5 else slice(h - seal, h)
     img[end] *= rng.uniform(0.85, 0.95)
     img[end, :: int(rng.integers(3, 6))] *= 0.9
+
+
+def _drape(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """Film is a soft bag: it pillows over the contents and sags between them, so its shading
+    rises and falls across the whole parcel (swells a quarter to two thirds of its size), where a
+    box's board is a plane that light can only tilt."""
+    cell = float(rng.uniform(0.25, 0.65)) * max(w, h)
+    field = _mottle(rng, w, h, cell, 1.0)
+    field = cv2.resize(cv2.resize(field, (8, 8), interpolation=cv2.INTER_AREA), (w, h),
+                       interpolation=cv2.INTER_CUBIC)
+    return field / (np.abs(field).max() + 1e-6) * float(rng.uniform(8, 35))
 
 
 def _padded(img: np.ndarray, rng: np.random.Generator) -> None:

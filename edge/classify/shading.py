@@ -1,0 +1,122 @@
+"""Packaging from the parcel's broad shading: film drapes, board is flat.
+
+The packaging network reads relief in 20 mm patches (bubbles, flutes,
+wrinkles).  What tells a smooth poly mailer from a plain box is larger than
+any patch: film is a soft bag that pillows over its contents and sags between
+them, so its brightness rises and falls across the whole parcel, while a box's
+top is a plane that the light can only tilt.  A plain white box and a smooth
+white mailer have the same fine texture (the camera's noise and JPEG are most
+of it), so patches alone confuse them both ways.
+
+:func:`broad_shading` measures that: the parcel's inner part in cells, each
+cell's median brightness (print and marks are small, so medians pass them by),
+only the cells of the parcel's own material (chroma near the cells' median:
+tape and coloured marks drop out), a plane fitted through them (the light's
+tilt and fall-off across the belt), and the median distance from that plane
+over the median brightness.  Robust to a strip of tape, a label's edge or a
+black mark: they are under half the cells, and the plane is fitted again
+without the cells far from it.
+
+:func:`fuse` combines it with the network's averaged log-probabilities by a
+multinomial logistic fitted on the training renders (``models.train_packaging``),
+so the network's own calibration is refitted beside the new evidence.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.pyramid import Pyramid, scale_box
+from edge.records import Box
+
+CELLS = 8
+INNER = 0.12  # the box's corners are belt on a turned parcel (as edge.classify.surface)
+MIN_SIDE = 96  # the coarsest pyramid level whose parcel is still this many px on its shorter side
+CHROMA = 12.0  # a/b (OpenCV's 8-bit Lab) within this of the median cell: the same material
+MIN_CELLS = 8
+DARK = 20.0  # brightness floor for the ratio: on near-black film, noise is not shading
+FLOOR = 0.003  # added before the log: the camera's own noise never measures below this
+
+
+@dataclass(frozen=True)
+class ShadingFusion:
+    """The manifest's fitted weights: logits = weights @ [log-probs..., ln(shading + FLOOR)]
+    + bias; ``neutral`` stands in for the feature where it cannot be measured (a parcel
+    that is mostly label, or too small)."""
+
+    weights: tuple[tuple[float, ...], ...]
+    bias: tuple[float, ...]
+    neutral: float
+
+
+def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None:
+    """Median departure of the material's cells from a plane, over their median brightness
+    (None where fewer than :data:`MIN_CELLS` cells are the parcel's own material)."""
+    level = _level(pyramid, box)
+    f = pyramid.scale(level)
+    lab = cv2.cvtColor(pyramid.colour(level), cv2.COLOR_BGR2LAB)
+    cells = _cells(lab, scale_box(box, f), scale_box(label, f) if label is not None else None)
+    if len(cells) < MIN_CELLS:
+        return None
+    at, values = np.float32([c[:2] for c in cells]), np.float32([c[2:] for c in cells])
+    same = np.abs(values[:, 1:] - np.median(values[:, 1:], axis=0)).max(axis=1) <= CHROMA
+    if int(same.sum()) < MIN_CELLS:
+        return None
+    light = values[same, 0]
+    design = np.c_[at[same], np.ones(len(light), np.float32)]
+    away = _plane_distance(design, light)
+    return float(np.median(away) / max(float(np.median(light)), DARK))
+
+
+def _plane_distance(design: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Each cell's distance from the plane through the cells, refitted without the few far
+    from the first fit (a black mark's two cells would tilt a least-squares plane)."""
+    coef = np.linalg.lstsq(design, light, rcond=None)[0]
+    away = np.abs(light - design @ coef)
+    near = away <= 3 * float(np.median(away)) + 1.0
+    if int(near.sum()) >= MIN_CELLS:
+        coef = np.linalg.lstsq(design[near], light[near], rcond=None)[0]
+    return np.abs(light - design @ coef)
+
+
+def _level(pyramid: Pyramid, box: Box) -> int:
+    level, side = 0, min(box.w, box.h)
+    while side * pyramid.scale(level + 1) >= MIN_SIDE and \
+            min(pyramid.width, pyramid.height) >> (level + 1) >= 64:
+        level += 1
+    return level
+
+
+def _cells(lab: np.ndarray, box: Box, label: Box | None) -> list[tuple[float, ...]]:
+    """(column, row, L, a, b) medians of the grid's cells inside the frame and off the label."""
+    x0, y0 = box.x + INNER * box.w, box.y + INNER * box.h
+    cw, ch = (1 - 2 * INNER) * box.w / CELLS, (1 - 2 * INNER) * box.h / CELLS
+    out = []
+    for j in range(CELLS):
+        for i in range(CELLS):
+            cell = Box(int(x0 + i * cw), int(y0 + j * ch), max(1, int(cw)), max(1, int(ch)))
+            if label is not None and _overlap(cell, label):
+                continue
+            part = lab[max(cell.y, 0):cell.y + cell.h, max(cell.x, 0):cell.x + cell.w]
+            if part.size:
+                out.append((i, j, *np.median(part.reshape(-1, 3), axis=0)))
+    return out
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+
+
+def feature(shading: float | None, fusion: ShadingFusion) -> float:
+    return fusion.neutral if shading is None else math.log(shading + FLOOR)
+
+
+def fuse(logp: np.ndarray, shading: float | None, fusion: ShadingFusion) -> np.ndarray:
+    """Packaging log-probabilities from the network's and the parcel's shading."""
+    x = np.append(np.asarray(logp, np.float64), feature(shading, fusion))
+    logits = np.asarray(fusion.weights, np.float64) @ x + np.asarray(fusion.bias, np.float64)
+    logits -= logits.max()
+    return (logits - math.log(float(np.exp(logits).sum()))).astype(np.float32)

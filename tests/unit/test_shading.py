@@ -1,0 +1,104 @@
+"""Packaging from broad shading: film drapes, board is flat; the fusion with the network."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.classify import ClassifyConfig, load_classifier
+from edge.classify.shading import FLOOR, ShadingFusion, broad_shading, fuse
+from edge.pyramid import Pyramid
+from edge.records import Box
+from models import shading_fit
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "current"
+BOX = Box(320, 240, 640, 480)
+LABEL = Box(420, 300, 220, 160)
+
+
+def _parcel(draped: bool, seed: int = 3) -> np.ndarray:
+    """A 1280x960 frame: belt, a parcel lit with a tilt across the belt, a label, a strip of
+    brown tape and a black mark; ``draped`` adds broad swells to its surface (film)."""
+    rng = np.random.default_rng(seed)
+    frame = np.full((960, 1280, 3), 60.0, np.float32)
+    surface = np.full((BOX.h, BOX.w, 3), (200.0, 190.0, 175.0), np.float32)
+    if draped:
+        yy, xx = np.mgrid[0:BOX.h, 0:BOX.w].astype(np.float32)
+        for cx, cy, amp in ((150, 120, 40.0), (470, 330, -35.0), (420, 80, 30.0)):
+            surface += (amp * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 150.0 ** 2)))[
+                ..., None]
+    surface[:, 560:610] = (60, 120, 170)  # brown tape: another material's chroma
+    surface[380:420, 100:220] = 25  # a black mark
+    frame[BOX.y:BOX.y + BOX.h, BOX.x:BOX.x + BOX.w] = surface
+    frame[LABEL.y:LABEL.y + LABEL.h, LABEL.x:LABEL.x + LABEL.w] = 250
+    frame *= np.linspace(0.85, 1.1, 1280, dtype=np.float32)[None, :, None]  # the light's tilt
+    frame += rng.normal(0, 3, frame.shape).astype(np.float32)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def test_film_drapes_where_board_is_flat_despite_tilted_light_tape_and_print() -> None:
+    board = broad_shading(Pyramid(_parcel(False)), BOX, LABEL)
+    film = broad_shading(Pyramid(_parcel(True)), BOX, LABEL)
+    assert board is not None and film is not None
+    assert board < 0.003 < 0.01 < film
+
+
+def test_shading_is_measured_alike_at_three_times_the_resolution() -> None:
+    for draped in (False, True):
+        small = _parcel(draped)
+        big = cv2.resize(small, (3840, 2880), interpolation=cv2.INTER_CUBIC)
+        b3 = Box(BOX.x * 3, BOX.y * 3, BOX.w * 3, BOX.h * 3)
+        l3 = Box(LABEL.x * 3, LABEL.y * 3, LABEL.w * 3, LABEL.h * 3)
+        one = broad_shading(Pyramid(small), BOX, LABEL)
+        three = broad_shading(Pyramid(big), b3, l3)
+        assert one is not None and three is not None
+        assert abs(math.log(one + FLOOR) - math.log(three + FLOOR)) < 0.35
+
+
+def test_a_parcel_that_is_all_label_has_no_shading_to_measure() -> None:
+    assert broad_shading(Pyramid(_parcel(True)), BOX, BOX) is None
+
+
+def _mailer_when_draped() -> ShadingFusion:
+    """Passes the network through and adds 3 per unit of ln(shading) to the mailer."""
+    return ShadingFusion(weights=((1, 0, 0, 0), (0, 1, 0, 3), (0, 0, 1, 0)),
+                         bias=(0.0, 3 * 4.0, 0.0), neutral=-4.0)
+
+
+def test_fusion_weighs_shading_beside_the_network_and_falls_back_to_neutral() -> None:
+    tie = np.log(np.float32([0.45, 0.35, 0.2]))
+    fusion = _mailer_when_draped()
+    assert int(np.argmax(fuse(tie, 0.08, fusion))) == 1  # ln 0.083 = -2.5: +4.5 for mailer
+    assert int(np.argmax(fuse(tie, 0.002, fusion))) == 0
+    assert np.allclose(fuse(tie, None, fusion), fuse(tie, math.exp(-4.0) - FLOOR, fusion))
+    assert math.isclose(float(np.exp(fuse(tie, 0.08, fusion)).sum()), 1.0, rel_tol=1e-5)
+
+
+def test_the_fit_learns_what_shading_says_when_the_network_cannot_tell() -> None:
+    rng = np.random.default_rng(5)
+    packs = rng.integers(0, 2, 400)
+    shading = [float(np.exp(rng.normal(-2.5 if k else -5.0, 0.4))) for k in packs]
+    logp = np.log(np.full((400, 3), 1 / 3)) + rng.normal(0, 0.05, (400, 3))
+    fusion = shading_fit.fit(logp, shading + [], packs)
+    said = [int(np.argmax(fuse(lp, s, fusion))) for lp, s in zip(logp, shading)]
+    assert np.mean(np.int64(said) == packs) > 0.95
+    assert shading_fit.as_manifest(fusion)["neutral"] == fusion.neutral
+
+
+def test_the_classifier_fuses_the_parcels_shading_with_its_network(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    strong = _mailer_when_draped()
+    manifest["surface"]["shading"] = {
+        "weights": [[5 * v for v in r] for r in strong.weights],
+        "bias": [5 * v for v in strong.bias], "neutral": strong.neutral}
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
+    assert clf.available, clf.error
+    said = [int(np.argmax(clf.packaging(_parcel(d), BOX, LABEL))) for d in (False, True)]
+    assert said[1] == 1 and said[0] != 1
