@@ -23,7 +23,7 @@ from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, 
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
 from edge.classify.session import open_session, run, warm_up
-from edge.classify.shading import broad_shading, fuse
+from edge.classify.shading import broad_shading, fuse, with_shading
 from edge.classify.surface import patch_packaging, scaled_patches, surface_packaging
 from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
 from edge.imageio import bgr8
@@ -91,7 +91,8 @@ class Classifier:
             if self.catalogue is None or self.ocr is None:
                 result = self.scores_of(self.infer(image, box, label))
             else:
-                result = self.verified(image, self.packaging(image, box, label, surface), box)
+                logits, shading = self.packaging_reading(image, box, label, surface)
+                result = with_shading(self.verified(image, logits, box), shading)
         except Exception as exc:  # onnxruntime errors share no base; lose one parcel, not the unit
             log.warning("classifier failed on a parcel: %s", exc)
             return Classification(model=self.info, scores={}, available=False,
@@ -118,7 +119,7 @@ class Classifier:
         none = softmax(marks["labels"])[:, m.labels.index("none")]
         best = int(np.argmin(none))
         packaging = out["packaging"][0] if self._surface is None else \
-            self._surface_logits(image, box, label)
+            self._surface_logits(image, box, label)[0]
         return Inference(guesses[best], marks["labels"][best], marks["brand"][best],
                          packaging, tuple(guesses), tuple(float(p) for p in none))
 
@@ -126,14 +127,21 @@ class Classifier:
                   label: Box | None = None, surface: Surface | None = None) -> np.ndarray:
         """Packaging logits alone (with the catalogue's check the mark network's scores are not
         used): the surface network's when the model has one, else the locator's head."""
+        return self.packaging_reading(image, box, label, surface)[0]
+
+    def packaging_reading(self, image: np.ndarray, box: Box | None = None,
+                          label: Box | None = None, surface: Surface | None = None
+                          ) -> tuple[np.ndarray, float | None]:
+        """Packaging logits and the parcel's broad shading where the model weighs it (the
+        officer is told it: a flat surface or one that drapes is something to look at)."""
         if self._sessions is None or self.manifest is None:
             raise ModelError(self.error or "classifier unavailable")
         if self._surface is not None:
             return self._surface_logits(image, box, label, surface)
-        return np.asarray(self._locate(image, box)[1]["packaging"][0])
+        return np.asarray(self._locate(image, box)[1]["packaging"][0]), None
 
     def _surface_logits(self, image: np.ndarray, box: Box | None, label: Box | None,
-                        surface: Surface | None = None) -> np.ndarray:
+                        surface: Surface | None = None) -> tuple[np.ndarray, float | None]:
         m = self.manifest
         assert m is not None and m.surface is not None
         whole = box if box is not None else Box(0, 0, image.shape[1], image.shape[0])
@@ -144,10 +152,10 @@ class Classifier:
             logp = surface_packaging(self._surface, m.surface, image, whole, label,
                                      m.surface_patches)
         if m.surface_shading is None:
-            return logp
+            return logp, None
         shade = broad_shading(surface.pyramid, surface.box, surface.label) if surface else \
             broad_shading(Pyramid(image), whole, label)
-        return fuse(logp, shade, m.surface_shading)
+        return fuse(logp, shade, m.surface_shading), shade
 
     def run_surface(self, patches: np.ndarray) -> np.ndarray:
         """The surface network's averaged log-probabilities for ready patches (golden checks)."""

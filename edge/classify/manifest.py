@@ -154,7 +154,8 @@ def _parse(data: Mapping[str, Any]) -> Manifest:
         locator_candidates=_bounded_int(data["locator"].get("candidates", 1),
                                         "locator.candidates", 1, MAX_CANDIDATES),
         crop_margin=float(data["model"].get("crop_margin", 0.15)),
-        golden=tuple(data.get("golden", ())), raw=data, **_surface(data.get("surface"), len(data["packagings"])))
+        golden=tuple(data.get("golden", ())), raw=data,
+        **_surface(data.get("surface"), len(data["packagings"])))
 
 
 def _surface(entry: Mapping[str, Any] | None, packagings: int) -> dict[str, Any]:
@@ -184,12 +185,14 @@ def _shading(entry: Mapping[str, Any] | None, packagings: int) -> ShadingFusion 
     bias = entry["bias"]
     if not isinstance(bias, list) or len(bias) != packagings:
         raise ValueError(f"surface.shading.bias must be {packagings} numbers")
-    bound = ("surface.shading", -MAX_WEIGHT, MAX_WEIGHT)
-    return ShadingFusion(
-        weights=tuple(tuple(bounded_float(v, f"{bound[0]}.weights", *bound[1:]) for v in r)
-                      for r in rows),
-        bias=tuple(bounded_float(v, f"{bound[0]}.bias", *bound[1:]) for v in bias),
-        neutral=bounded_float(entry["neutral"], f"{bound[0]}.neutral", -10.0, 0.0))
+
+    def weight(value: Any, key: str) -> float:
+        return bounded_float(value, f"surface.shading.{key}", -MAX_WEIGHT, MAX_WEIGHT)
+    # ln(shading + FLOOR) lies between ln(FLOOR), about -5.8, and about 0.
+    return ShadingFusion(weights=tuple(tuple(weight(v, "weights") for v in r) for r in rows),
+                         bias=tuple(weight(v, "bias") for v in bias),
+                         neutral=bounded_float(entry["neutral"], "surface.shading.neutral",
+                                               -10.0, 0.0))
 
 
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:

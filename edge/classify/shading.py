@@ -17,12 +17,19 @@ over the median brightness.  Robust to a strip of tape, a label's edge or a
 black mark: they are under half the cells, and the plane is fitted again
 without the cells far from it.
 
+A plane takes out a light that falls off across the belt, not a lens's
+vignetting (brighter in the middle of the frame); on a camera with strong
+vignetting a large box measures a little draped, and a flat-field correction
+of the camera is the remedy.
+
 :func:`fuse` combines it with the network's averaged log-probabilities by a
-multinomial logistic fitted on the training renders (``models.train_packaging``),
-so the network's own calibration is refitted beside the new evidence.
+multinomial logistic fitted on generator parcels the network was not trained on
+(``models.shading_fit``), so the network's own calibration is refitted beside
+the new evidence.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -30,7 +37,7 @@ import cv2
 import numpy as np
 
 from edge.pyramid import Pyramid, scale_box
-from edge.records import Box
+from edge.records import Box, Classification
 
 CELLS = 8
 INNER = 0.12  # the box's corners are belt on a turned parcel (as edge.classify.surface)
@@ -39,6 +46,10 @@ CHROMA = 12.0  # a/b (OpenCV's 8-bit Lab) within this of the median cell: the sa
 MIN_CELLS = 8
 DARK = 20.0  # brightness floor for the ratio: on near-black film, noise is not shading
 FLOOR = 0.003  # added before the log: the camera's own noise never measures below this
+# What the officer is told: up to FLAT the surface is a plane (board), from DRAPED it rises and
+# falls like film; between, it says no more than that.  Held-out split 4242: 80-97 % of boxes
+# of each kind measured 1 % or less, 82 % of mailers 3 % or more (medians 0.3 % and 6 %).
+FLAT, DRAPED = 0.01, 0.03
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,13 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
     """Median departure of the material's cells from a plane, over their median brightness
     (None where fewer than :data:`MIN_CELLS` cells are the parcel's own material)."""
     level = _level(pyramid, box)
+    part, origin = pyramid.region(box, level)
+    if part.size == 0:
+        return None
+    lab = cv2.cvtColor(np.ascontiguousarray(part), cv2.COLOR_BGR2LAB)
     f = pyramid.scale(level)
-    lab = cv2.cvtColor(pyramid.colour(level), cv2.COLOR_BGR2LAB)
-    cells = _cells(lab, scale_box(box, f), scale_box(label, f) if label is not None else None)
+    paper = _shift(scale_box(label, f), origin) if label is not None else None
+    cells = _cells(lab, _shift(scale_box(box, f), origin), paper)
     if len(cells) < MIN_CELLS:
         return None
     at, values = np.float32([c[:2] for c in cells]), np.float32([c[2:] for c in cells])
@@ -91,19 +106,26 @@ def _level(pyramid: Pyramid, box: Box) -> int:
 
 
 def _cells(lab: np.ndarray, box: Box, label: Box | None) -> list[tuple[float, ...]]:
-    """(column, row, L, a, b) medians of the grid's cells inside the frame and off the label."""
-    x0, y0 = box.x + INNER * box.w, box.y + INNER * box.h
-    cw, ch = (1 - 2 * INNER) * box.w / CELLS, (1 - 2 * INNER) * box.h / CELLS
-    out = []
-    for j in range(CELLS):
-        for i in range(CELLS):
-            cell = Box(int(x0 + i * cw), int(y0 + j * ch), max(1, int(cw)), max(1, int(ch)))
-            if label is not None and _overlap(cell, label):
-                continue
-            part = lab[max(cell.y, 0):cell.y + cell.h, max(cell.x, 0):cell.x + cell.w]
-            if part.size:
-                out.append((i, j, *np.median(part.reshape(-1, 3), axis=0)))
-    return out
+    """(column, row, L, a, b) medians of the grid's cells inside the picture and off the label,
+    all cells at once (one median over a reshaped grid, not 64 calls)."""
+    cw, ch = int((1 - 2 * INNER) * box.w / CELLS), int((1 - 2 * INNER) * box.h / CELLS)
+    if cw < 1 or ch < 1:
+        return []
+    x0, y0 = int(box.x + INNER * box.w), int(box.y + INNER * box.h)
+    i0, j0 = max(0, -(x0 // cw)), max(0, -(y0 // ch))
+    i1 = min(CELLS, (lab.shape[1] - x0) // cw)
+    j1 = min(CELLS, (lab.shape[0] - y0) // ch)
+    if i1 <= i0 or j1 <= j0:
+        return []
+    grid = lab[y0 + j0 * ch:y0 + j1 * ch, x0 + i0 * cw:x0 + i1 * cw]
+    medians = np.median(grid.reshape(j1 - j0, ch, i1 - i0, cw, 3).transpose(0, 2, 4, 1, 3)
+                        .reshape(j1 - j0, i1 - i0, 3, ch * cw), axis=3)
+    return [(i, j, *medians[j - j0, i - i0]) for j in range(j0, j1) for i in range(i0, i1)
+            if label is None or not _overlap(Box(x0 + i * cw, y0 + j * ch, cw, ch), label)]
+
+
+def _shift(box: Box, origin: Box) -> Box:
+    return Box(box.x - origin.x, box.y - origin.y, box.w, box.h)
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -120,3 +142,20 @@ def fuse(logp: np.ndarray, shading: float | None, fusion: ShadingFusion) -> np.n
     logits = np.asarray(fusion.weights, np.float64) @ x + np.asarray(fusion.bias, np.float64)
     logits -= logits.max()
     return (logits - math.log(float(np.exp(logits).sum()))).astype(np.float32)
+
+
+def shading_words(shading: float) -> str:
+    """The measure in an officer's words, with what it usually means."""
+    varies = f"its shading varies {100 * shading:.1f}% across the parcel"
+    if shading <= FLAT:
+        return f"its surface is flat, as board is: {varies}"
+    if shading >= DRAPED:
+        return f"its surface rises and falls, as film does: {varies}"
+    return varies
+
+
+def with_shading(c: Classification, shading: float | None) -> Classification:
+    """``c`` with the packaging's evidence (``evidence["packaging"]``) where it was measured."""
+    if shading is None:
+        return c
+    return dataclasses.replace(c, evidence={**c.evidence, "packaging": shading_words(shading)})

@@ -206,8 +206,9 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
     if c.packaging in rule.ships_in or not mark.certain:
         return []
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
+    seen = f": {c.evidence['packaging']}" if "packaging" in c.evidence else ""
     reason = (f"{mark.words()} on {PACKAGING_WORDS.get(c.packaging, c.packaging)} "
-              f"(score {c.packaging_score:.2f}); {mark.brand} ships only in {ships}")
+              f"(score {c.packaging_score:.2f}{seen}); {mark.brand} ships only in {ships}")
     sure = c.catalogue is None or (c.packaging_score >= cfg.packaging_flag_score
                                    and cfg.packaging_alone == "flag")
     outcome = Outcome.FLAG if mark.watched and sure else Outcome.REVIEW

@@ -69,3 +69,12 @@ def test_config_overrides_a_catalogue_entry_and_the_watchlist_limits_flags() -> 
     other = RulesConfig(watchlist=("NORVEX",))
     v = judge_marks(checked(suspect_misspelled=0.95), load_rules(other))
     assert v.outcome == "review" and "not on the watchlist" in v.reasons[0]
+
+
+def test_the_officer_is_told_what_the_surface_showed_beside_the_packaging_score() -> None:
+    from edge.classify.shading import with_shading
+
+    v = judge_marks(with_shading(checked(), 0.004), load_rules(RulesConfig()))
+    assert "on a cardboard box (score 0.99: its surface is flat, as board is: its shading " \
+           "varies 0.4% across the parcel); LUMERA ships only" in v.reasons[0]
+    assert "surface" not in judge_marks(checked(), load_rules(RulesConfig())).reasons[0]

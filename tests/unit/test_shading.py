@@ -102,3 +102,16 @@ def test_the_classifier_fuses_the_parcels_shading_with_its_network(tmp_path: Pat
     assert clf.available, clf.error
     said = [int(np.argmax(clf.packaging(_parcel(d), BOX, LABEL))) for d in (False, True)]
     assert said[1] == 1 and said[0] != 1
+
+
+def test_the_shading_is_told_in_words_only_where_it_was_measured() -> None:
+    from edge.classify.shading import shading_words, with_shading
+    from edge.records import Classification
+
+    assert "flat" in shading_words(0.004) and "as board is" in shading_words(0.004)
+    assert "as film does" in shading_words(0.08) and "8.0%" in shading_words(0.08)
+    middle = shading_words(0.02)
+    assert "flat" not in middle and "film" not in middle and "2.0%" in middle
+    bare = Classification(model=None, scores={})
+    assert with_shading(bare, None) is bare
+    assert with_shading(bare, 0.08).evidence["packaging"] == shading_words(0.08)
