@@ -25,6 +25,9 @@ SKEWS_DEG = (-1.5, -0.75, 0.0, 0.75, 1.5)
 NSRS = (0.001, 0.0002)
 
 MOTION = "label motion"  # what a restoration of the belt's smear (along rows) is called
+MIN_SMEAR_PX = 2.0
+"""The shortest smear worth undoing: under two pixels a box kernel is almost the identity, and
+a decoder that failed on the picture fails on its restoration too."""
 
 
 def bar_profile(crop: np.ndarray) -> np.ndarray:
@@ -134,7 +137,7 @@ def restorations(crop: np.ndarray, max_px: float, prior_px: float | None = None)
     out = [("averaged", render(prof))]
     length = box_length(prof, max_px)
     near = (length, length * 1.15, length * 0.87) if length is not None else ()
-    lengths = [x for x in (prior_px, *near) if x is not None and x >= 2.0]
+    lengths = [x for x in (prior_px, *near) if x is not None and x >= MIN_SMEAR_PX]
     kernels = [(f"motion {n:.1f}px", box_kernel(n)) for n in dict.fromkeys(round(x, 1) for x in lengths)]
     sigma = gaussian_sigma(prof)
     if sigma is not None:
@@ -221,7 +224,7 @@ def patch_restorations(patch: np.ndarray, max_px: float, prior_px: float | None 
     tried = {round(prior_px, 1)} if prior_tried and prior_px is not None else set()
     for x in _smear_lengths(patch, max_px, prior_px):
         n = round(x, 1)
-        if n < 2.0 or n in tried:
+        if n < MIN_SMEAR_PX or n in tried:
             continue
         tried.add(n)
         yield smear_restoration(img, n)

@@ -63,16 +63,17 @@ class LabelReader:
     exposure implies (belt speed x exposure / mm per pixel); the deblurring
     tries it beside its own estimate.  ``module_px`` is the narrowest bar in
     camera pixels the installation implies: with both known and the smear at
-    least ``SMEARED_MODULES`` bars wide, the deblurring rungs come straight
-    after the first looks (see :meth:`_zxing_rungs`).
+    least ``SMEARED_MODULES`` bars wide (and at least ``deblur.MIN_SMEAR_PX``:
+    a shorter smear is never undone, so there is no smear rung to put first),
+    the deblurring rungs come straight after the first looks (see :meth:`_zxing_rungs`).
     """
 
     def __init__(self, cfg: DecodeConfig | None = None, blur_prior_px: float | None = None,
                  module_px: float | None = None) -> None:
         self.cfg = cfg or DecodeConfig()
         self.blur_prior_px = blur_prior_px
-        self.smeared = bool(blur_prior_px and module_px and
-                            blur_prior_px >= SMEARED_MODULES * module_px)
+        self.smeared = bool(blur_prior_px and module_px and blur_prior_px >= max(
+            SMEARED_MODULES * module_px, deblur.MIN_SMEAR_PX))
         self._decoders: dict[str, Decoder] = {n: DECODERS.opener(n)(self.cfg) for n in self.cfg.decoders}
         self._finder = locate.RegionFinder() if self.cfg.locate else None
         self._ocr: Any = None
@@ -320,7 +321,8 @@ class LabelReader:
         """
         for x0, y0, patch in self._label_patches(view, state):
             if prior_only:
-                tries = [deblur.smear_restoration(patch, self.blur_prior_px)] if self.blur_prior_px else []
+                prior = self.blur_prior_px or 0.0
+                tries = [deblur.smear_restoration(patch, prior)] if prior >= deblur.MIN_SMEAR_PX else []
             else:
                 tries = deblur.patch_restorations(patch, self.cfg.max_blur_px, self.blur_prior_px, prior_tried)
             for what, restored in tries:

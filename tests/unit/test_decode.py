@@ -485,6 +485,23 @@ def test_an_installation_that_smears_bars_deblurs_before_the_plain_rungs() -> No
     assert not LabelReader(DecodeConfig(), blur_prior_px=4.0).smeared  # bar width unknown
 
 
+def test_a_smear_under_two_pixels_is_never_undone_and_puts_no_rung_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fine bars (a macro view) make 1.5 px of smear a bar and a half, but a box kernel that short
+    is almost the identity: no smear rung first, and neither look undoes it."""
+    from edge.decode import deblur
+
+    undone: list[float] = []
+    restore = deblur.smear_restoration
+    monkeypatch.setattr(deblur, "smear_restoration",
+                        lambda p, n: undone.append(n) or restore(p, n))
+    reader = LabelReader(DecodeConfig(), blur_prior_px=1.5, module_px=0.8)
+    assert not reader.smeared
+    reader.read_image(frame(symbol(UPS, "Code128", scale=2), blur_px=1.5))
+    assert all(n >= deblur.MIN_SMEAR_PX for n in undone)
+    assert LabelReader(DecodeConfig(), blur_prior_px=2.0, module_px=0.8).smeared
+
+
 def test_on_a_smeared_belt_the_installations_smear_is_undone_before_regions_and_estimates(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The 2D look, the label with the belt's smear undone, then the half-size regions; the
