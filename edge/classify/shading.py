@@ -65,7 +65,12 @@ class ShadingFusion:
 
 def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None:
     """Median departure of the material's cells from a plane, over their median brightness
-    (None where fewer than :data:`MIN_CELLS` cells are the parcel's own material)."""
+    (None where fewer than :data:`MIN_CELLS` cells are the parcel's own material, or where
+    ``box`` is the whole picture: a photograph classified without the parcel's outline, whose
+    belt or desk, as grey as a white box, would count as its surface)."""
+    if box.x <= 0 and box.y <= 0 and box.x + box.w >= pyramid.width and \
+            box.y + box.h >= pyramid.height:
+        return None
     level = _level(pyramid, box)
     part, origin = pyramid.region(box, level)
     if part.size == 0:

@@ -260,8 +260,8 @@ def test_cli_classifies_a_photo_of_known_scale_as_the_unit_would(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The same parcel photographed at three times the resolution reads the same packaging
     once its scale is given (patches at the model's px per mm); a nonsense scale is refused.
-    This parcel's reading is unsure (about 0.5), where the patches' and the shading's small
-    differences between the two pictures move the score most: 0.15 is that margin."""
+    This parcel's reading is unsure (about 0.5), where the patches' small differences between
+    the two pictures move the score most: 0.15 is that margin."""
     from models import dataset as ds
 
     p = ds.render(7007, 2, 0.5, materials=True)

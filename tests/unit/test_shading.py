@@ -63,6 +63,12 @@ def test_a_parcel_that_is_all_label_has_no_shading_to_measure() -> None:
     assert broad_shading(Pyramid(_parcel(True)), BOX, BOX) is None
 
 
+def test_without_the_parcels_outline_the_belt_is_not_taken_for_its_surface() -> None:
+    """A photograph classified from a file has no outline: its box is the whole picture."""
+    assert broad_shading(Pyramid(_parcel(False)), Box(0, 0, 1280, 960), LABEL) is None
+    assert broad_shading(Pyramid(_parcel(False)), Box(0, 0, 1280, 960 - 1), LABEL) is not None
+
+
 def _mailer_when_draped() -> ShadingFusion:
     """Passes the network through and adds 3 per unit of ln(shading) to the mailer."""
     return ShadingFusion(weights=((1, 0, 0, 0), (0, 1, 0, 3), (0, 0, 1, 0)),
