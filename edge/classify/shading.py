@@ -126,15 +126,11 @@ def _cells(lab: np.ndarray, box: Box, label: Box | None) -> list[tuple[float, ..
     medians = np.median(grid.reshape(j1 - j0, ch, i1 - i0, cw, 3).transpose(0, 2, 4, 1, 3)
                         .reshape(j1 - j0, i1 - i0, 3, ch * cw), axis=3)
     return [(i, j, *medians[j - j0, i - i0]) for j in range(j0, j1) for i in range(i0, i1)
-            if label is None or not _overlap(Box(x0 + i * cw, y0 + j * ch, cw, ch), label)]
+            if label is None or Box(x0 + i * cw, y0 + j * ch, cw, ch).overlap(label) == 0]
 
 
 def _shift(box: Box, origin: Box) -> Box:
     return Box(box.x - origin.x, box.y - origin.y, box.w, box.h)
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
 
 
 def feature(shading: float | None, fusion: ShadingFusion) -> float:
