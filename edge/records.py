@@ -238,7 +238,7 @@ class Classification:
     # The brand catalogue the mark was checked against (name, version, SHA-256 of the folder).
     catalogue: ModelInfo | None = None
     # What the mark's words read (untrusted OCR text) and how they match the brand's name:
-    # "exact", "emblem", "lookalike", "edit", "partial", "near" or "covered" ("" when no
+    # "exact", "emblem", "lookalike", "edit", "partial", "near", "covered" or "cut" ("" when no
     # catalogue name was read).
     mark_text: str = ""
     name_match: str = ""

@@ -25,7 +25,10 @@ shape (``edge.classify.verify``), the name is read exactly: kind "emblem".
 A name read in pieces, with letters hidden between them by tape or a
 sticker laid over the mark, is "covered": the pieces name the brand (and
 its colour and proportions can still be measured), but what is hidden
-cannot be called a misspelling.
+cannot be called a misspelling.  One piece alone, running into the band with
+the rest of the name's letters under it, is "cut": it names the brand only
+as far as its letters go (a shop's "ZENVO" under tape reads "ZEN" as well),
+so it is measured but never flags by itself.
 """
 from __future__ import annotations
 
@@ -45,17 +48,20 @@ class NameMatch:
     brand: str
     spelling: str
     read: str
-    kind: str  # "exact" | "emblem" | "lookalike" | "edit" | "partial" | "near" | "covered"
-    edits: int  # for "covered": letters hidden
+    kind: str  # "exact" | "emblem" | "lookalike" | "edit" | "partial" | "near" | "covered" | "cut"
+    edits: int  # for "covered" and "cut": letters hidden
 
     @property
     def misspelled(self) -> bool:
-        return self.kind not in (*EXACTLY, "covered")
+        return self.kind not in (*EXACTLY, "covered", "cut")
 
     def words(self) -> str:
         if self.kind == "covered":
             return (f"the mark reads '{self.read}' with {self.edits} letter(s) covered, "
                     f"brand {self.brand}")
+        if self.kind == "cut":
+            return (f"the mark reads '{self.read}' and runs under tape or a sticker over about "
+                    f"{self.edits} letter(s): perhaps brand {self.brand}, what is hidden is not known")
         if self.kind == "exact":
             return f"the mark reads '{self.read}', the name of brand {self.brand}"
         if self.kind == "emblem":
@@ -141,11 +147,16 @@ def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatc
     return None
 
 
-RANK = {"exact": 0, "emblem": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4}
+RANK = {"exact": 0, "emblem": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4,
+        "cut": 5}
 # Kinds that read the brand's name itself, letter for letter.
 EXACTLY = ("exact", "emblem")
 # A covered name must show this share of its letters, and its first piece at least two.
 COVERED_MIN_SHOWN = 0.6
+# A name cut by a band shows at least half its letters (and three) in one piece; beyond the
+# band at most CUT_UNSEEN letters more may stand, too few for the detector to take as a line.
+CUT_MIN_SHOWN = 0.5
+CUT_UNSEEN = 2
 
 
 def match_pieces(first: str, hidden: int, second: str,
@@ -165,6 +176,28 @@ def match_pieces(first: str, hidden: int, second: str,
                     name.startswith(a) and name.endswith(b):
                 return NameMatch(brand, spelling, f"{fold(first)}…{fold(second)}", "covered",
                                  gap)
+    return None
+
+
+def match_cut(piece: str, hidden: int,
+              brands: Iterable[tuple[str, tuple[str, ...]]]) -> NameMatch | None:
+    """``piece`` read up to a band about ``hidden`` letters wide: a catalogue name it starts
+    or ends (look-alikes folded), whose letters under the band, one more or less than the
+    band's width suggests, leave at most CUT_UNSEEN beyond it, is a "cut" match."""
+    a = fold_lookalikes(piece)
+    if len(a) < 3:
+        return None
+    for brand, spellings in brands:
+        for spelling in spellings:
+            name = fold_lookalikes(spelling)
+            rest = len(name) - len(a)
+            if rest < 1 or len(a) / len(name) < CUT_MIN_SHOWN or not (
+                    name.startswith(a) or name.endswith(a)):
+                continue
+            under = [h for h in (hidden, hidden - 1, hidden + 1) if 1 <= h <= rest <= h + CUT_UNSEEN]
+            if under:
+                shown = f"{fold(piece)}…" if name.startswith(a) else f"…{fold(piece)}"
+                return NameMatch(brand, spelling, shown, "cut", under[0])
     return None
 
 

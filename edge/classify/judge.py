@@ -29,6 +29,10 @@ natural units chosen by what they mean, not fitted to one renderer:
   quarter), blotchy prints a sixth in the median (the review line at an
   eighth left 8 of 150 cheap prints with holes of 10-12 % unreviewed).
 
+A name read in one piece up to tape ("cut", :mod:`edge.classify.cover`) is
+measured as any other, its scores held at the review line: the hidden
+letters might spell another word.
+
 A parcel whose words name no catalogue brand is "none": no brand, no
 brand-specific rule, whatever colour or shape its print has.
 """
@@ -116,6 +120,8 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
     quality = _print_quality(r)
     if quality is not None:
         scores["suspect_quality"], evidence["suspect_quality"] = quality
+    if r.match.kind == "cut":  # the brand itself is uncertain: measured, never a flag alone
+        scores = {k: min(v, REVIEW[k]) for k, v in scores.items()}
     return scores, evidence
 
 

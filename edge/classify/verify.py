@@ -34,7 +34,8 @@ import numpy as np
 
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
-from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_pieces, match_word
+from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
+from edge.classify.cover import covered_match
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
@@ -49,11 +50,6 @@ NEAR_MAX_DELTA_E = 15.0
 # Letter proportions outside this ratio of the reference are a failed measurement
 # (a word split or an emblem taken for letters), not a mark: they are not reported.
 ASPECT_SANE = (0.3, 3.0)
-# Two pieces of one covered name: alike in height and slant, on one line, with a gap of
-# at most PIECE_GAP letter heights between them (a strip of tape is about one to three).
-PIECE_HEIGHT = (0.7, 1.45)
-PIECE_SLANT_DEG = 12.0
-PIECE_GAP = 4.0
 # A line read at least this surely in one look is not read again in the next.
 SURE_READ = 0.9
 # Name matches that flag on their own; their line is read a second time (second_reading).
@@ -115,14 +111,26 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
     lines = engine.read_lines(stretch_contrast(piece))
-    best = _match(lines, catalogue)
+    best = _match(lines, catalogue, piece)
     if best is None and (second_look == "always" or second_look == "hidden"
                          and could_hide_a_mark(piece, catalogue)):
         sure = tuple(t for t in lines if t.confidence >= SURE_READ)
         more = engine.read_lines(local_contrast(piece), skip=sure)
-        best, lines = _match(more, catalogue), lines + more
-    if best is None:
-        return Reading(_guess_of(None, region), lines)
+        best, lines = _match(more, catalogue, piece), lines + more
+    origin = region.clip(image.shape[1], image.shape[0])
+    reading = None if best is None else _measured(engine, piece, origin, lines, best, catalogue)
+    if reading is None and best is not None and best[0].kind == "near":
+        # Near the name but not in its colour: the name's own letters cut by tape may be why.
+        covered = covered_match(lines, catalogue, piece)
+        reading = None if covered is None else \
+            _measured(engine, piece, origin, lines, covered, catalogue)
+    return reading or Reading(_guess_of(None, region), lines)
+
+
+def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[TextLine, ...],
+              best: tuple[NameMatch, TextLine], catalogue: Catalogue) -> Reading | None:
+    """The matched line measured against its brand's record; None for a near name not
+    printed in the brand's colour (too weak to name the brand)."""
     match, line = best
     measured = measure_line(piece, line)
     if _emblem_read_as_letters(match) and emblem_beside(measured):
@@ -132,8 +140,7 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     ink = ink_colour(measured)
     de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
     if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
-        return Reading(_guess_of(None, region), lines)
-    origin = region.clip(image.shape[1], image.shape[0])
+        return None
     second, respelt = (second_reading(engine, piece, line, match) if match.kind in FLAGGING
                        else (None, None))
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
@@ -170,8 +177,9 @@ def _emblem_read_as_letters(match: NameMatch) -> bool:
         read.startswith(name) or read.endswith(name))
 
 
-def _match(lines: Sequence[TextLine], catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
-    return _best_match(lines, catalogue) or covered_match(lines, catalogue)
+def _match(lines: Sequence[TextLine], catalogue: Catalogue,
+           picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
+    return _best_match(lines, catalogue) or covered_match(lines, catalogue, picture)
 
 
 def _best_match(lines: Sequence[TextLine],
@@ -184,42 +192,6 @@ def _best_match(lines: Sequence[TextLine],
             if m is not None and (best is None or _better(m, line, best)):
                 best = (m, line)
     return best
-
-
-def covered_match(lines: Sequence[TextLine],
-                  catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
-    """A name read in two pieces on one line (tape or a sticker over its middle letters);
-    the longer piece is the line measured for colour, proportions and print."""
-    pairs = [(b.name, b.spellings) for b in catalogue.brands]
-    for a in lines:
-        for b in lines:
-            hidden = None if a is b else hidden_letters(a, b)
-            m = None if hidden is None else match_pieces(a.text, hidden, b.text, pairs)
-            if m is not None:
-                return m, max((a, b), key=lambda line: len(fold(line.text)))
-    return None
-
-
-def hidden_letters(a: TextLine, b: TextLine) -> int | None:
-    """How many of ``a``'s letters would fill the gap between ``a`` and ``b`` when the two
-    lie on one line of print (either order along it); None when they do not."""
-    pa, pb = np.float32(a.box), np.float32(b.box)
-    ua, ub = pa[1] - pa[0], pb[1] - pb[0]
-    wa, wb = float(np.hypot(*ua)), float(np.hypot(*ub))
-    ha, hb = a.height, b.height
-    letters = len(fold(a.text))
-    if min(wa, wb, ha, hb) < 1 or letters == 0 or \
-            not PIECE_HEIGHT[0] <= hb / ha <= PIECE_HEIGHT[1]:
-        return None
-    slant = abs(np.degrees(np.arctan2(ua[1], ua[0]) - np.arctan2(ub[1], ub[0]))) % 180
-    if min(slant, 180 - slant) > PIECE_SLANT_DEG:
-        return None
-    u = ua / wa
-    d = pb.mean(0) - pa.mean(0)
-    gap = abs(float(d @ u)) - (wa + wb) / 2
-    if abs(float(d[0] * u[1] - d[1] * u[0])) > 0.5 * ha or not 0.2 * ha < gap < PIECE_GAP * ha:
-        return None
-    return int(round(gap / (wa / letters)))
 
 
 def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
@@ -270,10 +242,10 @@ def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
 
 def _word_read(reading: Reading) -> str:
     """The matched word as the line reads it, symbols included ('★LUMERA'): its ends say
-    whether an emblem was read beside the letters.  A covered name is the whole line; an
+    whether an emblem was read beside the letters.  A covered or cut name is the whole line; an
     emblem read as a letter ('OORBIQ') is no letter, so the name's own letters are counted."""
     assert reading.match is not None and reading.line is not None
-    if reading.match.kind == "covered":
+    if reading.match.kind in ("covered", "cut"):
         return reading.line.text
     if reading.match.kind == "emblem":
         return reading.match.spelling

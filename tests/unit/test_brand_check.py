@@ -27,6 +27,9 @@ KALIMBA_ORANGE = (235, 125, 0)
 # Where "IM" of KALIMBA falls in the first print (DejaVu Sans Bold 54: KAL ends at 118, KALIM
 # at 192, pasted at x = 64): a strip of tape across the parcel there hides those two letters.
 TAPE_OVER_IM = (176, 262)
+# ZENTRO's "TR" and most of its "O" (ZEN ends at x = 185, the O at 310): one piece shows.
+TAPE_OVER_TRO = (190, 300)
+ZENTRO_GREEN = (25, 150, 60)
 BOX = Box(140, 120, 1000, 720)
 
 
@@ -119,6 +122,21 @@ def test_a_name_half_under_tape_still_names_its_brand_and_is_measured(clf: Class
     c = clf.classify(parcel(("KALIMBA", BLUE, 1.0), tape=TAPE_OVER_IM), BOX)
     v = verdict(c)
     assert c.brand == "KALIMBA" and v.outcome == "flag" and "suspect_colour" in v.flagged_labels
+
+
+def test_a_name_running_under_tape_is_measured_but_never_flags_alone(clf: Classifier) -> None:
+    """Only "ZEN" shows before the tape: ZENTRO is named as far as its letters go, its
+    colour measured; in another colour that is a review (the hidden letters might spell
+    another word), never a flag.  The same letters with no tape beside them are no mark."""
+    c = clf.classify(parcel(("ZENTRO", ZENTRO_GREEN, 1.0), tape=TAPE_OVER_TRO), BOX)
+    assert (c.brand, c.name_match) == ("ZENTRO", "cut"), c.evidence
+    assert "what is hidden is not known" in c.evidence["name"] and verdict(c).outcome == "clear"
+    c = clf.classify(parcel(("ZENTRO", BLUE, 1.0), tape=TAPE_OVER_TRO), BOX)
+    v = verdict(c)
+    assert (c.brand, c.name_match, v.outcome) == ("ZENTRO", "cut", "review"), c.evidence
+    assert "colour differs from ZENTRO's reference" in v.reasons[0]
+    c = clf.classify(parcel(("ZEN", BLUE, 1.0)), BOX)
+    assert c.top == "none" and verdict(c).outcome == "clear"
 
 
 def test_a_stretched_name_is_distorted(clf: Classifier) -> None:

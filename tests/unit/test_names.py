@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.catalogue.names import candidates, edit_distance, match_pieces, match_word
+from edge.catalogue.names import candidates, edit_distance, match_cut, match_pieces, match_word
 
 BRANDS = [("LUMERA", ("LUMERA",)), ("NORVEX", ("NORVEX",)), ("KALIMBA", ("KALIMBA",)),
           ("ORBIQ", ("ORBIQ",)), ("ZENTRO", ("ZENTRO",))]
@@ -60,6 +60,31 @@ def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, 
 ])
 def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, second: str) -> None:
     assert match_pieces(first, hidden, second, BRANDS) is None
+
+
+@pytest.mark.parametrize("piece, hidden, brand, read, covered", [
+    ("ZEN", 2, "ZENTRO", "ZEN…", 2),       # "O" beyond the tape, too small to be a line
+    ("ZEN", 3, "ZENTRO", "ZEN…", 3),       # the tape runs past the name's end
+    ("NOR", 4, "NORVEX", "NOR…", 3),       # the band a letter wider than the hidden three
+    ("BIQ", 2, "ORBIQ", "…BIQ", 2),        # the name's start under the tape
+    ("KALI", 3, "KALIMBA", "KALI…", 3),
+])
+def test_one_piece_running_under_tape_is_a_cut_name(piece: str, hidden: int, brand: str,
+                                                    read: str, covered: int) -> None:
+    m = match_cut(piece, hidden, BRANDS)
+    assert m is not None and (m.brand, m.kind, m.read, m.edits) == (brand, "cut", read, covered)
+    assert not m.misspelled and "what is hidden is not known" in m.words()
+
+
+@pytest.mark.parametrize("piece, hidden", [
+    ("ZE", 3),        # two letters name nothing
+    ("KAL", 4),       # three of seven: under half the name shown
+    ("ZEN", 6),       # a band far wider than the three letters the name lacks
+    ("ZENX", 2),      # not the name's start or end
+    ("LUMERA", 2),    # the whole name: nothing of it is hidden
+])
+def test_a_piece_the_band_does_not_explain_is_no_brand(piece: str, hidden: int) -> None:
+    assert match_cut(piece, hidden, BRANDS) is None
 
 
 @pytest.mark.parametrize("read, brand, edits", [
