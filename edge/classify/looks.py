@@ -7,7 +7,12 @@ time), so the second is taken only where the surface could hide a mark from
 the first (``classify.second_look: hidden``):
 
 1. :func:`stretch_contrast`, always: dim or washed-out print.
-2. :func:`local_contrast` where :func:`could_hide_a_mark`: a name printed in
+2. The same picture turned a quarter (:func:`turned_lines` maps its lines
+   back) where the first look read no name but a piece of steep print
+   (:func:`runs_steeply`): the text detector, trained on print that runs
+   across the picture, finds a name turned 60-90 degrees on the belt only in
+   pieces ("TRC" for ZENTRO, "B" for ORBIQ) or not at all.
+3. :func:`local_contrast` where :func:`could_hide_a_mark`: a name printed in
    a colour close to its surface's (a green name on a green box).
 
 Whether a surface could hide a mark is the catalogue's own data (its brands'
@@ -27,10 +32,14 @@ import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.colour import delta_e00
+from edge.catalogue.names import fold
+from edge.ocr import TextLine
 
 # A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
 HIDING_DELTA_E = 25.0
+# A line read as this many letters or fewer is taken for a piece of a longer one.
+FRAGMENT = 3
 DARK_SURFACE_L = 30.0
 
 
@@ -66,6 +75,32 @@ def local_contrast(crop: np.ndarray) -> np.ndarray:
     if stretched.ndim == 2:
         return clahe.apply(stretched)
     return cv2.merge([clahe.apply(channel) for channel in cv2.split(stretched)])
+
+
+def runs_steeply(lines: tuple[TextLine, ...]) -> bool:
+    """Whether a line read is a piece of steep print: its box's longer side runs more down
+    the picture than across it, and it reads FRAGMENT characters or fewer.  Steep print
+    read whole ("HANDLE WITH CARE" at 60 degrees) needs no second look."""
+    for line in lines:
+        p = np.float32(line.box)
+        sides = (p[1] - p[0], p[3] - p[0])
+        x, y = max(sides, key=lambda v: float(np.hypot(*v)))
+        if abs(y) > abs(x) and len(fold(line.text)) <= FRAGMENT:
+            return True
+    return False
+
+
+def turned_lines(lines: tuple[TextLine, ...], height: int,
+                 back: bool = True) -> tuple[TextLine, ...]:
+    """Lines read in a picture turned a quarter clockwise (``cv2.ROTATE_90_CLOCKWISE``) of
+    an unturned picture ``height`` px high, in the unturned picture's pixels (``back``), or
+    the other way.  The corners keep their order along the letters (the first two run along
+    the line's top), which is what measuring the line needs; a turn keeps them clockwise."""
+    def moved(x: float, y: float) -> tuple[float, float]:
+        return (y, height - 1 - x) if back else (height - 1 - y, x)
+    return tuple(TextLine(t.text, t.confidence,
+                          tuple(moved(x, y) for x, y in t.box),  # type: ignore[arg-type]
+                          t.respelt) for t in lines)
 
 
 def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:

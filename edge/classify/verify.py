@@ -39,7 +39,8 @@ from edge.classify.cover import covered_match
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import could_hide_a_mark, local_contrast, stretch_contrast
+from edge.classify.looks import (could_hide_a_mark, local_contrast, runs_steeply, stretch_contrast,
+                                 turned_lines)
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -105,18 +106,14 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    With ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a
-    parcel on which no catalogue name was read is read again with its local contrast
-    raised (:func:`edge.classify.looks.local_contrast`).
+    Where no catalogue name was read but print runs steeply, the parcel is read again
+    turned a quarter (:func:`edge.classify.looks.runs_steeply`).  With ``second_look``
+    ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on which no catalogue
+    name was read is read again with its local contrast raised
+    (:func:`edge.classify.looks.local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
-    lines = engine.read_lines(stretch_contrast(piece))
-    best = _match(lines, catalogue, piece)
-    if best is None and (second_look == "always" or second_look == "hidden"
-                         and could_hide_a_mark(piece, catalogue)):
-        sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-        more = engine.read_lines(local_contrast(piece), skip=sure)
-        best, lines = _match(more, catalogue, piece), lines + more
+    best, lines = _looks(engine, piece, catalogue, second_look)
     origin = region.clip(image.shape[1], image.shape[0])
     reading = None if best is None else _measured(engine, piece, origin, lines, best, catalogue)
     if reading is None and best is not None and best[0].kind == "near":
@@ -125,6 +122,38 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
         reading = None if covered is None else \
             _measured(engine, piece, origin, lines, covered, catalogue)
     return reading or Reading(_guess_of(None, region), lines)
+
+
+def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_look: str
+           ) -> tuple[tuple[NameMatch, TextLine] | None, tuple[TextLine, ...]]:
+    """The parcel's looks (:mod:`edge.classify.looks`), each taken only where those before
+    named no brand (a name only near a brand's counts as none yet), the best match of all
+    and every line they read.  A line read surely in the first is not read again in a later
+    look; a later look's own reads are not skipped (it is another picture)."""
+    seen = stretch_contrast(piece)
+    lines = engine.read_lines(seen)
+    best = _match(lines, catalogue, piece)
+    sure = tuple(t for t in lines if t.confidence >= SURE_READ)
+    if _unnamed(best) and runs_steeply(lines):
+        turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
+                                   skip=turned_lines(sure, piece.shape[0], back=False))
+        more = turned_lines(turned, piece.shape[0])
+        best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
+    if _unnamed(best) and (second_look == "always" or second_look == "hidden"
+                           and could_hide_a_mark(piece, catalogue)):
+        more = engine.read_lines(local_contrast(piece), skip=sure)
+        best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
+    return best, lines
+
+
+def _unnamed(best: tuple[NameMatch, TextLine] | None) -> bool:
+    return best is None or best[0].kind == "near"
+
+
+def _better_of(a: tuple[NameMatch, TextLine] | None, b: tuple[NameMatch, TextLine] | None
+               ) -> tuple[NameMatch, TextLine] | None:
+    """The match of the better kind; the earlier look's on a tie."""
+    return min((m for m in (a, b) if m is not None), key=lambda m: RANK[m[0].kind], default=None)
 
 
 def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[TextLine, ...],

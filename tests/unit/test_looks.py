@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
+import pytest
 
 from edge.catalogue import Catalogue, load_catalogue
-from edge.classify.looks import local_contrast, stretch_contrast
+from edge.classify.looks import local_contrast, runs_steeply, stretch_contrast, turned_lines
 from edge.classify.verify import scan_parcel
 from edge.ocr import TextLine
 from edge.records import Box
@@ -72,3 +74,74 @@ def test_never_takes_one_look_and_always_takes_both() -> None:
     engine = Engine(found_at=2)
     assert scan_parcel(engine, _piece(WHITE_BOX), REGION, _catalogue(), "always").match
     assert len(engine.pictures) == 2
+
+
+def _upright_piece() -> np.ndarray:
+    """ZENTRO's strokes stacked down the piece (the name turned a quarter on the belt)."""
+    piece = np.full((400, 300, 3), WHITE_BOX, np.uint8)
+    for y in range(110, 290, 30):
+        piece[y:y + 12, 135:165] = ZENTRO_GREEN
+    return piece
+
+
+class TurnedEngine:
+    """Reads a steep fragment ``first`` in the picture as given and ZENTRO, running level
+    across it, in the picture turned a quarter clockwise (where the strokes lie level)."""
+
+    name = "scripted"
+
+    def __init__(self, first: TextLine) -> None:
+        self.first, self.pictures, self.skips = first, [], []
+
+    def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
+                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+        self.pictures.append(image_bgr)
+        self.skips.append(tuple(skip))
+        if image_bgr.shape[:2] == (400, 300):
+            return (self.first,)
+        # turned clockwise, the piece's rows 110-290 at columns 135-165 lie at x = 399 - y
+        return (TextLine("ZENTRO", 0.97, ((100.0, 130.0), (300.0, 130.0), (300.0, 170.0),
+                                          (100.0, 170.0))),)
+
+
+STEEP_PIECE = TextLine("TRC", 0.95, ((135.0, 200.0), (165.0, 200.0), (165.0, 260.0),
+                                     (135.0, 260.0)))
+
+
+def test_a_steep_piece_of_print_makes_the_parcel_read_turned_a_quarter() -> None:
+    piece, engine = _upright_piece(), TurnedEngine(STEEP_PIECE)
+    reading = scan_parcel(engine, piece, Box(0, 0, 300, 400), _catalogue(), "never")
+    assert reading.match is not None and reading.match.kind == "exact"
+    assert np.array_equal(engine.pictures[1], cv2.rotate(stretch_contrast(piece),
+                                                         cv2.ROTATE_90_CLOCKWISE))
+    # the name is found where it lies on the unturned parcel, and measured there
+    assert reading.guess.angle == pytest.approx(-90.0)
+    assert 140 <= reading.guess.cx <= 160 and 190 <= reading.guess.cy <= 210
+    assert reading.delta_e is not None and reading.delta_e < 3
+    # the sure first read is not read again: skipped where it lies in the turned picture
+    (skipped,) = engine.skips[1]
+    assert skipped.box[0] == pytest.approx((399 - 200.0, 135.0))
+
+
+@pytest.mark.parametrize("first", [
+    TextLine("HANDLE WITH CARE", 0.95, ((135.0, 20.0), (165.0, 20.0), (165.0, 380.0),
+                                        (135.0, 380.0))),   # steep, but read whole
+    TextLine("TRC", 0.95, ((100.0, 130.0), (160.0, 130.0), (160.0, 160.0),
+                           (100.0, 160.0))),                 # a short word lying level
+])
+def test_print_read_whole_or_lying_level_takes_no_turned_look(first: TextLine) -> None:
+    engine = TurnedEngine(first)
+    assert scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(),
+                       "never").match is None
+    assert len(engine.pictures) == 1
+
+
+def test_lines_turned_a_quarter_map_back_onto_the_same_pixels() -> None:
+    picture = np.zeros((50, 80), np.uint8)
+    picture[12, 30] = 255
+    turned = cv2.rotate(picture, cv2.ROTATE_90_CLOCKWISE)
+    y, x = np.argwhere(turned == 255)[0]
+    dot = TextLine("X", 1.0, ((float(x), float(y)),) * 4)
+    assert turned_lines((dot,), 50)[0].box[0] == (30.0, 12.0)
+    assert turned_lines(turned_lines((dot,), 50), 50, back=False)[0].box[0] == (x, y)
+    assert runs_steeply((STEEP_PIECE,)) and not runs_steeply(())
