@@ -29,9 +29,10 @@ natural units chosen by what they mean, not fitted to one renderer:
   quarter), blotchy prints a sixth in the median (the review line at an
   eighth left 8 of 150 cheap prints with holes of 10-12 % unreviewed).
 
-A name read in one piece up to tape ("cut", :mod:`edge.classify.cover`) is
-measured as any other, its scores held at the review line: the hidden
-letters might spell another word.
+A name read in one piece up to tape ("cut", :mod:`edge.classify.cover`), or
+one edit beyond a name's allowance ("near"), is measured as any other, its
+scores held at the review line: the hidden letters might spell another word,
+and a near word might be one.
 
 A parcel whose words name no catalogue brand is "none": no brand, no
 brand-specific rule, whatever colour or shape its print has.
@@ -57,6 +58,9 @@ LABELS = ("none", "genuine", *FLAG)
 HOLES = ((0.0, 1 / 10, 1 / 4, 1 / 2),
          (0.0, REVIEW["suspect_quality"], FLAG["suspect_quality"], 1.0))
 NEAR_CAP = 0.6
+# Names that say the brand only weakly: one edit beyond the allowance, or a piece up to tape.
+# What is measured on them is held at the review line.
+WEAK_NAMES = ("near", "cut")
 # Ink edge width over letter height onto the print-quality score: review from BLUR_REVIEW,
 # rising to BLUR_CAP at twice that width, never more (blurred edges never flag by themselves).
 BLUR_REVIEW = 0.14
@@ -120,7 +124,7 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
     quality = _print_quality(r)
     if quality is not None:
         scores["suspect_quality"], evidence["suspect_quality"] = quality
-    if r.match.kind == "cut":  # the brand itself is uncertain: measured, never a flag alone
+    if r.match.kind in WEAK_NAMES:  # the brand itself is uncertain: never a flag alone
         scores = {k: min(v, REVIEW[k]) for k, v in scores.items()}
     return scores, evidence
 

@@ -46,7 +46,8 @@ from edge.records import Box
 
 # Reference pictures are read at no more than this long side.
 READ_SIDE = 320
-# A "near" name (one edit beyond the allowance) counts only in the brand's own colour.
+# A "near" name (one edit beyond the allowance) counts in the brand's own colour, or where
+# read again it names the brand (see _named_again).
 NEAR_MAX_DELTA_E = 15.0
 # Letter proportions outside this ratio of the reference are a failed measurement
 # (a word split or an emblem taken for letters), not a mark: they are not reported.
@@ -159,7 +160,9 @@ def _better_of(a: tuple[NameMatch, TextLine] | None, b: tuple[NameMatch, TextLin
 def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[TextLine, ...],
               best: tuple[NameMatch, TextLine], catalogue: Catalogue) -> Reading | None:
     """The matched line measured against its brand's record; None for a near name not
-    printed in the brand's colour (too weak to name the brand)."""
+    printed in the brand's colour (too weak to name the brand) unless, read again on its
+    own, it reads as the brand's name or the recogniser finds that spelling nearly as
+    likely (a worn or wrongly coloured mark misread, not another word)."""
     match, line = best
     measured = measure_line(piece, line)
     if _emblem_read_as_letters(match) and emblem_beside(measured):
@@ -168,13 +171,22 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
     assert brand is not None
     ink = ink_colour(measured)
     de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
-    if match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
-        return None
-    second, respelt = (second_reading(engine, piece, line, match) if match.kind in FLAGGING
-                       else (None, None))
+    second, respelt = None, None
+    if match.kind in FLAGGING or match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
+        second, respelt = second_reading(engine, piece, line, match)
+        if match.kind == "near" and not _named_again(second, respelt, brand):
+            return None
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
                    edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
                    second=second, respelt=respelt)
+
+
+def _named_again(second: str, respelt: float | None, brand: Brand) -> bool:
+    """A second reading that names ``brand`` within its allowance, or odds at least
+    DISPUTE_ODDS for the brand's spelling against what was read."""
+    pair = [(brand.name, brand.spellings)]
+    named = any(match_word(w, pair) is not None for w in candidates(second))
+    return named or (respelt is not None and respelt >= DISPUTE_ODDS)
 
 
 def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine,

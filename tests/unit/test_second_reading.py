@@ -99,3 +99,27 @@ def test_a_misspelling_the_recogniser_finds_nearly_as_likely_spelt_right_is_revi
     else:
         assert scores["suspect_misspelled"] >= FLAG["suspect_misspelled"]
         assert "as likely" not in evidence["suspect_misspelled"]
+
+
+def _blue_parcel() -> np.ndarray:
+    image = _parcel()
+    image[40:70, 50:230] = (200, 60, 30)  # the line's ink, blue: not KALIMBA's orange
+    return image
+
+
+@pytest.mark.parametrize("then, odds, named", [
+    ("KALIMBA", None, True),     # read again, the name itself: a misread mark in another colour
+    ("KAXIMEO", -1.0, True),     # the recogniser finds the name nearly as likely
+    ("KAXIMEO", -30.0, False),   # it rules the name out: another word (a shop's mark)
+    ("", None, False),
+])
+def test_a_near_name_in_another_colour_names_the_brand_only_if_read_again_as_it(
+        then: str, odds: float | None, named: bool) -> None:
+    engine = ScriptedEngine("KAXIMEO", then, odds)
+    reading = scan_parcel(engine, _blue_parcel(), Box(0, 0, 300, 200), _catalogue())
+    assert engine.asked[1] == ("KAXIMEO", "KALIMBA")
+    assert (reading.match is not None) == named
+    if named:
+        assert reading.match.kind == "near" and reading.delta_e > 15
+        scores, _ = _measure(reading)
+        assert all(scores[k] <= REVIEW[k] for k in REVIEW)  # weak: never a flag alone
