@@ -296,7 +296,8 @@ def _word_read(reading: Reading) -> str:
 
 def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
     """``reading`` with the ratio of its letters' aspect to the brand reference's."""
-    if reading.match is None or reading.line is None or reading.ink is None:
+    if reading.match is None or reading.line is None or reading.ink is None or \
+            reading.match.kind in ("covered", "cut"):  # a piece's letters are not the name's
         return reading
     ref = references.get(reading.match.brand)
     own = letter_aspect(reading.ink, _word_read(reading))

@@ -147,6 +147,19 @@ def test_a_stretched_name_is_distorted(clf: Classifier) -> None:
     assert "as wide for their height as on NORVEX's reference" in c.evidence["suspect_distorted"]
 
 
+@pytest.mark.parametrize("stretch, reviewed", [(0.6, True), (0.8, False), (1.0, False)])
+def test_a_squeezed_name_is_reviewed_sooner_than_a_wide_one(clf: Classifier, stretch: float,
+                                                           reviewed: bool) -> None:
+    """Genuine marks measure from about 0.8x to 1.45x their reference's width per letter
+    height.  DejaVu Sans Bold measures 1.28x NORVEX's reference unstretched (not reviewed);
+    squeezed to 0.6 it measures 0.74x and is reviewed (a symmetric line at 1/1.45 = 0.69x
+    did not)."""
+    c = clf.classify(parcel(("NORVEX", NORVEX_BLUE, stretch)), BOX)
+    assert c.brand == "NORVEX"
+    assert (c.scores["suspect_distorted"] >= c.review_thresholds["suspect_distorted"]) == \
+        reviewed, c.evidence["suspect_distorted"]
+
+
 def test_a_blotchy_print_of_the_name_is_poorly_printed(clf: Classifier) -> None:
     """The right name in the right colour, its ink full of holes: sent on for its print (most
     such prints: how many holes a press leaves varies, and some print passably)."""
