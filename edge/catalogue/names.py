@@ -61,7 +61,8 @@ class NameMatch:
                     f"brand {self.brand}")
         if self.kind == "cut":
             return (f"the mark reads '{self.read}' and runs under tape or a sticker over about "
-                    f"{self.edits} letter(s): perhaps brand {self.brand}, what is hidden is not known")
+                    f"{self.edits} letter(s): perhaps brand {self.brand}, what is hidden is "
+                    "not known")
         if self.kind == "exact":
             return f"the mark reads '{self.read}', the name of brand {self.brand}"
         if self.kind == "emblem":
@@ -194,7 +195,8 @@ def match_cut(piece: str, hidden: int,
             if rest < 1 or len(a) / len(name) < CUT_MIN_SHOWN or not (
                     name.startswith(a) or name.endswith(a)):
                 continue
-            under = [h for h in (hidden, hidden - 1, hidden + 1) if 1 <= h <= rest <= h + CUT_UNSEEN]
+            under = [h for h in (hidden, hidden - 1, hidden + 1)
+                     if 1 <= h <= rest <= h + CUT_UNSEEN]
             if under:
                 shown = f"{fold(piece)}…" if name.startswith(a) else f"…{fold(piece)}"
                 return NameMatch(brand, spelling, shown, "cut", under[0])

@@ -38,9 +38,9 @@ from edge.ocr import TextLine
 # A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
 HIDING_DELTA_E = 25.0
-# A line read as this many letters or fewer is taken for a piece of a longer one.
-FRAGMENT = 3
 DARK_SURFACE_L = 30.0
+# A steep line read as this many letters or fewer is taken for a piece of a longer one.
+FRAGMENT = 3
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:

@@ -283,11 +283,9 @@ def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
 
 def _word_read(reading: Reading) -> str:
     """The matched word as the line reads it, symbols included ('★LUMERA'): its ends say
-    whether an emblem was read beside the letters.  A covered or cut name is the whole line; an
-    emblem read as a letter ('OORBIQ') is no letter, so the name's own letters are counted."""
+    whether an emblem was read beside the letters.  An emblem read as a letter ('OORBIQ')
+    is no letter, so the name's own letters are counted."""
     assert reading.match is not None and reading.line is not None
-    if reading.match.kind in ("covered", "cut"):
-        return reading.line.text
     if reading.match.kind == "emblem":
         return reading.match.spelling
     return next((w for w in candidates(reading.line.text) if fold(w) == reading.match.read),

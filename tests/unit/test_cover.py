@@ -32,7 +32,8 @@ def line(angle: float = 0.0, text: str = "ZEN") -> TextLine:
     if angle:
         m = cv2.getRotationMatrix2D((160, 200), angle, 1.0)
         pts = cv2.transform(pts[None], m)[0]
-    return TextLine(text, 0.95, tuple((float(x), float(y)) for x, y in pts))  # type: ignore[arg-type]
+    corners = tuple((float(x), float(y)) for x, y in pts)
+    return TextLine(text, 0.95, corners)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("angle", [0.0, 35.0, 180.0, 90.0])
