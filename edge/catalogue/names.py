@@ -186,21 +186,32 @@ def match_cut(piece: str, hidden: int,
     or ends (look-alikes folded), whose letters under the band, one more or less than the
     band's width suggests, leave at most CUT_UNSEEN beyond it, is a "cut" match."""
     a = fold_lookalikes(piece)
+    for brand, spelling in cut_names(piece, brands):
+        rest = len(fold_lookalikes(spelling)) - len(a)
+        under = [h for h in (hidden, hidden - 1, hidden + 1) if 1 <= h <= rest <= h + CUT_UNSEEN]
+        if under:
+            start = fold_lookalikes(spelling).startswith(a)
+            shown = f"{fold(piece)}…" if start else f"…{fold(piece)}"
+            return NameMatch(brand, spelling, shown, "cut", under[0])
+    return None
+
+
+def cut_names(piece: str, brands: Iterable[tuple[str, tuple[str, ...]]]
+              ) -> list[tuple[str, str]]:
+    """(brand, spelling) of every name ``piece`` could be the visible start or end of: three
+    letters or more, at least CUT_MIN_SHOWN of the name, not all of it.  Cheap, so a caller
+    measures the band beside a line only where it could make a name."""
+    a = fold_lookalikes(piece)
     if len(a) < 3:
-        return None
+        return []
+    out = []
     for brand, spellings in brands:
         for spelling in spellings:
             name = fold_lookalikes(spelling)
-            rest = len(name) - len(a)
-            if rest < 1 or len(a) / len(name) < CUT_MIN_SHOWN or not (
+            if len(name) > len(a) >= CUT_MIN_SHOWN * len(name) and (
                     name.startswith(a) or name.endswith(a)):
-                continue
-            under = [h for h in (hidden, hidden - 1, hidden + 1)
-                     if 1 <= h <= rest <= h + CUT_UNSEEN]
-            if under:
-                shown = f"{fold(piece)}…" if name.startswith(a) else f"…{fold(piece)}"
-                return NameMatch(brand, spelling, shown, "cut", under[0])
-    return None
+                out.append((brand, spelling))
+    return out
 
 
 def _rank(m: NameMatch) -> tuple[int, int]:

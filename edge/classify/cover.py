@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from edge.catalogue import Catalogue
-from edge.catalogue.names import NameMatch, fold, match_cut, match_pieces
+from edge.catalogue.names import NameMatch, cut_names, fold, match_cut, match_pieces
 from edge.ocr import TextLine
 
 # Two pieces of one covered name: alike in height and slant, on one line, with a gap of
@@ -65,7 +65,7 @@ def cut_match(lines: Sequence[TextLine], catalogue: Catalogue,
     """A line that starts or ends a catalogue name and runs into a band hiding the rest."""
     pairs = [(b.name, b.spellings) for b in catalogue.brands]
     for line in sorted(lines, key=lambda t: -len(fold(t.text))):
-        if len(fold(line.text)) < 3:
+        if not cut_names(line.text, pairs):
             continue
         hidden = band_beside(picture, line)
         m = None if hidden is None else match_cut(line.text, hidden, pairs)
