@@ -25,7 +25,7 @@ MAX_PATCHES = 16
 # A camera's resolution on the belt: from a 1280 px frame over a 1 m belt to a macro view.
 PX_PER_MM = (0.5, 100.0)
 # The shading fusion's weights and bias (on the raw features, its standardisation folded in)
-# are under one when fitted (0.03-0.73 in v1.3.0): a hundred is a broken file.
+# are under one when fitted (0.10-0.72 in v1.3.1): a hundred is a broken file.
 MAX_WEIGHT = 100.0
 
 

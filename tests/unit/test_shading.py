@@ -8,8 +8,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
-from edge.classify import ClassifyConfig, load_classifier
+from edge.classify import ClassifyConfig, load_classifier, shading
 from edge.classify.shading import FLOOR, ShadingFusion, broad_shading, fuse
 from edge.pyramid import Pyramid
 from edge.records import Box
@@ -121,3 +122,25 @@ def test_the_shading_is_told_in_words_only_where_it_was_measured() -> None:
     bare = Classification(model=None, scores={})
     assert with_shading(bare, None) is bare
     assert with_shading(bare, 0.08).evidence["packaging"] == shading_words(0.08)
+
+
+def _turned_board(angle: float) -> tuple[np.ndarray, Box]:
+    """A flat grey board turned ``angle`` degrees on a grey belt (no chroma tells them apart)
+    and its upright box, whose corners are belt."""
+    frame = np.full((960, 1280, 3), 62, np.uint8)
+    corners = cv2.boxPoints(((640.0, 480.0), (560.0, 420.0), angle)).astype(np.int32)
+    cv2.fillConvexPoly(frame, corners, (196, 196, 196))
+    frame = cv2.add(frame, np.random.default_rng(5).normal(0, 3, frame.shape).astype(np.int8),
+                    dtype=cv2.CV_8U)
+    x, y, w, h = cv2.boundingRect(corners)
+    return frame, Box(x, y, w, h)
+
+
+def test_belt_in_a_turned_boards_corners_is_not_taken_for_its_surface(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    frame, box = _turned_board(40.0)
+    flat = broad_shading(Pyramid(frame), box, None)
+    assert flat is not None and flat < 0.01
+    monkeypatch.setattr(shading, "_belt", lambda *a: None)  # the belt's colour unknown
+    seen = broad_shading(Pyramid(frame), box, None)
+    assert seen is not None and seen > 0.03  # the corners' belt read as the surface's swells
