@@ -79,17 +79,19 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
             box.y + box.h >= pyramid.height:
         return None
     level = _level(pyramid, box)
-    part, origin = pyramid.region(box, level)
+    m = max(2, int(RING * max(box.w, box.h)))  # the box and the ring of belt around it
+    part, origin = pyramid.region(Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m), level)
     if part.size == 0:
         return None
     lab = cv2.cvtColor(np.ascontiguousarray(part), cv2.COLOR_BGR2LAB)
     f = pyramid.scale(level)
     paper = _shift(scale_box(label, f), origin) if label is not None else None
-    cells = _cells(lab, _shift(scale_box(box, f), origin), paper)
+    inner = _shift(scale_box(box, f), origin)
+    cells = _cells(lab, inner, paper)
     if len(cells) < MIN_CELLS:
         return None
     at, values = np.float32([c[:2] for c in cells]), np.float32([c[2:] for c in cells])
-    belt = _belt(pyramid, box, level)
+    belt = _belt(lab, inner)
     if belt is not None:
         off = np.linalg.norm(values - belt, axis=1) > BELT
         at, values = at[off], values[off]
@@ -104,17 +106,14 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
     return float(np.median(away) / max(float(np.median(light)), DARK))
 
 
-def _belt(pyramid: Pyramid, box: Box, level: int) -> np.ndarray | None:
-    """The belt's median Lab in a ring just outside the box (None where the box meets the
-    picture's edges all round: then nothing outside it is known to be belt)."""
-    m = max(2, int(RING * max(box.w, box.h)))
-    part, origin = pyramid.region(Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m), level)
-    inner = _shift(scale_box(box, pyramid.scale(level)), origin).clip(part.shape[1], part.shape[0])
-    ring = np.ones(part.shape[:2], bool)
+def _belt(lab: np.ndarray, box: Box) -> np.ndarray | None:
+    """The belt's median Lab in the ring of ``lab`` around ``box`` (None where the box meets
+    the picture's edges all round: then nothing outside it is known to be belt)."""
+    inner = box.clip(lab.shape[1], lab.shape[0])
+    ring = np.ones(lab.shape[:2], bool)
     ring[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w] = False
     if int(ring.sum()) < 16:
         return None
-    lab = cv2.cvtColor(np.ascontiguousarray(part), cv2.COLOR_BGR2LAB)
     return np.median(lab[ring], axis=0).astype(np.float32)
 
 
