@@ -230,6 +230,9 @@ class Classification:
     brand_score: float = 0.0
     packaging: str = ""
     packaging_score: float = 0.0
+    # The probability of every packaging the model knows (``packaging`` is the likeliest): the
+    # rules ask how likely the parcel is in none of the packagings its brand ships in.
+    packaging_scores: Mapping[str, float] = field(default_factory=dict)
     mark_box: Box | None = None
     flag_thresholds: Mapping[str, float] = field(default_factory=dict)
     review_thresholds: Mapping[str, float] = field(default_factory=dict)

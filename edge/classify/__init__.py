@@ -186,11 +186,10 @@ class Classifier:
             Box(0, 0, image.shape[1], image.shape[0])
         readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue, self.second_look),
                                 self.aspects(catalogue))]
-        packaging = softmax(packaging_logits)
         assert self.manifest is not None
-        p = int(np.argmax(packaging))
-        return judge(readings, catalogue, self.info, self.manifest.packagings[p],
-                     float(packaging[p]))
+        packaging = softmax(packaging_logits)
+        return judge(readings, catalogue, self.info,
+                     {k: float(v) for k, v in zip(self.manifest.packagings, packaging)})
 
     def aspects(self, catalogue: Any) -> dict[str, float | None]:
         """Reference letter proportions per brand, read once per catalogue version."""
@@ -240,6 +239,7 @@ class Classifier:
             top=top, brand=m.brands[b] if top != "none" else "",
             brand_score=round(float(brands[b]), 4), packaging=m.packagings[p],
             packaging_score=round(float(packaging[p]), 4),
+            packaging_scores={k: round(float(v), 4) for k, v in zip(m.packagings, packaging)},
             mark_box=raw.guess.box if top != "none" else None,
             flag_thresholds=dict(m.flag_thresholds), review_thresholds=dict(m.review_thresholds),
             review_total_suspect=m.review_total_suspect)

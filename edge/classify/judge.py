@@ -43,6 +43,7 @@ brand-specific rule, whatever colour or shape its print has.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -74,10 +75,13 @@ BLUR = ((0.0, BLUR_REVIEW, 2 * BLUR_REVIEW), (0.0, REVIEW["suspect_quality"], BL
 
 
 def judge(readings: list[Reading], catalogue: Catalogue, model: ModelInfo | None,
-          packaging: str, packaging_score: float) -> Classification:
-    """The classification of a parcel from its candidates' readings (best match speaks)."""
+          packaging: Mapping[str, float]) -> Classification:
+    """The classification of a parcel from its candidates' readings (best match speaks) and
+    the probability of each packaging."""
     info = ModelInfo(catalogue.name, catalogue.version, catalogue.sha256)
-    base = dict(model=model, packaging=packaging, packaging_score=round(packaging_score, 4),
+    likeliest = max(packaging, key=lambda k: packaging[k])
+    base = dict(model=model, packaging=likeliest, packaging_score=round(packaging[likeliest], 4),
+                packaging_scores={k: round(v, 4) for k, v in packaging.items()},
                 flag_thresholds=dict(FLAG), review_thresholds=dict(REVIEW),
                 review_total_suspect=1.0, catalogue=info)
     matched = [r for r in readings if r.match is not None]

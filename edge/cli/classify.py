@@ -48,6 +48,7 @@ def result_of(path: str, c: Classification, verdict: Verdict | None = None) -> d
         "scores": dict(c.scores), "top": c.top, "flagged": flagged,
         "brand": c.brand or None, "brand_score": c.brand_score,
         "packaging": c.packaging, "packaging_score": c.packaging_score,
+        "packaging_scores": dict(c.packaging_scores),
         "mark_box": None if box is None else [box.x, box.y, box.w, box.h],
         "ms": round(c.ms, 2),
     }

@@ -40,6 +40,8 @@ LABEL_WORDS = {
 PACKAGING_WORDS = {"cardboard_box": "a cardboard box", "poly_mailer": "a poly mailer",
                    "padded_envelope": "a padded envelope"}
 DEFAULT_FLAG, DEFAULT_REVIEW = 0.5, 0.25
+# A foreign packaging is named in the reason when it holds this share of the foreign probability.
+NAMED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -201,19 +203,39 @@ def _clear_words(c: Classification, mark: MarkView) -> str:
 def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> list[Finding]:
     """Packaging only speaks about a brand that is certain: never a flag on packaging alone."""
     rule = mark.rule
-    if rule is None or not rule.ships_in or c.packaging_score < cfg.min_packaging_score:
+    if rule is None or not rule.ships_in or not mark.certain:
         return []
-    if c.packaging in rule.ships_in or not mark.certain:
+    seen_as, outside = _outside(c, rule.ships_in)
+    if outside < cfg.min_packaging_score:
         return []
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
     seen = f": {c.evidence['packaging']}" if "packaging" in c.evidence else ""
-    reason = (f"{mark.words()} on {PACKAGING_WORDS.get(c.packaging, c.packaging)} "
-              f"(score {c.packaging_score:.2f}{seen}); {mark.brand} ships only in {ships}")
-    sure = c.catalogue is None or (c.packaging_score >= cfg.packaging_flag_score
+    on = " or ".join(PACKAGING_WORDS.get(p, p) for p in seen_as)
+    reason = (f"{mark.words()} on {on} (score {outside:.2f}{seen}); "
+              f"{mark.brand} ships only in {ships}")
+    sure = c.catalogue is None or (outside >= cfg.packaging_flag_score
                                    and cfg.packaging_alone == "flag")
     outcome = Outcome.FLAG if mark.watched and sure else Outcome.REVIEW
     return [Finding(outcome, reason if mark.watched else reason + "; brand not on the watchlist",
                     "wrong_packaging")]
+
+
+def _outside(c: Classification, ships_in: tuple[str, ...]) -> tuple[list[str], float]:
+    """The packagings the parcel may be in that its brand does not ship in (likeliest first),
+    and the probability that it is in one of them.
+
+    The question is "in none of the brand's packagings?", not "is the likeliest one foreign?":
+    a reading of box 0.45, envelope 0.35, mailer 0.20 is unsure which, yet 0.80 sure that a
+    brand shipping only in mailers is not in one.  A classification without the whole
+    distribution answers with its likeliest packaging alone.
+    """
+    if not c.packaging_scores:
+        foreign = c.packaging not in ships_in
+        return ([c.packaging], c.packaging_score) if foreign else ([], 0.0)
+    outside = sorted(((p, k) for k, p in c.packaging_scores.items() if k not in ships_in),
+                     reverse=True)
+    total = sum(p for p, _ in outside)
+    return [k for p, k in outside if p >= NAMED_SHARE * total], total
 
 
 def _aed_findings(reading: LabelReading | None, mark: MarkView, rules: Rules) -> list[Finding]:

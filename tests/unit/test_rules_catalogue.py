@@ -78,3 +78,36 @@ def test_the_officer_is_told_what_the_surface_showed_beside_the_packaging_score(
     assert "on a cardboard box (score 0.99: its surface is flat, as board is: its shading " \
            "varies 0.4% across the parcel); LUMERA ships only" in v.reasons[0]
     assert "surface" not in judge_marks(checked(), load_rules(RulesConfig())).reasons[0]
+
+
+def test_packaging_speaks_when_the_parcel_is_likely_in_none_of_the_brands_packagings() -> None:
+    """Unsure which foreign packaging, yet sure it is not the brand's: the shares add up."""
+    from dataclasses import replace
+
+    rules = load_rules(RulesConfig())
+    split = replace(checked(pack_score=0.45), packaging_scores={
+        "cardboard_box": 0.45, "padded_envelope": 0.35, "poly_mailer": 0.2})
+    v = judge_marks(split, rules)
+    assert v.outcome == "review"
+    assert "on a cardboard box or a padded envelope (score 0.80); LUMERA ships only in a " \
+           "poly mailer" in v.reasons[0]
+    # the same reading says nothing of a brand that ships in boxes and mailers (0.35 foreign)
+    both = replace(split, brand_facts=BrandFacts(ships_in=("cardboard_box", "poly_mailer")))
+    assert judge_marks(both, rules).outcome == "clear"
+    # a foreign packaging holding little of the foreign share is not named
+    one = replace(split, packaging_scores={"cardboard_box": 0.75, "padded_envelope": 0.05,
+                                           "poly_mailer": 0.2})
+    v = judge_marks(one, rules)
+    assert v.outcome == "review" and "on a cardboard box (score 0.80)" in v.reasons[0]
+
+
+def test_packaging_flags_only_when_sure_of_the_foreign_share() -> None:
+    from dataclasses import replace
+
+    rules = load_rules(RulesConfig(packaging_alone="flag"))
+    scores = {"cardboard_box": 0.6, "padded_envelope": 0.38, "poly_mailer": 0.02}
+    assert judge_marks(replace(checked(pack_score=0.6), packaging_scores=scores),
+                       rules).outcome == "flag"
+    scores = {"cardboard_box": 0.6, "padded_envelope": 0.3, "poly_mailer": 0.1}
+    assert judge_marks(replace(checked(pack_score=0.6), packaging_scores=scores),
+                       rules).outcome == "review"
