@@ -77,13 +77,14 @@ class RulesConfig(Section):
     min_brand_score: float = Field(0.6, ge=0.0, le=1.0)
     min_packaging_score: float = Field(
         0.7, ge=0.0, le=1.0,
-        description="Packaging says nothing about a brand below this score; from it to "
-        "packaging_flag_score wrong packaging is a review. On a renderer it never saw (600 "
-        "parcels of two splits kept for choosing this), the packaging reading fused with the "
+        description="Packaging says nothing about a brand until the parcel is this likely in "
+        "none of the packagings the brand ships in (the probabilities of every other packaging "
+        "added); from it to packaging_flag_score wrong packaging is a review. On a renderer "
+        "it never saw (600 parcels of two splits kept for choosing this), the packaging reading fused with the "
         "parcel's shading was 94% right at 0.7 or more (59% of parcels), 97% at 0.8 (47%); on "
         "four other splits (160 per kind), 0.8 -> 0.7: wrongly packed marks caught 48.1 -> "
         "55.0%, genuine marks sent to review 9.4 -> 10.6% (2 more of 160)")
-    # Wrong packaging of a brand read exactly flags at this packaging score, else is reviewed.
+    # Wrong packaging of a brand read exactly flags at this (foreign) score, else is reviewed.
     packaging_flag_score: float = Field(0.95, ge=0.0, le=1.0)
     packaging_alone: Literal["flag", "review"] = Field(
         "review", description="What wrong packaging alone does for a brand read exactly. "
