@@ -150,7 +150,7 @@ class Classifier:
                                                    m.surface.input.height, m.surface_patches))
         else:
             logp = surface_packaging(self._surface, m.surface, image, whole, label,
-                                     m.surface_patches)
+                                     m.surface_patches, m.surface_pooling)
         if m.surface_shading is None:
             return logp, None
         shade = broad_shading(surface.pyramid, surface.box, surface.label) if surface else \
@@ -161,7 +161,8 @@ class Classifier:
         """The surface network's averaged log-probabilities for ready patches (golden checks)."""
         if self._surface is None or self.manifest is None or self.manifest.surface is None:
             raise ModelError("the model has no surface network")
-        return patch_packaging(self._surface, self.manifest.surface, patches)
+        return patch_packaging(self._surface, self.manifest.surface, patches,
+                               self.manifest.surface_pooling)
 
     def _locate(self, image: np.ndarray, box: Box | None) -> tuple[Box, dict[str, np.ndarray]]:
         """The locator on the parcel's thumbnail: the region it covers and its outputs."""

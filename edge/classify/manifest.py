@@ -89,6 +89,9 @@ class Manifest:
     # The network's log-probabilities fused with the parcel's broad shading
     # (edge.classify.shading); None: the network speaks alone.
     surface_shading: ShadingFusion | None = None
+    # How its patches' readings make the parcel's (edge.classify.surface.POOLINGS); models
+    # made before the choice existed averaged log-probabilities.
+    surface_pooling: str = "mean_log_probability"
 
 
 def read_verified(model_dir: Path, entry: ModelFile, max_bytes: int) -> bytes:
@@ -171,7 +174,16 @@ def _surface(entry: Mapping[str, Any] | None, packagings: int) -> dict[str, Any]
         entry.get("patches", 6), "surface.patches", 1, MAX_PATCHES),
         "surface_px_per_mm": None if scale is None else bounded_float(
             scale, "surface.px_per_mm", *PX_PER_MM),
-        "surface_shading": _shading(entry.get("shading"), packagings)}
+        "surface_shading": _shading(entry.get("shading"), packagings),
+        "surface_pooling": _pooling(entry.get("pooling", "mean_log_probability"))}
+
+
+def _pooling(value: Any) -> str:
+    from edge.classify.surface import POOLINGS
+
+    if value not in POOLINGS:
+        raise ValueError(f"surface.pooling must be one of {', '.join(POOLINGS)}, not {value!r}")
+    return str(value)
 
 
 def _shading(entry: Mapping[str, Any] | None, packagings: int) -> ShadingFusion | None:
