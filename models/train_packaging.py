@@ -49,6 +49,9 @@ from models.photos import PhotoError, load_annotations
 
 log = logging.getLogger("train_packaging")
 TRAIN_SEED, TEST_SEED, FUSION_SEED = 1101, 4104, 2202
+# Patches' readings pooled as probabilities: one patch on tape or a sticker cannot veto the rest
+# (edge.classify.surface.patch_packaging).
+POOLING = "mean_probability"
 INPUT = {"name": "patch", "height": PATCH, "width": PATCH, "layout": "NCHW", "dtype": "float32",
          "colour": "BGR", "scale": 1.0, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0],
          "resize": "area"}
@@ -146,7 +149,7 @@ def install(model: Path, onnx: Path, golden: list[np.ndarray], version: str,
     manifest = json.loads((model / "manifest.json").read_text())
     manifest["surface"] = {"file": target.name, "sha256": sha256_file(target), "input": INPUT,
                            "outputs": {"packaging": "packaging"}, "patches": PATCHES,
-                           "px_per_mm": PX_PER_MM, **info}
+                           "px_per_mm": PX_PER_MM, "pooling": POOLING, **info}
     manifest["version"] = version
     _write_manifest(model, manifest)
     entry = load_manifest(model).surface
@@ -156,7 +159,8 @@ def install(model: Path, onnx: Path, golden: list[np.ndarray], version: str,
         name = f"golden_{n}_surface.png"
         cv2.imwrite(str(model / name), patches.reshape(-1, PATCH, 3))
         case["surface"] = name
-        case["expected"]["surface_packaging"] = patch_packaging(session, entry, patches).tolist()
+        case["expected"]["surface_packaging"] = patch_packaging(session, entry, patches,
+                                                                POOLING).tolist()
     _write_manifest(model, manifest)
 
 
@@ -209,7 +213,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.3.1")
+    parser.add_argument("--version", default="1.4.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)

@@ -104,6 +104,7 @@ def test_model_without_surface_network_falls_back_to_the_locators_head(tmp_path:
                                  "neutral": -4}), "surface.shading.bias"),
     (lambda s: s.update(shading={"weights": [[1, 0, 0, 0]] * 3, "bias": [0, 0, 0]}),
      "neutral"),
+    (lambda s: s.update(pooling="median"), "surface.pooling must be one of"),
 ])
 def test_a_bad_surface_entry_makes_the_model_unavailable_with_the_reason(
         tmp_path: Path, edit, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -202,3 +203,21 @@ def test_the_classifiers_resolution_is_the_generators() -> None:
     from models.patches import PX_PER_MM
 
     assert MODEL_PX_PER_MM == FRAME_W / FIELD_MM == PX_PER_MM
+
+
+def test_pooled_by_probability_one_patch_cannot_veto_what_the_rest_agree_on(
+        monkeypatch: pytest.MonkeyPatch, classifier: Classifier) -> None:
+    """Five patches of film read unsurely (mailer 0.6) and one on tape read surely (box 0.999):
+    averaged as log-probabilities the tape patch outvotes the five; averaged as
+    probabilities it holds its one sixth."""
+    import edge.classify.surface as surface
+
+    rows = np.log(np.float64([[0.35, 0.6, 0.05]] * 5 + [[0.999, 0.0005, 0.0005]]))
+    monkeypatch.setattr(surface, "run", lambda *_: {"packaging": rows})
+    entry = classifier.manifest.surface
+    patches = np.zeros((6, 128, 128, 3), np.uint8)
+    by_log = surface.patch_packaging(None, entry, patches, "mean_log_probability")
+    by_p = surface.patch_packaging(None, entry, patches, "mean_probability")
+    assert int(np.argmax(by_log)) == 0
+    assert int(np.argmax(by_p)) == 1 and np.exp(by_p)[1] == pytest.approx(3.0005 / 6)
+    assert np.exp(by_p).sum() == pytest.approx(1.0)
