@@ -233,6 +233,9 @@ class Classification:
     # The probability of every packaging the model knows (``packaging`` is the likeliest): the
     # rules ask how likely the parcel is in none of the packagings its brand ships in.
     packaging_scores: Mapping[str, float] = field(default_factory=dict)
+    # What the parcel's broad shading says of its material (edge.classify.shading): "flat" as
+    # board lies, "draped" as film hangs over its contents, "" between or not measured.
+    surface_drape: str = ""
     mark_box: Box | None = None
     flag_thresholds: Mapping[str, float] = field(default_factory=dict)
     review_thresholds: Mapping[str, float] = field(default_factory=dict)

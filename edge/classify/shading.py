@@ -185,4 +185,6 @@ def with_shading(c: Classification, shading: float | None) -> Classification:
     """``c`` with the packaging's evidence (``evidence["packaging"]``) where it was measured."""
     if shading is None:
         return c
-    return dataclasses.replace(c, evidence={**c.evidence, "packaging": shading_words(shading)})
+    drape = "flat" if shading <= FLAT else "draped" if shading >= DRAPED else ""
+    return dataclasses.replace(c, evidence={**c.evidence, "packaging": shading_words(shading)},
+                               surface_drape=drape)

@@ -42,6 +42,8 @@ PACKAGING_WORDS = {"cardboard_box": "a cardboard box", "poly_mailer": "a poly ma
 DEFAULT_FLAG, DEFAULT_REVIEW = 0.5, 0.25
 # A foreign packaging is named in the reason when it holds this share of the foreign probability.
 NAMED_SHARE = 0.25
+# Packagings of film, which drapes over its contents; board and padded paper lie flat.
+FILM = ("poly_mailer",)
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
     if rule is None or not rule.ships_in or not mark.certain:
         return []
     seen_as, outside = _outside(c, rule.ships_in)
-    if outside < cfg.min_packaging_score:
+    if outside < cfg.min_packaging_score or _contradicted(seen_as, c.surface_drape):
         return []
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
     seen = f": {c.evidence['packaging']}" if "packaging" in c.evidence else ""
@@ -236,6 +238,22 @@ def _outside(c: Classification, ships_in: tuple[str, ...]) -> tuple[list[str], f
                      reverse=True)
     total = sum(p for p, _ in outside)
     return [k for p, k in outside if p >= NAMED_SHARE * total], total
+
+
+def _contradicted(named: list[str], drape: str) -> bool:
+    """Whether the parcel's own shading speaks against every packaging it is said to be in.
+
+    The packaging reading and the broad shading are two witnesses; the reading
+    is fused with the shading but can outvote it (the network's patches of a
+    smooth mailer look like board).  An accusation that its own evidence
+    contradicts ("on a cardboard box ... its surface rises and falls, as film
+    does") is not one to send an officer to the exam table with: a parcel
+    that drapes is not accused of being board or padded paper, nor one that is
+    flat of being film.
+    """
+    film = [p in FILM for p in named]
+    return bool(named) and ((drape == "draped" and not any(film))
+                            or (drape == "flat" and all(film)))
 
 
 def _aed_findings(reading: LabelReading | None, mark: MarkView, rules: Rules) -> list[Finding]:

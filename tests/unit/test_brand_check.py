@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.records import Box
 from edge.rules import RulesConfig, judge_marks, load_rules
+from edge.rules.config import BrandRule
 from imaging_helpers import blotched
 
 pytestmark = pytest.mark.slow
@@ -160,15 +161,22 @@ def test_a_squeezed_name_is_reviewed_sooner_than_a_wide_one(clf: Classifier, str
         reviewed, c.evidence["suspect_distorted"]
 
 
+def print_verdict(c):  # type: ignore[no-untyped-def]
+    """The verdict on the print alone: the test's sheet is flat white board, which mailer-only
+    LUMERA does not ship in, so here it is taken to ship in anything."""
+    anything = BrandRule(ships_in=("cardboard_box", "poly_mailer", "padded_envelope"))
+    return judge_marks(c, load_rules(RulesConfig(brand_overrides={"lumera": anything})))
+
+
 def test_a_blotchy_print_of_the_name_is_poorly_printed(clf: Classifier) -> None:
     """The right name in the right colour, its ink full of holes: sent on for its print (most
     such prints: how many holes a press leaves varies, and some print passably)."""
     crisp = clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0)), BOX)
-    assert crisp.brand == "LUMERA" and verdict(crisp).outcome == "clear", crisp.evidence
+    assert crisp.brand == "LUMERA" and print_verdict(crisp).outcome == "clear", crisp.evidence
     blotchy = [clf.classify(parcel(("LUMERA", LUMERA_RED, 1.0), press_seed=s), BOX)
                for s in range(1, 6)]
     assert all(c.brand == "LUMERA" for c in blotchy)
-    sent_on = [c for c in blotchy if verdict(c).outcome in ("review", "flag")]
+    sent_on = [c for c in blotchy if print_verdict(c).outcome in ("review", "flag")]
     assert len(sent_on) >= 3, [c.evidence.get("suspect_quality") for c in blotchy]
     assert all(c.scores["suspect_quality"] >= c.review_thresholds["suspect_quality"]
                and "of the strokes print at under 60% of the ink around them"

@@ -46,12 +46,12 @@ def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -
     assert judge_marks(checked(match=""), rules).outcome == "clear"
 
 
-def test_packaging_read_less_surely_than_0_7_says_nothing_by_default() -> None:
-    """Below 0.7 packaging readings on surfaces the model never saw are wrong too often to send
-    a genuine parcel to review; from 0.7 wrong packaging is a review, never a flag by default."""
+def test_packaging_read_less_surely_than_0_6_says_nothing_by_default() -> None:
+    """Below 0.6 packaging readings on surfaces the model never saw are wrong too often to send
+    a genuine parcel to review; from 0.6 wrong packaging is a review, never a flag by default."""
     rules = load_rules(RulesConfig())
-    assert judge_marks(checked(pack_score=0.65), rules).outcome == "clear"
-    for score in (0.75, 0.97):
+    assert judge_marks(checked(pack_score=0.55), rules).outcome == "clear"
+    for score in (0.65, 0.97):
         v = judge_marks(checked(pack_score=score), rules)
         assert v.outcome == "review" and "ships only in a poly mailer" in v.reasons[0]
 
@@ -111,3 +111,21 @@ def test_packaging_flags_only_when_sure_of_the_foreign_share() -> None:
     scores = {"cardboard_box": 0.6, "padded_envelope": 0.3, "poly_mailer": 0.1}
     assert judge_marks(replace(checked(pack_score=0.6), packaging_scores=scores),
                        rules).outcome == "review"
+
+
+def test_an_accusation_its_own_shading_contradicts_is_not_made() -> None:
+    """Read a box at 0.65 while its surface drapes as film: a mailer-only brand is not sent to
+    review for it; flat or unmeasured, it is.  Film read on a flat surface likewise."""
+    from dataclasses import replace
+
+    rules = load_rules(RulesConfig())
+    box = replace(checked(pack_score=0.65), packaging_scores={
+        "cardboard_box": 0.65, "padded_envelope": 0.1, "poly_mailer": 0.25})
+    assert judge_marks(replace(box, surface_drape="draped"), rules).outcome == "clear"
+    for drape in ("flat", ""):
+        assert judge_marks(replace(box, surface_drape=drape), rules).outcome == "review"
+    norvex = BrandFacts(ships_in=("cardboard_box",))
+    mailer = replace(box, brand_facts=norvex, packaging="poly_mailer", packaging_scores={
+        "cardboard_box": 0.2, "padded_envelope": 0.1, "poly_mailer": 0.7})
+    assert judge_marks(replace(mailer, surface_drape="flat"), rules).outcome == "clear"
+    assert judge_marks(replace(mailer, surface_drape="draped"), rules).outcome == "review"

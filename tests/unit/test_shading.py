@@ -122,6 +122,9 @@ def test_the_shading_is_told_in_words_only_where_it_was_measured() -> None:
     bare = Classification(model=None, scores={})
     assert with_shading(bare, None) is bare
     assert with_shading(bare, 0.08).evidence["packaging"] == shading_words(0.08)
+    assert [with_shading(bare, v).surface_drape for v in (0.004, 0.02, 0.08)] == \
+        ["flat", "", "draped"]
+    assert bare.surface_drape == ""
 
 
 def _turned_board(angle: float) -> tuple[np.ndarray, Box]:
