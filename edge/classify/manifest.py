@@ -25,8 +25,11 @@ MAX_PATCHES = 16
 # A camera's resolution on the belt: from a 1280 px frame over a 1 m belt to a macro view.
 PX_PER_MM = (0.5, 100.0)
 # The shading fusion's weights and bias (on the raw features, its standardisation folded in)
-# are under one when fitted (0.10-0.72 in v1.3.1): a hundred is a broken file.
+# are under one when fitted (at most 0.96 in v1.4.0): a hundred is a broken file.
 MAX_WEIGHT = 100.0
+# How the packaging network's patch readings make the parcel's (edge.classify.surface.
+# patch_packaging): the mean of their log-probabilities (older models) or of their probabilities.
+POOLINGS = ("mean_log_probability", "mean_probability")
 
 
 class ModelError(RuntimeError):
@@ -89,7 +92,7 @@ class Manifest:
     # The network's log-probabilities fused with the parcel's broad shading
     # (edge.classify.shading); None: the network speaks alone.
     surface_shading: ShadingFusion | None = None
-    # How its patches' readings make the parcel's (edge.classify.surface.POOLINGS); models
+    # How its patches' readings make the parcel's (POOLINGS, edge.classify.surface); models
     # made before the choice existed averaged log-probabilities.
     surface_pooling: str = "mean_log_probability"
 
@@ -175,12 +178,10 @@ def _surface(entry: Mapping[str, Any] | None, packagings: int) -> dict[str, Any]
         "surface_px_per_mm": None if scale is None else bounded_float(
             scale, "surface.px_per_mm", *PX_PER_MM),
         "surface_shading": _shading(entry.get("shading"), packagings),
-        "surface_pooling": _pooling(entry.get("pooling", "mean_log_probability"))}
+        "surface_pooling": _pooling(entry.get("pooling", POOLINGS[0]))}
 
 
 def _pooling(value: Any) -> str:
-    from edge.classify.surface import POOLINGS
-
     if value not in POOLINGS:
         raise ValueError(f"surface.pooling must be one of {', '.join(POOLINGS)}, not {value!r}")
     return str(value)

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from edge.classify.crops import cut_padded
-from edge.classify.manifest import ModelFile
+from edge.classify.manifest import POOLINGS, ModelFile
 from edge.classify.preprocess import to_tensors
 from edge.classify.session import run
 from edge.pyramid import Surface, scale_box
@@ -40,8 +40,6 @@ INNER = 0.12
 GRID = 4
 # A patch that is more than this much shipping label says nothing of the packaging.
 MAX_LABEL_SHARE = 0.15
-# How patches' readings are pooled (see patch_packaging); the manifest names one.
-POOLINGS = ("mean_log_probability", "mean_probability")
 
 
 def patch_corners(box: Box, label: Box | None, size: int, count: int,
@@ -129,6 +127,6 @@ def patch_packaging(session: Any, entry: ModelFile, patches: np.ndarray,
     logits = run(session, entry, to_tensors(patches, entry.input))["packaging"].astype(np.float64)
     logits -= logits.max(axis=1, keepdims=True)
     logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    if pooling == "mean_probability":
-        return np.log(np.exp(logp).mean(axis=0)).astype(np.float32)
+    if pooling == "mean_probability":  # floored: no class's log-probability is ever -inf
+        return np.log(np.maximum(np.exp(logp).mean(axis=0), 1e-30)).astype(np.float32)
     return logp.mean(axis=0).astype(np.float32)
