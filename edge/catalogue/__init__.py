@@ -78,6 +78,11 @@ class Catalogue:
         return next((b for b in self.brands if b.name == name.upper()), None)
 
     @property
+    def spellings(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(brand, its accepted spellings) for each brand: what the name matchers take."""
+        return tuple((b.name, b.spellings) for b in self.brands)
+
+    @property
     def packagings(self) -> frozenset[str]:
         return frozenset(p for b in self.brands for p in b.ships_in)
 

@@ -50,7 +50,7 @@ def covered_match(lines: Sequence[TextLine], catalogue: Catalogue,
     """A name read in two pieces on one line, or, given the ``picture`` the lines were read
     from, in one piece cut off by a band; the longer piece is the line measured for colour,
     proportions and print."""
-    pairs = [(b.name, b.spellings) for b in catalogue.brands]
+    pairs = catalogue.spellings
     for a in lines:
         for b in lines:
             hidden = None if a is b else hidden_letters(a, b)
@@ -63,7 +63,7 @@ def covered_match(lines: Sequence[TextLine], catalogue: Catalogue,
 def cut_match(lines: Sequence[TextLine], catalogue: Catalogue,
               picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
     """A line that starts or ends a catalogue name and runs into a band hiding the rest."""
-    pairs = [(b.name, b.spellings) for b in catalogue.brands]
+    pairs = catalogue.spellings
     for line in sorted(lines, key=lambda t: -len(fold(t.text))):
         if not cut_names(line.text, pairs):
             continue

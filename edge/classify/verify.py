@@ -225,7 +225,7 @@ def _match(lines: Sequence[TextLine], catalogue: Catalogue,
 
 def _best_match(lines: Sequence[TextLine],
                 catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
-    pairs = [(b.name, b.spellings) for b in catalogue.brands]
+    pairs = catalogue.spellings
     best: tuple[NameMatch, TextLine] | None = None
     for line in lines:
         for word in candidates(line.text):
