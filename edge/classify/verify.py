@@ -35,7 +35,7 @@ import numpy as np
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
-from edge.classify.cover import covered_match
+from edge.classify.cover import covered_match, cut_match
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
@@ -220,7 +220,21 @@ def _emblem_read_as_letters(match: NameMatch) -> bool:
 
 def _match(lines: Sequence[TextLine], catalogue: Catalogue,
            picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
-    return _best_match(lines, catalogue) or covered_match(lines, catalogue, picture)
+    """The best name read; a name read short ("NORVE") whose missing letters lie under a band
+    of tape at its short end is the brand's name cut (:func:`cut_match`), not a misspelling:
+    the line stops where the tape starts, and nobody can tell what the tape hides."""
+    best = _best_match(lines, catalogue)
+    if best is not None and _read_short(best[0]):
+        cut = cut_match((best[1],), catalogue, picture)
+        if cut is not None and cut[0].brand == best[0].brand:
+            return cut
+    return best or covered_match(lines, catalogue, picture)
+
+
+def _read_short(match: NameMatch) -> bool:
+    """Read as the start or end of the name, letters missing at the other end."""
+    read, name = fold(match.read), fold(match.spelling)
+    return match.kind == "partial" and len(read) < len(name)
 
 
 def _best_match(lines: Sequence[TextLine],

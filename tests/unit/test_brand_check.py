@@ -31,6 +31,8 @@ TAPE_OVER_IM = (176, 262)
 # ZENTRO's "TR" and most of its "O" (ZEN ends at x = 185, the O at 310): one piece shows.
 TAPE_OVER_TRO = (190, 300)
 ZENTRO_GREEN = (25, 150, 60)
+# NORVEX's X (NORVE ends at x = 275, the X at 317): the name reads NORVE up to the tape.
+TAPE_OVER_X = (278, 360)
 BOX = Box(140, 120, 1000, 720)
 
 
@@ -138,6 +140,17 @@ def test_a_name_running_under_tape_is_measured_but_never_flags_alone(clf: Classi
     assert "colour differs from ZENTRO's reference" in v.reasons[0]
     c = clf.classify(parcel(("ZEN", BLUE, 1.0)), BOX)
     assert c.top == "none" and verdict(c).outcome == "clear"
+
+
+def test_a_name_read_short_up_to_tape_is_cut_not_misspelt(clf: Classifier) -> None:
+    """NORVE read up to tape over the X: the line stops where the tape starts, so the name
+    is cut (nothing claimed for the hidden letter), not read short by a misspelling; printed
+    NORVE with no tape beside it stays a name with a letter fewer, for an officer to check."""
+    c = clf.classify(parcel(("NORVEX", NORVEX_BLUE, 1.0), tape=TAPE_OVER_X), BOX)
+    assert (c.brand, c.name_match) == ("NORVEX", "cut"), c.evidence
+    assert verdict(c).outcome == "clear"
+    c = clf.classify(parcel(("NORVE", NORVEX_BLUE, 1.0)), BOX)
+    assert (c.brand, c.name_match, verdict(c).outcome) == ("NORVEX", "partial", "review")
 
 
 def test_a_stretched_name_is_distorted(clf: Classifier) -> None:
