@@ -203,9 +203,14 @@ def _clear_words(c: Classification, mark: MarkView) -> str:
 
 
 def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> list[Finding]:
-    """Packaging only speaks about a brand that is certain: never a flag on packaging alone."""
+    """Packaging flags only a brand that is certain, and never alone unless configured to.
+
+    A brand named from part of its name (cut by tape, read in pieces or short) is
+    uncertain: its packaging alone cannot say the mark is not genuine, but the two
+    together are worth an officer's look, so wrong packaging there is a review, with
+    what was read of the name in the reason."""
     rule = mark.rule
-    if rule is None or not rule.ships_in or not mark.certain:
+    if rule is None or not rule.ships_in:
         return []
     seen_as, outside = _outside(c, rule.ships_in)
     if outside < cfg.min_packaging_score or _contradicted(seen_as, c.surface_drape):
@@ -215,6 +220,10 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
     on = " or ".join(PACKAGING_WORDS.get(p, p) for p in seen_as)
     reason = (f"{mark.words()} on {on} (score {outside:.2f}{seen}); "
               f"{mark.brand} ships only in {ships}")
+    if not mark.certain:
+        name = f" ({c.evidence['name']})" if "name" in c.evidence else ""
+        return [Finding(Outcome.REVIEW, f"{reason}; the name is not read whole{name}, please "
+                                        "check", "wrong_packaging")]
     sure = c.catalogue is None or (outside >= cfg.packaging_flag_score
                                    and cfg.packaging_alone == "flag")
     outcome = Outcome.FLAG if mark.watched and sure else Outcome.REVIEW

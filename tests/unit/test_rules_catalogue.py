@@ -35,11 +35,17 @@ def test_a_name_read_beside_its_emblem_is_as_certain_as_an_exact_one() -> None:
 
 
 def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -> None:
-    rules = load_rules(RulesConfig())
+    rules = load_rules(RulesConfig(packaging_alone="flag"))
     near = checked("near", suspect_misspelled=0.55)
     v = judge_marks(near, rules)
     assert v.outcome == "review" and "wrong_packaging" not in v.flagged_labels
-    assert not any("ships only" in r for r in v.reasons)
+    # a name cut by tape names its brand too weakly to clear the parcel's packaging, or to
+    # flag it: the officer is asked to look, and told what was read of the name
+    cut = judge_marks(checked("cut"), rules)
+    assert cut.outcome == "review" and cut.flagged_labels == ()
+    assert "ships only in a poly mailer; the name is not read whole (the mark reads 'LUMERA')" \
+        in cut.reasons[0]
+    assert judge_marks(checked("cut", packaging="poly_mailer"), rules).outcome == "clear"
     unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(
         packaging_alone="flag", min_packaging_score=0.7)))
     assert unsure.outcome == "review" and "ships only in a poly mailer" in unsure.reasons[0]
