@@ -43,6 +43,7 @@ BAND_START = 0.6
 BAND_TALL = 2.0
 BAND_DELTA = 12.0
 BAND_FLAT = 10.0
+BAND_BACK = 0.25
 
 
 def covered_match(lines: Sequence[TextLine], catalogue: Catalogue,
@@ -150,7 +151,11 @@ def _band_width(picture: np.ndarray, end: np.ndarray, u: np.ndarray, height: flo
     if start > BAND_START * pitch:
         return None
     stop = start + int(np.argmin(banded[start:])) if not banded[start:].all() else len(banded)
-    back = np.linalg.norm(med[stop:] - surface, axis=1) < BAND_DELTA / 2
+    # The surface shows again: nearer its colour than BAND_DELTA / 2, or, beyond a band far
+    # from it, than BAND_BACK of the band's own difference (film's shading drifts by 10).
+    apart = float(np.median(np.linalg.norm(med[start:stop] - surface, axis=1))) if stop > start \
+        else 0.0
+    back = np.linalg.norm(med[stop:] - surface, axis=1) < max(BAND_DELTA / 2, BAND_BACK * apart)
     if stop - start < BAND_START * pitch or stop >= len(banded) or not back.any():
         return None
     return float(stop - start)

@@ -164,6 +164,8 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
     own, it reads as the brand's name or the recogniser finds that spelling nearly as
     likely (a worn or wrongly coloured mark misread, not another word)."""
     match, line = best
+    if _read_short(match):
+        match, line = read_whole(engine, piece, line, match) or best
     measured = measure_line(piece, line)
     if _emblem_read_as_letters(match) and emblem_beside(measured):
         match = dataclasses.replace(match, kind="emblem", read=match.spelling)
@@ -209,6 +211,38 @@ def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine,
     lines = engine.read_lines(piece, respell=(match.read, match.spelling))
     odds = [t.respelt for t in lines if t.respelt is not None]
     return " ".join(t.text for t in lines), (max(odds) if odds else None)
+
+
+def read_whole(engine: OcrEngine, picture: np.ndarray, line: TextLine,
+               match: NameMatch) -> tuple[NameMatch, TextLine] | None:
+    """A name read short ('LUMER') read again from the picture around its line, widened
+    along it at both ends by the missing letters and half a letter: the name read exactly
+    there, on a line of ``picture``, or None.
+
+    The detector's box often stops a letter short of a word's end (a wide R, a
+    light stroke); a genuine name read short would be a review for an officer.
+    Only the exact name counts: a name that reads another way there stays as first read.
+    """
+    pts = np.float32(line.box)
+    along, across = pts[1] - pts[0], pts[3] - pts[0]
+    if np.hypot(*across) > np.hypot(*along):  # stacked letters: the line runs down the box
+        along, across = across, along
+    length, height = float(np.hypot(*along)), float(np.hypot(*across))
+    shown = len(fold(match.read))
+    if length < 1 or shown == 0:
+        return None
+    reach = (len(fold(match.spelling)) - shown + 0.5) * length / shown
+    ends = np.vstack([pts - along / length * reach, pts + along / length * reach])
+    m = SECOND_READ_MARGIN * height
+    x0, y0 = np.maximum(0, np.floor(ends.min(0) - m)).astype(int)
+    x1, y1 = np.ceil(ends.max(0) + m).astype(int)
+    for found in engine.read_lines(np.ascontiguousarray(picture[y0:y1, x0:x1])):
+        for word in candidates(found.text):
+            whole = match_word(word, [(match.brand, (match.spelling,))])
+            if whole is not None and whole.kind == "exact":
+                box = tuple((x + float(x0), y + float(y0)) for x, y in found.box)
+                return whole, dataclasses.replace(found, box=box)  # type: ignore[arg-type]
+    return None
 
 
 def _emblem_read_as_letters(match: NameMatch) -> bool:

@@ -47,6 +47,14 @@ def test_tape_before_the_line_counts_as_well() -> None:
     assert band_beside(picture((16, 96)), line()) == 2
 
 
+def test_tape_before_a_surface_whose_shading_drifts_counts() -> None:
+    """Film's shading drifts across a parcel: beyond dark tape the surface shows again 15%
+    darker than beside the line (about 9 in Lab), still far nearer it than the tape is."""
+    img = picture((224, 304), colour=(60, 60, 60))
+    img[:, 304:] = (img[:, 304:].astype(np.float32) * 0.85).astype(np.uint8)
+    assert band_beside(img, line()) == 2
+
+
 @pytest.mark.parametrize("what, band, tall, colour", [
     ("no band", None, (0, 400), TAPE),
     ("a band far from the line", (330, 400), (0, 400), TAPE),

@@ -208,3 +208,32 @@ def test_touching_letters_under_an_emblem_are_measured_on_the_words_own_rows() -
     assert ink is not None
     aspect = letter_aspect(ink, "KALIMBA")
     assert aspect is not None and abs(aspect - 280 / 7 / 32) < 0.08, aspect
+
+
+def _printed(text: str) -> tuple[np.ndarray, TextLine]:
+    """``text`` printed in LUMERA's red on grey paper, and a line box around its first five
+    letters only: the detector's box stopping a letter short."""
+    font = ImageFont.truetype(FONT, 48)
+    sheet = Image.new("RGB", (480, 160), (225, 225, 220))
+    ImageDraw.Draw(sheet).text((60, 50), text, fill=(200, 35, 45), font=font)
+    x0, y0, x1, y1 = font.getbbox(text[:5])
+    box = ((60.0 + x0 - 2, 50.0 + y0 - 4), (60.0 + x1 + 2, 50.0 + y0 - 4),
+           (60.0 + x1 + 2, 50.0 + y1 + 4), (60.0 + x0 - 2, 50.0 + y1 + 4))
+    return np.asarray(sheet)[:, :, ::-1].copy(), TextLine(text[:5], 0.99, box)
+
+
+def test_a_name_read_short_is_read_whole_from_around_its_line() -> None:
+    from edge.catalogue.names import NameMatch
+    from edge.classify.verify import read_whole
+    from edge.ocr import open_engine
+
+    engine = open_engine("rapidocr", threads=1)
+    short = NameMatch("LUMERA", "LUMERA", "LUMER", "partial", 1)
+    picture, line = _printed("LUMERA")
+    whole = read_whole(engine, picture, line, short)
+    assert whole is not None and whole[0].kind == "exact" and whole[1].text == "LUMERA"
+    (left, _), (right, _) = whole[1].box[0], whole[1].box[1]
+    assert right - left > 1.1 * (line.box[1][0] - line.box[0][0])  # the whole name's box
+    # the letter beyond the box is read as printed: another letter is no reason to clear it
+    picture, line = _printed("LUMERO")
+    assert read_whole(engine, picture, line, short) is None
