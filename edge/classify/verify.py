@@ -336,6 +336,10 @@ def _word_read(reading: Reading) -> str:
     assert reading.match is not None and reading.line is not None
     if reading.match.kind == "emblem":
         return reading.match.spelling
+    if reading.match.kind == "cut":
+        # 'NORVE…': the ellipsis stands at the tape, so a sliver of the letter under the
+        # tape's edge, standing apart, is not counted as a letter (letter_aspect)
+        return reading.match.read
     return next((w for w in candidates(reading.line.text) if fold(w) == reading.match.read),
                 reading.match.read)
 
@@ -343,7 +347,7 @@ def _word_read(reading: Reading) -> str:
 def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
     """``reading`` with the ratio of its letters' aspect to the brand reference's."""
     if reading.match is None or reading.line is None or reading.ink is None or \
-            reading.match.kind in ("covered", "cut"):  # a piece's letters are not the name's
+            reading.match.kind == "covered":  # two pieces' letters are not the name's
         return reading
     ref = references.get(reading.match.brand)
     own = letter_aspect(reading.ink, _word_read(reading))

@@ -142,6 +142,15 @@ def test_a_name_running_under_tape_is_measured_but_never_flags_alone(clf: Classi
     assert c.top == "none" and verdict(c).outcome == "clear"
 
 
+def test_a_stretched_name_running_under_tape_is_still_distorted(clf: Classifier) -> None:
+    """The letters that show before the tape are the name's own: "ZEN" 1.6x too wide for
+    its height is reviewed as distorted; at its own proportions (1.19x DejaVu's) it is not."""
+    c = clf.classify(parcel(("ZENTRO", ZENTRO_GREEN, 1.6), tape=(262, 470)), BOX)
+    assert (c.brand, c.name_match, verdict(c).outcome) == ("ZENTRO", "cut", "review")
+    assert c.scores["suspect_distorted"] >= c.review_thresholds["suspect_distorted"]
+    assert "as wide for their height as on ZENTRO's reference" in verdict(c).reasons[0]
+
+
 def test_a_name_read_short_up_to_tape_is_cut_not_misspelt(clf: Classifier) -> None:
     """NORVE read up to tape over the X: the line stops where the tape starts, so the name
     is cut (nothing claimed for the hidden letter), not read short by a misspelling; printed
