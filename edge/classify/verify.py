@@ -236,7 +236,10 @@ def read_whole(engine: OcrEngine, picture: np.ndarray, line: TextLine,
     m = SECOND_READ_MARGIN * height
     x0, y0 = np.maximum(0, np.floor(ends.min(0) - m)).astype(int)
     x1, y1 = np.ceil(ends.max(0) + m).astype(int)
-    for found in engine.read_lines(np.ascontiguousarray(picture[y0:y1, x0:x1])):
+    around = np.ascontiguousarray(picture[y0:y1, x0:x1])
+    if min(around.shape[:2]) < 2:
+        return None
+    for found in engine.read_lines(around):
         for word in candidates(found.text):
             whole = match_word(word, [(match.brand, (match.spelling,))])
             if whole is not None and whole.kind == "exact":

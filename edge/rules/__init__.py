@@ -205,10 +205,10 @@ def _clear_words(c: Classification, mark: MarkView) -> str:
 def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> list[Finding]:
     """Packaging flags only a brand that is certain, and never alone unless configured to.
 
-    A brand named from part of its name (cut by tape, read in pieces or short) is
-    uncertain: its packaging alone cannot say the mark is not genuine, but the two
-    together are worth an officer's look, so wrong packaging there is a review, with
-    what was read of the name in the reason."""
+    A brand named from what was not its name read exactly (cut by tape, read in
+    pieces or short, misspelt) is uncertain: its packaging alone cannot say the mark
+    is not genuine, but the two together are worth an officer's look, so wrong
+    packaging there is a review, with what was read of the name in the reason."""
     rule = mark.rule
     if rule is None or not rule.ships_in:
         return []
@@ -222,7 +222,7 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
               f"{mark.brand} ships only in {ships}")
     if not mark.certain:
         name = f" ({c.evidence['name']})" if "name" in c.evidence else ""
-        return [Finding(Outcome.REVIEW, f"{reason}; the name is not read whole{name}, please "
+        return [Finding(Outcome.REVIEW, f"{reason}; the name is not read exactly{name}, please "
                                         "check", "wrong_packaging")]
     sure = c.catalogue is None or (outside >= cfg.packaging_flag_score
                                    and cfg.packaging_alone == "flag")

@@ -92,8 +92,8 @@ class RulesConfig(Section):
         "review", description="What wrong packaging alone does for a brand read exactly. "
         "'review' until the packaging classifier is validated on the site's own surfaces: "
         "on surfaces it never saw it was confidently wrong (white boxes read as envelopes). "
-        "A brand named from part of its name (cut by tape, in pieces, read short) is reviewed "
-        "on its packaging either way")
+        "A brand named from what was not its name read exactly (cut by tape, in pieces, read "
+        "short, misspelt) is reviewed on its packaging either way")
     review_total_suspect: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Suspect scores summing to this send an otherwise clear parcel to review; "

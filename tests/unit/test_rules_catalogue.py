@@ -43,7 +43,7 @@ def test_packaging_alone_never_flags_an_uncertain_brand_or_an_unsure_reading() -
     # flag it: the officer is asked to look, and told what was read of the name
     cut = judge_marks(checked("cut"), rules)
     assert cut.outcome == "review" and cut.flagged_labels == ()
-    assert "ships only in a poly mailer; the name is not read whole (the mark reads 'LUMERA')" \
+    assert "ships only in a poly mailer; the name is not read exactly (the mark reads 'LUMERA')" \
         in cut.reasons[0]
     assert judge_marks(checked("cut", packaging="poly_mailer"), rules).outcome == "clear"
     unsure = judge_marks(checked(pack_score=0.8), load_rules(RulesConfig(
