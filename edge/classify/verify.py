@@ -257,30 +257,15 @@ def _emblem_read_as_letters(match: NameMatch) -> bool:
 
 def _match(lines: Sequence[TextLine], catalogue: Catalogue,
            picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
-    """The best name read; a name read short ("NORVE") or near ("LUMEF") where the line runs
-    into a band of tape is the brand's name cut (:func:`_cut_at_tape`), not a misspelling:
+    """The best name read; a name read short ("NORVE") whose missing letters lie under a band
+    of tape at its short end is the brand's name cut (:func:`cut_match`), not a misspelling:
     the line stops where the tape starts, and nobody can tell what the tape hides."""
     best = _best_match(lines, catalogue)
-    if best is not None and (_read_short(best[0]) or best[0].kind == "near"):
-        cut = _cut_at_tape(best, catalogue, picture)
-        if cut is not None:
+    if best is not None and _read_short(best[0]):
+        cut = cut_match((best[1],), catalogue, picture)
+        if cut is not None and cut[0].brand == best[0].brand:
             return cut
     return best or covered_match(lines, catalogue, picture)
-
-
-def _cut_at_tape(best: tuple[NameMatch, TextLine], catalogue: Catalogue,
-                 picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
-    """The brand's name cut by tape where the read line runs into a band: read short, or
-    "near" because the letter under the tape's edge was misread ("LUMEF": half an R), in
-    which case the name is what shows before that letter."""
-    match, line = best
-    read = fold(match.read)
-    pieces = [read] if match.kind == "partial" else [read[:-1], read[1:]]
-    for piece in pieces:
-        cut = cut_match((dataclasses.replace(line, text=piece),), catalogue, picture)
-        if cut is not None and cut[0].brand == match.brand:
-            return cut[0], line
-    return None
 
 
 def _read_short(match: NameMatch) -> bool:

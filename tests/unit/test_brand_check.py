@@ -142,15 +142,6 @@ def test_a_name_running_under_tape_is_measured_but_never_flags_alone(clf: Classi
     assert c.top == "none" and verdict(c).outcome == "clear"
 
 
-def test_a_letter_half_under_tape_misread_is_still_a_name_cut_by_tape(clf: Classifier) -> None:
-    """Tape over the right half of NORVEX's E: the E reads as an I ('NORVI', two letters
-    from the name, a "near" name in its colour, was a review); the line runs into the tape,
-    so the name is what shows before that letter, cut."""
-    c = clf.classify(parcel(("NORVEX", NORVEX_BLUE, 1.0), tape=(251, 341)), BOX)
-    assert (c.brand, c.name_match, verdict(c).outcome) == ("NORVEX", "cut", "clear"), c.evidence
-    assert "the mark reads 'NORV…' and runs under tape" in c.evidence["name"]
-
-
 def test_a_stretched_name_running_under_tape_is_still_distorted(clf: Classifier) -> None:
     """The letters that show before the tape are the name's own: "ZEN" 1.6x too wide for
     its height is reviewed as distorted; at its own proportions (1.19x DejaVu's) it is not."""
