@@ -97,18 +97,26 @@ def hidden_letters(a: TextLine, b: TextLine) -> int | None:
     return int(round(gap / (wa / letters)))
 
 
+def line_axis(line: TextLine) -> tuple[np.ndarray, float, float]:
+    """The line's direction (a unit vector along its letters), its length and its height.
+    A line's corners run clockwise from the picture's top left, not the text's: a mark
+    printed across the parcel has a box taller than wide, its letters stacked down it."""
+    pts = np.float32(line.box)
+    across, along = pts[3] - pts[0], pts[1] - pts[0]
+    if np.hypot(*across) > np.hypot(*along):
+        across, along = along, across
+    length, height = float(np.hypot(*along)), float(np.hypot(*across))
+    return along / max(length, 1e-6), length, height
+
+
 def band_beside(picture: np.ndarray, line: TextLine) -> int | None:
     """Letters' width of a band of one colour laid across the line at either end of it,
     or None where neither end runs into one."""
-    pts = np.float32(line.box)
-    across, along = pts[3] - pts[0], pts[1] - pts[0]
-    if np.hypot(*across) > np.hypot(*along):  # stacked letters: the line runs down the box
-        across, along = along, across
-    length, height = float(np.hypot(*along)), float(np.hypot(*across))
+    u, length, height = line_axis(line)
     letters = len(fold(line.text))
     if height < 6 or letters == 0:
         return None
-    pitch, u, centre = length / letters, along / length, pts.mean(0)
+    pitch, centre = length / letters, np.float32(line.box).mean(0)
     surface = _surface(picture, centre, u, length, height)
     for sign in (1.0, -1.0):
         end = centre + sign * u * length / 2

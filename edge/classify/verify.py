@@ -35,7 +35,7 @@ import numpy as np
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
-from edge.classify.cover import covered_match, cut_match
+from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
@@ -223,16 +223,13 @@ def read_whole(engine: OcrEngine, picture: np.ndarray, line: TextLine,
     light stroke); a genuine name read short would be a review for an officer.
     Only the exact name counts: a name that reads another way there stays as first read.
     """
-    pts = np.float32(line.box)
-    along, across = pts[1] - pts[0], pts[3] - pts[0]
-    if np.hypot(*across) > np.hypot(*along):  # stacked letters: the line runs down the box
-        along, across = across, along
-    length, height = float(np.hypot(*along)), float(np.hypot(*across))
+    u, length, height = line_axis(line)
     shown = len(fold(match.read))
     if length < 1 or shown == 0:
         return None
     reach = (len(fold(match.spelling)) - shown + 0.5) * length / shown
-    ends = np.vstack([pts - along / length * reach, pts + along / length * reach])
+    pts = np.float32(line.box)
+    ends = np.vstack([pts - u * reach, pts + u * reach])
     m = SECOND_READ_MARGIN * height
     x0, y0 = np.maximum(0, np.floor(ends.min(0) - m)).astype(int)
     x1, y1 = np.ceil(ends.max(0) + m).astype(int)
