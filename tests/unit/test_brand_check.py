@@ -142,15 +142,6 @@ def test_a_name_running_under_tape_is_measured_but_never_flags_alone(clf: Classi
     assert c.top == "none" and verdict(c).outcome == "clear"
 
 
-def test_a_name_read_as_one_line_around_tape_is_covered_not_misspelt(clf: Classifier) -> None:
-    """Tape over KALIMBA's M alone: the detector reads one line, 'KALI BA', whose joined words
-    are one letter from the name (a flag, before); the tape between them hides the letter."""
-    c = clf.classify(parcel(("KALIMBA", KALIMBA_ORANGE, 1.0), tape=(204, 258)), BOX)
-    assert (c.brand, c.name_match, verdict(c).outcome) == ("KALIMBA", "covered", "clear"), \
-        c.evidence
-    assert "the mark reads 'KALI…BA' with 1 letter(s) covered" in c.evidence["name"]
-
-
 def test_a_stretched_name_running_under_tape_is_still_distorted(clf: Classifier) -> None:
     """The letters that show before the tape are the name's own: "ZEN" 1.6x too wide for
     its height is reviewed as distorted; at its own proportions (1.19x DejaVu's) it is not."""

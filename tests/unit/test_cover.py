@@ -47,12 +47,6 @@ def test_tape_before_the_line_counts_as_well() -> None:
     assert band_beside(picture((16, 96)), line()) == 2
 
 
-def test_brown_tape_on_kraft_counts() -> None:
-    """Brown tape on a kraft box differs from it by about 10 in Lab (the held-out renderer's
-    tape over a KALIMBA on kraft: 10-12); a uniform band that close is still tape."""
-    assert band_beside(picture((224, 304), colour=(75, 114, 160)), line()) == 2
-
-
 def test_tape_before_a_surface_whose_shading_drifts_counts() -> None:
     """Film's shading drifts across a parcel: beyond dark tape the surface shows again 15%
     darker than beside the line (about 9 in Lab), still far nearer it than the tape is."""
