@@ -41,7 +41,7 @@ PIECE_GAP = 4.0
 # surface shows again within PIECE_GAP line heights.
 BAND_START = 0.6
 BAND_TALL = 2.0
-BAND_DELTA = 9.0
+BAND_DELTA = 12.0
 BAND_FLAT = 10.0
 BAND_BACK = 0.25
 
@@ -73,47 +73,6 @@ def cut_match(lines: Sequence[TextLine], catalogue: Catalogue,
         if m is not None:
             return m, line
     return None
-
-
-def covered_in_line(line: TextLine, catalogue: Catalogue,
-                    picture: np.ndarray) -> tuple[NameMatch, TextLine] | None:
-    """A name read as one line with a space where tape hides letters ("KALI BA"): two
-    neighbouring words start and end a catalogue name, and a band lies across the line
-    between them, about as wide as the letters missing."""
-    words = line.text.split()
-    if len(words) < 2:
-        return None
-    hidden = _band_within(line, picture)
-    for first, second in zip(words, words[1:]):
-        m = None if hidden is None else \
-            match_pieces(first, hidden, second, catalogue.spellings)
-        if m is not None:
-            return m, line
-    return None
-
-
-def _band_within(line: TextLine, picture: np.ndarray) -> int | None:
-    """Letters' width of a band across ``line`` between its first and last fifths, found
-    as one beside a stretch of the line from either end (the space read where the band lies
-    stands for the letters it hides, so the line's pitch counts it as one)."""
-    pitch = line_axis(line)[1] / max(1, len(line.text.strip()))
-    for stop in np.linspace(0.2, 0.8, 13):
-        for start in (0.0, 1.0 - stop):
-            hidden = band_beside(picture, _part(line, start, start + stop), pitch)
-            if hidden is not None:
-                return hidden
-    return None
-
-
-def _part(line: TextLine, start: float, stop: float) -> TextLine:
-    """The stretch of ``line`` from ``start`` to ``stop`` (shares of its length)."""
-    u, length, _ = line_axis(line)
-    pts = np.float32(line.box)
-    t = (pts - pts[0]) @ u
-    lo = min(float(t.min()), 0.0)
-    shift = t - np.clip(t, lo + start * length, lo + stop * length)
-    corners = tuple((float(x), float(y)) for x, y in pts - shift[:, None] * u)
-    return TextLine(line.text, line.confidence, corners)  # type: ignore[arg-type]
 
 
 def hidden_letters(a: TextLine, b: TextLine) -> int | None:
@@ -150,15 +109,14 @@ def line_axis(line: TextLine) -> tuple[np.ndarray, float, float]:
     return along / max(length, 1e-6), length, height
 
 
-def band_beside(picture: np.ndarray, line: TextLine, pitch: float = 0.0) -> int | None:
+def band_beside(picture: np.ndarray, line: TextLine) -> int | None:
     """Letters' width of a band of one colour laid across the line at either end of it,
-    or None where neither end runs into one; ``pitch`` is the letters' (default: the line's
-    length over its letters)."""
+    or None where neither end runs into one."""
     u, length, height = line_axis(line)
     letters = len(fold(line.text))
     if height < 6 or letters == 0:
         return None
-    pitch, centre = pitch or length / letters, np.float32(line.box).mean(0)
+    pitch, centre = length / letters, np.float32(line.box).mean(0)
     surface = _surface(picture, centre, u, length, height)
     for sign in (1.0, -1.0):
         end = centre + sign * u * length / 2
@@ -196,15 +154,11 @@ def _band_width(picture: np.ndarray, end: np.ndarray, u: np.ndarray, height: flo
     lab = _strip(picture, end, u, reach, BAND_TALL * height)
     med = np.median(lab, axis=0)
     spread = np.percentile(lab[..., 0], 90, axis=0) - np.percentile(lab[..., 0], 10, axis=0)
-    flat = spread <= BAND_FLAT
-    banded = (np.linalg.norm(med - surface, axis=1) >= BAND_DELTA) & flat
+    banded = (np.linalg.norm(med - surface, axis=1) >= BAND_DELTA) & (spread <= BAND_FLAT)
     start = int(np.argmax(banded)) if banded.any() else len(banded)
     if start > BAND_START * pitch:
         return None
-    # the band runs as far as its own colour does (tape is one colour; the surface beyond
-    # may drift as far from the surface beside the line as the tape is)
-    same = flat & (np.linalg.norm(med - med[start], axis=1) < BAND_DELTA)
-    stop = start + int(np.argmin(same[start:])) if not same[start:].all() else len(same)
+    stop = start + int(np.argmin(banded[start:])) if not banded[start:].all() else len(banded)
     # The surface shows again: nearer its colour than BAND_DELTA / 2, or, beyond a band far
     # from it, than BAND_BACK of the band's own difference (film's shading drifts by 10).
     apart = float(np.median(np.linalg.norm(med[start:stop] - surface, axis=1))) if stop > start \

@@ -35,7 +35,7 @@ import numpy as np
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
 from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
-from edge.classify.cover import covered_in_line, covered_match, cut_match, line_axis
+from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
@@ -262,10 +262,6 @@ def _match(lines: Sequence[TextLine], catalogue: Catalogue,
         cut = cut_match((best[1],), catalogue, picture)
         if cut is not None and cut[0].brand == best[0].brand:
             return cut
-    if best is not None and best[0].misspelled and " " in best[1].text.strip():
-        covered = covered_in_line(best[1], catalogue, picture)
-        if covered is not None and covered[0].brand == best[0].brand:
-            return covered
     return best or covered_match(lines, catalogue, picture)
 
 
