@@ -171,20 +171,25 @@ def fuse(logp: np.ndarray, shading: float | None, fusion: ShadingFusion) -> np.n
     return (logits - math.log(float(np.exp(logits).sum()))).astype(np.float32)
 
 
+DRAPE_WORDS = {"flat": "its surface is flat, as board is: ",
+               "draped": "its surface rises and falls, as film does: ", "": ""}
+
+
+def drape_of(shading: float) -> str:
+    """What the measure says of the material: "flat" as board lies, "draped" as film hangs
+    over its contents, "" between."""
+    return "flat" if shading <= FLAT else "draped" if shading >= DRAPED else ""
+
+
 def shading_words(shading: float) -> str:
     """The measure in an officer's words, with what it usually means."""
-    varies = f"its shading varies {100 * shading:.1f}% across the parcel"
-    if shading <= FLAT:
-        return f"its surface is flat, as board is: {varies}"
-    if shading >= DRAPED:
-        return f"its surface rises and falls, as film does: {varies}"
-    return varies
+    return f"{DRAPE_WORDS[drape_of(shading)]}its shading varies {100 * shading:.1f}% across " \
+           "the parcel"
 
 
 def with_shading(c: Classification, shading: float | None) -> Classification:
     """``c`` with the packaging's evidence (``evidence["packaging"]``) where it was measured."""
     if shading is None:
         return c
-    drape = "flat" if shading <= FLAT else "draped" if shading >= DRAPED else ""
     return dataclasses.replace(c, evidence={**c.evidence, "packaging": shading_words(shading)},
-                               surface_drape=drape)
+                               surface_drape=drape_of(shading))
