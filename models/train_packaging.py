@@ -12,7 +12,8 @@ entry into ``--model`` (the locator and the mark network stay as they are),
 fits the network's fusion with the parcel's broad shading on a split it was
 not trained on (``models.shading_fit``, ``edge.classify.shading``) and
 measures parcels of two other seeds, drawn as materials and in the scene's own
-looks, through the unit's loader.  About 12 minutes on 2 cores.
+looks, through the unit's loader.  About 12 minutes on 2 cores (19 on a slower 2-core AMD
+EPYC).
 
 ``--photos`` adds a site's own photographs (``models.photos``: the packaging,
 and where known the label's paper and the picture's px per mm), their patches
@@ -213,7 +214,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.4.0")
+    parser.add_argument("--version", default="1.5.0")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)

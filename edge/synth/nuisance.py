@@ -113,8 +113,17 @@ def gradient(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Ste
     return out, None, {"direction_deg": round(np.degrees(theta), 1), "low": round(lo, 2), "high": round(hi, 2)}
 
 
-def glare(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Step:
-    """A specular reflection off tape or plastic: a saturated blob, often on the label."""
+def glare(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray,
+          matte: bool = False) -> Step:
+    """A specular reflection off tape or plastic: a saturated blob, often on the label.
+
+    Glare is the light source mirrored, so only a glossy surface gives it.  On
+    a ``matte`` parcel (board, paper) the blob lights only the label (its
+    pouch or laminate is what shines): drawn over the board too, it made flat
+    boxes swell like film (their broad shading, edge.classify.shading, on 84
+    boxes of the packaging fusion's split: a twentieth over 10.7 %; 6.1 % with
+    glare held to the label; boxes drawn with no nuisance measure 0.4 %).
+    """
     height, width = img.shape[:2]
     centre = keep.mean(0) if rng.random() < 0.5 else rng.uniform((0, 0), (width, height))
     centre = centre + rng.normal(0, 60, 2)
@@ -122,8 +131,17 @@ def glare(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Step:
     peak = float(rng.uniform(150, 255))
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     blob = np.exp(-(((xx - centre[0]) / sx) ** 2 + ((yy - centre[1]) / sy) ** 2) / 2) * peak
+    if matte:
+        blob *= _inside(keep, width, height)
     out = np.clip(img.astype(np.float32) + blob[:, :, None], 0, 255).astype(np.uint8)
     return out, None, {"centre": np.round(centre, 1).tolist(), "peak": round(peak, 1)}
+
+
+def _inside(quad: np.ndarray, width: int, height: int) -> np.ndarray:
+    """1 inside ``quad``, 0 outside, its edge softened over a pixel or two (float32)."""
+    mask = np.zeros((height, width), np.float32)
+    cv2.fillConvexPoly(mask, np.round(quad).astype(np.int32), 1.0, cv2.LINE_AA)
+    return cv2.GaussianBlur(mask, (0, 0), 1.0)
 
 
 def jpeg(img: np.ndarray, rng: np.random.Generator, keep: np.ndarray) -> Step:
@@ -152,15 +170,19 @@ def check_names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def apply(img: np.ndarray, rng: np.random.Generator, names: Sequence[str],
-          keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Apply nuisances in order: geometric first, JPEG last, like the real optical path."""
+          keep: np.ndarray, matte: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Apply nuisances in order: geometric first, JPEG last, like the real optical path.
+    ``matte``: the parcel is board or paper, so glare lights only its label (:func:`glare`)."""
     order = sorted(check_names(names), key=lambda n: (n not in GEOMETRIC, n == "jpeg"))
     total = np.eye(3)
     params: dict[str, Any] = {}
     for name in order:
         if name == "clean":
             continue
-        img, h, params[name] = NUISANCES[name](img, rng, _project(keep, total))
+        step = NUISANCES[name]
+        quad = _project(keep, total)
+        img, h, params[name] = glare(img, rng, quad, matte) if step is glare else \
+            step(img, rng, quad)
         if h is not None:
             total = h @ total
     return img, total, params

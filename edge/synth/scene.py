@@ -307,7 +307,10 @@ def render_still(spec: ParcelSpec, rng: np.random.Generator,
     m[:, 2] += (cx - spec.width / 2, cy - spec.height / 2)
     place_on_belt(sprite, frame, m)
     quads = transform_quads(sprite.quads, m)
-    frame, h3, params = nz.apply(frame, rng, nuisances, quads["label"])
+    # A material drawn from edge.synth.surfaces is known: board and paper give no glare but
+    # off the label; the scene's own looks keep the glare anywhere they were trained with.
+    matte = spec.material is not None and spec.material.packaging != "poly_mailer"
+    frame, h3, params = nz.apply(frame, rng, nuisances, quads["label"], matte)
     quads = transform_quads(quads, h3)
     truth = truth_of(spec, quads, FRAME_W, FRAME_H)
     truth["nuisances"] = list(nuisances)

@@ -118,6 +118,28 @@ def test_each_nuisance_does_what_it_says():
     assert out["motion_blur"][1]["nuisance_params"]["motion_blur"]["blur_px"] > 1
 
 
+def _glare_off_label(seed: int, packaging: str) -> tuple[float, float]:
+    """Brightening by glare on and off the label of one materials parcel (mean grey levels)."""
+    clean, truth = still(seed, packaging=packaging, materials=True)
+    lit, _ = still(seed, ("glare",), packaging=packaging, materials=True)
+    gain = (lit.astype(np.float32) - clean.astype(np.float32)).max(axis=2)
+    x, y, w, h = truth["label_box"]
+    label = np.zeros(gain.shape, bool)
+    label[y - 3:y + h + 3, x - 3:x + w + 3] = True
+    return float(gain[label].mean()), float(gain[~label].max())
+
+
+def test_glare_shines_only_off_glossy_surfaces():
+    """Board and paper are matte: glare lights their label, never the board around it (it made
+    flat boxes measure draped); film shines anywhere."""
+    for seed in range(6):
+        for packaging in ("cardboard_box", "padded_envelope"):
+            on_label, off_label = _glare_off_label(100 + seed, packaging)
+            assert off_label == 0.0, (seed, packaging)
+    film = [_glare_off_label(100 + seed, "poly_mailer")[1] for seed in range(6)]
+    assert max(film) > 60
+
+
 def test_motion_kernel_sums_to_one_and_has_the_asked_length():
     for length in (1.5, 3.0, 4.2, 7.9):
         k = motion_kernel(length)
