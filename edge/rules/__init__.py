@@ -208,12 +208,17 @@ def _packaging_findings(c: Classification, mark: MarkView, cfg: RulesConfig) -> 
     A brand named from what was not its name read exactly (cut by tape, read in
     pieces or short, misspelt) is uncertain: its packaging alone cannot say the mark
     is not genuine, but the two together are worth an officer's look, so wrong
-    packaging there is a review, with what was read of the name in the reason."""
+    packaging there is a review, with what was read of the name in the reason.
+
+    The likeliest packaging must be one the brand does not ship in as well: a reading
+    that knows nothing (a third each) is two thirds outside a brand with one packaging,
+    and an accusation needs evidence, not the count of packagings."""
     rule = mark.rule
     if rule is None or not rule.ships_in:
         return []
     seen_as, outside = _outside(c, rule.ships_in)
-    if outside < cfg.min_packaging_score or _contradicted(seen_as, c.surface_drape):
+    if outside < cfg.min_packaging_score or c.packaging in rule.ships_in or \
+            _contradicted(seen_as, c.surface_drape):
         return []
     ships = ", ".join(PACKAGING_WORDS.get(p, p) for p in rule.ships_in)
     seen = f": {c.evidence['packaging']}" if "packaging" in c.evidence else ""

@@ -79,13 +79,14 @@ class RulesConfig(Section):
         0.5, ge=0.0, le=1.0,
         description="Packaging says nothing about a brand until the parcel is this likely in "
         "none of the packagings the brand ships in (the probabilities of every other packaging "
-        "added), and never where the parcel's own shading contradicts the packaging it is said "
-        "to be in (flat where film was read, draped where board or padded paper was); from it "
-        "to packaging_flag_score wrong packaging is a review. 0.5: more likely than not in "
-        "none of them. Chosen on two held-out splits kept for choices, with packaging v1.5.0: "
-        "0.6 -> 0.5 caught 7 more of 80 wrongly packed marks and sent no more genuine ones to "
+        "added) and its likeliest packaging is one the brand does not ship in, and never where "
+        "the parcel's own shading contradicts the packaging it is said to be in (flat where "
+        "film was read, draped where board or padded paper was); from it to "
+        "packaging_flag_score wrong packaging is a review. 0.5: more likely than not in none "
+        "of them. Chosen on two held-out splits kept for choices, with packaging v1.5.0: 0.6 "
+        "-> 0.5 caught 7 more of 80 wrongly packed marks and sent no more genuine ones to "
         "review; on eight other splits (40 parcels of each kind), wrongly packed caught 79.1 "
-        "-> 84.4%, genuine sent to review 7.8 -> 10.0% (7 more of 320, each a packaging read "
+        "-> 83.1%, genuine sent to review 7.8 -> 9.4% (5 more of 320, each a packaging read "
         "at 0.5-0.6). 0.7 -> 0.6 with v1.4.0: 63.1 -> 75.6% and 10.6 -> 10.9%")
     # Wrong packaging of a brand read exactly flags at this (foreign) score, else is reviewed.
     packaging_flag_score: float = Field(0.95, ge=0.0, le=1.0)

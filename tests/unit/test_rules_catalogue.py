@@ -100,6 +100,11 @@ def test_packaging_speaks_when_the_parcel_is_likely_in_none_of_the_brands_packag
     # the same reading says nothing of a brand that ships in boxes and mailers (0.35 foreign)
     both = replace(split, brand_facts=BrandFacts(ships_in=("cardboard_box", "poly_mailer")))
     assert judge_marks(both, rules).outcome == "clear"
+    # a reading that knows little is mostly "outside" a one-packaging brand by count alone:
+    # its likeliest packaging is the brand's own, so nothing is said
+    unsure = replace(checked(packaging="poly_mailer", pack_score=0.4), packaging_scores={
+        "cardboard_box": 0.32, "padded_envelope": 0.28, "poly_mailer": 0.4})
+    assert judge_marks(unsure, rules).outcome == "clear"
     # a foreign packaging holding little of the foreign share is not named
     one = replace(split, packaging_scores={"cardboard_box": 0.75, "padded_envelope": 0.05,
                                            "poly_mailer": 0.2})
