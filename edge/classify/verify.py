@@ -39,8 +39,7 @@ from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import (could_hide_a_mark, local_contrast, runs_steeply, stretch_contrast,
-                                 turned_lines)
+from edge.classify.looks import could_hide_a_mark, local_contrast, stretch_contrast, turned_lines
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -107,8 +106,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    Where no catalogue name was read but print runs steeply, the parcel is read again
-    turned a quarter (:func:`edge.classify.looks.runs_steeply`).  With ``second_look``
+    Where no catalogue name was read, the parcel is read again turned a quarter (a name
+    turned 60-90 degrees on the belt is not seen upright).  With ``second_look``
     ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on which no catalogue
     name was read is read again with its local contrast raised
     (:func:`edge.classify.looks.local_contrast`).
@@ -135,7 +134,7 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     lines = engine.read_lines(seen)
     best = _match(lines, catalogue, piece)
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-    if _unnamed(best) and runs_steeply(lines):
+    if _unnamed(best):
         turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
                                    skip=turned_lines(sure, piece.shape[0], back=False))
         more = turned_lines(turned, piece.shape[0])
