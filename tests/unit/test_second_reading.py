@@ -18,10 +18,12 @@ from edge.records import Box
 ROOT = Path(__file__).resolve().parents[2]
 LINE = TextLine("KALIMEA", 0.97, ((40.0, 30.0), (240.0, 30.0), (240.0, 80.0), (40.0, 80.0)))
 BRANDS = [("KALIMBA", ("KALIMBA",))]
+TURNED = (300, 200)  # the 200 x 300 parcel turned a quarter: its second look
 
 
 class ScriptedEngine:
-    """Reads the parcel as ``first``, then any picture after it (the line's crop) as ``then``."""
+    """Reads the parcel as ``first``, nothing on it turned a quarter, then any other picture
+    after it (the line's crop) as ``then``."""
 
     name = "scripted"
 
@@ -35,6 +37,8 @@ class ScriptedEngine:
         self.asked.append(respell)
         if len(self.pictures) == 1:
             return (TextLine(self.first, 0.97, LINE.box),)
+        if image_bgr.shape[:2] == TURNED:
+            return ()
         box = ((5.0, 5.0), (60.0, 5.0), (60.0, 20.0), (5.0, 20.0))
         return (TextLine(self.then, 0.99, box, self.odds if respell else None),)
 
@@ -117,7 +121,8 @@ def test_a_near_name_in_another_colour_names_the_brand_only_if_read_again_as_it(
         then: str, odds: float | None, named: bool) -> None:
     engine = ScriptedEngine("KAXIMEO", then, odds)
     reading = scan_parcel(engine, _blue_parcel(), Box(0, 0, 300, 200), _catalogue())
-    assert engine.asked[1] == ("KAXIMEO", "KALIMBA")
+    # a near name names no brand yet: the parcel is read turned, then the line read again
+    assert engine.pictures[1][:2] == TURNED and engine.asked[2] == ("KAXIMEO", "KALIMBA")
     assert (reading.match is not None) == named
     if named:
         assert reading.match.kind == "near" and reading.delta_e > 15
