@@ -58,10 +58,12 @@ class Classifier:
     def __init__(self, manifest: Manifest | None, sessions: tuple[Any, Any] | None,
                  info: ModelInfo | None, error: str = "", catalogue: CatalogueSlot | None = None,
                  ocr: Any = None, model_dir: Path | None = None,
-                 second_look: str = "never", surface: Any = None) -> None:
+                 second_look: str = "never", surface: Any = None,
+                 turned_look: str = "unnamed") -> None:
         self.manifest = manifest
         self._surface = surface  # the packaging network's session (edge.classify.surface)
         self.second_look = second_look  # see ClassifyConfig.second_look
+        self.turned_look = turned_look  # see ClassifyConfig.turned_look
         self.model_dir = model_dir  # where the golden inputs lie: the self-test reads them
         self._sessions = sessions
         self.info = info
@@ -185,8 +187,8 @@ class Classifier:
 
         region = box if box is not None and box.w >= 16 and box.h >= 16 else \
             Box(0, 0, image.shape[1], image.shape[0])
-        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue, self.second_look),
-                                self.aspects(catalogue))]
+        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue, self.second_look,
+                                            self.turned_look), self.aspects(catalogue))]
         assert self.manifest is not None
         packaging = softmax(packaging_logits)
         return judge(readings, catalogue, self.info,
@@ -274,7 +276,8 @@ def _load(model_dir: Path, cfg: ClassifyConfig) -> Classifier:
              model_dir, cfg.threads)
     return Classifier(manifest, (sessions[0], sessions[1]), info, catalogue=slot, ocr=engine,
                       model_dir=model_dir, second_look=cfg.second_look,
-                      surface=sessions[2] if manifest.surface is not None else None)
+                      surface=sessions[2] if manifest.surface is not None else None,
+                      turned_look=cfg.turned_look)
 
 
 def _catalogue(cfg: ClassifyConfig, manifest: Manifest) -> tuple[CatalogueSlot, Any]:

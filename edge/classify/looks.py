@@ -11,10 +11,11 @@ the first (``classify.second_look: hidden``):
    back) where the first look named no brand: the text detector, trained on
    print that runs across the picture, finds a name turned 60-90 degrees on
    the belt only in pieces ("TRC" for ZENTRO, "B" for ORBIQ) or not at all,
-   and parcels lie on a belt at any angle.  Taken at first only where a
-   piece of steep print was read, it missed the names the detector did not
-   see at all (held-out splits 5151 / 777: brand named 86.7 / 85.0% ->
-   87.9 / 87.5%), for one more detection on a parcel that names no brand.
+   and parcels lie on a belt at any angle.  Taken only where a piece of
+   steep print was read (:func:`runs_steeply`, ``classify.turned_look:
+   steep``), it misses the names the detector did not see at all; taken on
+   every parcel that names no brand (``unnamed``, the default) it costs one
+   more detection on most parcels (see ``ClassifyConfig.turned_look``).
 3. :func:`local_contrast` where :func:`could_hide_a_mark`: a name printed in
    a colour close to its surface's (a green name on a green box).
 
@@ -35,12 +36,15 @@ import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.colour import delta_e00
+from edge.catalogue.names import fold
 from edge.ocr import TextLine
 
 # A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
 HIDING_DELTA_E = 25.0
 DARK_SURFACE_L = 30.0
+# A steep line read as this many letters or fewer is taken for a piece of a longer one.
+FRAGMENT = 3
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
@@ -75,6 +79,19 @@ def local_contrast(crop: np.ndarray) -> np.ndarray:
     if stretched.ndim == 2:
         return clahe.apply(stretched)
     return cv2.merge([clahe.apply(channel) for channel in cv2.split(stretched)])
+
+
+def runs_steeply(lines: tuple[TextLine, ...]) -> bool:
+    """Whether a line read is a piece of steep print: its box's longer side runs more down
+    the picture than across it, and it reads FRAGMENT characters or fewer.  Steep print
+    read whole ("HANDLE WITH CARE" at 60 degrees) needs no second look."""
+    for line in lines:
+        p = np.float32(line.box)
+        sides = (p[1] - p[0], p[3] - p[0])
+        x, y = max(sides, key=lambda v: float(np.hypot(*v)))
+        if abs(y) > abs(x) and len(fold(line.text)) <= FRAGMENT:
+            return True
+    return False
 
 
 def turned_lines(lines: tuple[TextLine, ...], height: int,

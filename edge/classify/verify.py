@@ -39,7 +39,8 @@ from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import could_hide_a_mark, local_contrast, stretch_contrast, turned_lines
+from edge.classify.looks import (could_hide_a_mark, local_contrast, runs_steeply, stretch_contrast,
+                                 turned_lines)
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -100,20 +101,22 @@ class Reading:
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
-                catalogue: Catalogue, second_look: str = "never") -> Reading:
+                catalogue: Catalogue, second_look: str = "never",
+                turned_look: str = "unnamed") -> Reading:
     """Read the tallest lines of print anywhere on the parcel and match them with the catalogue.
 
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    Where no catalogue name was read, the parcel is read again turned a quarter (a name
-    turned 60-90 degrees on the belt is not seen upright).  With ``second_look``
+    Where no catalogue name was read (with ``turned_look`` "steep": and a piece of steep print
+    was, :func:`edge.classify.looks.runs_steeply`), the parcel is read again turned a quarter
+    (a name turned 60-90 degrees on the belt is not seen upright).  With ``second_look``
     ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on which no catalogue
     name was read is read again with its local contrast raised
     (:func:`edge.classify.looks.local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
-    best, lines = _looks(engine, piece, catalogue, second_look)
+    best, lines = _looks(engine, piece, catalogue, second_look, turned_look)
     origin = region.clip(image.shape[1], image.shape[0])
     reading = None if best is None else _measured(engine, piece, origin, lines, best, catalogue)
     if reading is None and best is not None and best[0].kind == "near":
@@ -124,8 +127,8 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     return reading or Reading(_guess_of(None, region), lines)
 
 
-def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_look: str
-           ) -> tuple[tuple[NameMatch, TextLine] | None, tuple[TextLine, ...]]:
+def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_look: str,
+           turned_look: str) -> tuple[tuple[NameMatch, TextLine] | None, tuple[TextLine, ...]]:
     """The parcel's looks (:mod:`edge.classify.looks`), each taken only where those before
     named no brand (a name only near a brand's counts as none yet), the best match of all
     and every line they read.  A line read surely in the first is not read again in a later
@@ -134,7 +137,7 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     lines = engine.read_lines(seen)
     best = _match(lines, catalogue, piece)
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-    if _unnamed(best):
+    if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(lines)):
         turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
                                    skip=turned_lines(sure, piece.shape[0], back=False))
         more = turned_lines(turned, piece.shape[0])

@@ -191,3 +191,13 @@ def test_second_look_keeps_the_meaning_of_configs_written_when_it_was_a_switch(
 def test_second_look_names_its_choices() -> None:
     with pytest.raises(ConfigError, match="classify.second_look"):
         parse_config("classify:\n  second_look: sometimes\n")
+
+
+def test_turned_look_reaches_the_classifier_and_names_its_choices() -> None:
+    from edge.classify import load_classifier
+
+    cfg = parse_config("classify:\n  turned_look: steep\n").classify
+    assert cfg.turned_look == "steep" and parse_config("").classify.turned_look == "unnamed"
+    assert load_classifier(cfg).turned_look == "steep"
+    with pytest.raises(ConfigError, match="classify.turned_look"):
+        parse_config("classify:\n  turned_look: always\n")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from edge.catalogue import Catalogue, load_catalogue
-from edge.classify.looks import local_contrast, stretch_contrast, turned_lines
+from edge.classify.looks import local_contrast, runs_steeply, stretch_contrast, turned_lines
 from edge.classify.verify import scan_parcel
 from edge.ocr import TextLine
 from edge.records import Box
@@ -141,6 +141,24 @@ def test_a_turned_name_is_read_where_the_first_look_saw_none_of_it(
     assert len(engine.pictures) == 2
 
 
+@pytest.mark.parametrize("first", [
+    None,
+    TextLine("HANDLE WITH CARE", 0.95, ((135.0, 20.0), (165.0, 20.0), (165.0, 380.0),
+                                        (135.0, 380.0))),   # steep, but read whole
+    TextLine("TRC", 0.95, ((100.0, 130.0), (160.0, 130.0), (160.0, 160.0),
+                           (100.0, 160.0))),                 # a short word lying level
+])
+def test_steep_turns_only_where_a_piece_of_steep_print_was_read(first: TextLine | None) -> None:
+    """``turned_look: steep`` saves the detection where nothing read was a steep piece."""
+    engine = TurnedEngine(first)
+    assert scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(), "never",
+                       "steep").match is None
+    assert len(engine.pictures) == 1
+    engine = TurnedEngine(STEEP_PIECE)
+    assert scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(), "never",
+                       "steep").match is not None
+
+
 def test_lines_turned_a_quarter_map_back_onto_the_same_pixels() -> None:
     picture = np.zeros((50, 80), np.uint8)
     picture[12, 30] = 255
@@ -149,3 +167,4 @@ def test_lines_turned_a_quarter_map_back_onto_the_same_pixels() -> None:
     dot = TextLine("X", 1.0, ((float(x), float(y)),) * 4)
     assert turned_lines((dot,), 50)[0].box[0] == (30.0, 12.0)
     assert turned_lines(turned_lines((dot,), 50), 50, back=False)[0].box[0] == (x, y)
+    assert runs_steeply((STEEP_PIECE,)) and not runs_steeply(())
