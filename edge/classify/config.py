@@ -51,7 +51,7 @@ class ClassifyConfig(Section):
         "unnamed", description="A parcel on which no catalogue name was read is read again "
         "turned a quarter: the text detector misses a name turned 60-90 degrees on the belt, "
         "often altogether. 'unnamed': every such parcel (held-out, eight splits: brand named "
-        "88.0 -> 89.7%, suspects caught +1.2 to +3.1 points per kind, genuine reviewed 30 -> 32 "
+        "88.0 -> 89.7%, suspects caught +1.0 to +3.1 points per kind, genuine reviewed 30 -> 32 "
         "of 320). 'steep': only where a piece of steep print (3 letters or fewer) was read, "
         "for a unit whose CPU cannot keep up: on the 12 MP bench conveyor, whose parcels mostly "
         "carry no brand, 'unnamed' costs the brand check 181-196 -> 339-340 ms a parcel here")
