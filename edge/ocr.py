@@ -94,9 +94,11 @@ class OcrEngine(Protocol):
     name: str
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
-        those lying where a line of ``skip`` (read before, in this picture's pixels) lies.
+        those lying where a line of ``skip`` (read before, in this picture's pixels) lies
+        and those running steeper than ``level_within`` degrees from the picture's level.
         With ``respell`` an engine that can says, for lines holding its first word, how
         likely it finds them with that word spelt as the second (``TextLine.respelt``)."""
 
@@ -164,7 +166,8 @@ class RapidOcr:
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
@@ -173,7 +176,8 @@ class RapidOcr:
         with self._lock:
             boxes = self._detect(image)
             # A line read before is not recognised again (recognition is the costly step).
-            boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)]
+            boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
+                     and _slope_deg(b) <= level_within]
             if self.max_lines > 0:
                 boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
             if not boxes:
@@ -286,6 +290,14 @@ def _lies_on(box: np.ndarray, known: Sequence[np.ndarray]) -> bool:
     return False
 
 
+def _slope_deg(box: np.ndarray) -> float:
+    """How far the box's long side runs from level, 0-90 degrees (a line's direction either
+    way along it, so upside-down print is level too)."""
+    top, side = box[1] - box[0], box[3] - box[0]
+    dx, dy = top if np.hypot(*top) >= np.hypot(*side) else side
+    return float(np.degrees(np.arctan2(abs(dy), abs(dx))))
+
+
 def _box_height(box: np.ndarray) -> float:
     return float(min(np.hypot(*(box[1] - box[0])), np.hypot(*(box[3] - box[0]))))
 
@@ -310,8 +322,10 @@ class Tesseract:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
-        """Tesseract's words come without their columns' letter probabilities: no ``respelt``."""
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+        """Tesseract's words come without their columns' letter probabilities: no ``respelt``;
+        its lines are level rows of words, within any ``level_within``."""
         image, back = _as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:

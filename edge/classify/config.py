@@ -54,7 +54,8 @@ class ClassifyConfig(Section):
         "88.0 -> 89.7%, suspects caught +1.0 to +3.1 points per kind, genuine reviewed 30 -> 32 "
         "of 320). 'steep': only where a piece of steep print (3 letters or fewer) was read, "
         "for a unit whose CPU cannot keep up: on the 12 MP bench conveyor, whose parcels mostly "
-        "carry no brand, 'unnamed' costs the brand check 181-196 -> 339-340 ms a parcel here")
+        "carry no brand, 'unnamed' costs the brand check 202 -> 298 ms a parcel here (its "
+        "detection; it recognises only print steep on the parcel)")
 
     @field_validator("second_look", mode="before")
     @classmethod

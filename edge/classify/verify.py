@@ -39,8 +39,8 @@ from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import (could_hide_a_mark, local_contrast, runs_steeply, stretch_contrast,
-                                 turned_lines)
+from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, local_contrast,
+                                 runs_steeply, stretch_contrast, turned_lines)
 from edge.ocr import OcrEngine, TextLine
 from edge.records import Box
 
@@ -139,7 +139,8 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
     if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(lines)):
         turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
-                                   skip=turned_lines(sure, piece.shape[0], back=False))
+                                   skip=turned_lines(sure, piece.shape[0], back=False),
+                                   level_within=TURNED_LEVEL_WITHIN)
         more = turned_lines(turned, piece.shape[0])
         best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
     if _unnamed(best) and (second_look == "always" or second_look == "hidden"

@@ -106,7 +106,8 @@ class _Reads:
         self.text = text
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         return (TextLine(self.text, 0.98, BOX),)
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from edge.catalogue import Catalogue, load_catalogue
-from edge.classify.looks import local_contrast, runs_steeply, stretch_contrast, turned_lines
+from edge.classify.looks import (TURNED_LEVEL_WITHIN, local_contrast, runs_steeply,
+                                 stretch_contrast, turned_lines)
 from edge.classify.verify import scan_parcel
 from edge.ocr import TextLine
 from edge.records import Box
@@ -42,7 +43,8 @@ class Engine:
         self.found_at, self.pictures = found_at, []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         return (LINE,) if len(self.pictures) == self.found_at else ()
 
@@ -94,12 +96,14 @@ class TurnedEngine:
     name = "scripted"
 
     def __init__(self, first: TextLine | None) -> None:
-        self.first, self.pictures, self.skips = first, [], []
+        self.first, self.pictures, self.skips, self.levels = first, [], [], []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         self.skips.append(tuple(skip))
+        self.levels.append(level_within)
         if image_bgr.shape[:2] == (400, 300):
             return () if self.first is None else (self.first,)
         # turned clockwise, the piece's rows 110-290 at columns 135-165 lie at x = 399 - y
@@ -124,6 +128,8 @@ def test_a_steep_piece_of_print_makes_the_parcel_read_turned_a_quarter() -> None
     # the sure first read is not read again: skipped where it lies in the turned picture
     (skipped,) = engine.skips[1]
     assert skipped.box[0] == pytest.approx((399 - 200.0, 135.0))
+    # nor is print level on the parcel, which runs down the turned picture
+    assert engine.levels == [90.0, TURNED_LEVEL_WITHIN] and TURNED_LEVEL_WITHIN < 90.0
 
 
 @pytest.mark.parametrize("first", [

@@ -143,3 +143,17 @@ def test_a_printed_misspelling_leaves_the_right_spelling_unlikely_and_a_smudged_
     lines = engine.read_lines(smudged, respell=(read, "LUMERA"))
     assert read != "LUMERA" and lines[0].respelt is not None
     assert lines[0].respelt > printed[0].respelt + 3.0  # -3.9 against -9.1
+
+
+def test_lines_steeper_than_asked_are_not_recognised() -> None:
+    """The turned look wants only the print the upright look could not read level."""
+    level, steep = _word("NORVEX", size=44), np.rot90(_word("LUMERO", size=44), k=-1)
+    picture = np.full((steep.shape[0] + 40, level.shape[1] + steep.shape[1] + 40, 3),
+                      (235, 225, 200), np.uint8)
+    picture[20:20 + level.shape[0], :level.shape[1]] = level
+    picture[20:20 + steep.shape[0], level.shape[1] + 40:] = steep
+    reader = ocr.open_engine("rapidocr", any_angle=True)
+    assert sorted(t.text.upper() for t in reader.read_lines(picture)) == ["LUMERO", "NORVEX"]
+    assert [t.text.upper() for t in reader.read_lines(picture, level_within=60.0)] == ["NORVEX"]
+    assert ocr._slope_deg(np.float32([[0, 0], [10, 10], [5, 15], [-5, 5]])) == \
+        pytest.approx(45.0)

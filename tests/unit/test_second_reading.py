@@ -32,7 +32,8 @@ class ScriptedEngine:
         self.asked: list[tuple[str, str] | None] = []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None,
+                   level_within: float = 90.0) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr.shape)
         self.asked.append(respell)
         if len(self.pictures) == 1:
