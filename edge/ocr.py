@@ -41,11 +41,12 @@ from edge.ocr_columns import Columns
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
-__all__ = ["ENGINES", "OcrEngine", "OcrError", "TextLine", "open_engine", "read_lines"]
+__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "open_engine", "read_lines"]
 
 log = logging.getLogger(__name__)
 
 Point = tuple[float, float]
+Quad = tuple[Point, Point, Point, Point]
 # Pictures larger than this on their long side are shrunk first (tesseract's time
 # grows with area); ``RapidOcr(det_side=...)`` sets how small detection sees them.
 MAX_SIDE = 1280
@@ -79,7 +80,7 @@ class TextLine:
 
     text: str
     confidence: float
-    box: tuple[Point, Point, Point, Point]
+    box: Quad
     # Read with ``respell=(read, meant)`` and holding ``read``: ln P(the line with ``read`` spelt
     # ``meant``) - ln P(the line as read) under the engine's recogniser (:mod:`edge.ctc`).
     respelt: float | None = None
@@ -94,13 +95,15 @@ class OcrEngine(Protocol):
     name: str
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
         those lying where a line of ``skip`` (read before, in this picture's pixels) lies
         and those running steeper than ``level_within`` degrees from the picture's level.
         With ``respell`` an engine that can says, for lines holding its first word, how
-        likely it finds them with that word spelt as the second (``TextLine.respelt``)."""
+        likely it finds them with that word spelt as the second (``TextLine.respelt``).
+        ``found`` receives the corners of every line the engine found, read or not (where
+        print lies that was not read: a name too steep to read shows as a piece of one)."""
 
 
 def clean_text(text: str) -> str:
@@ -166,8 +169,8 @@ class RapidOcr:
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
@@ -175,6 +178,8 @@ class RapidOcr:
         known = [np.asarray(t.box, np.float32) / back + pad for t in skip]
         with self._lock:
             boxes = self._detect(image)
+            if found is not None:
+                found.extend(_corners(b - pad, back) for b in boxes)
             # A line read before is not recognised again (recognition is the costly step).
             boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
                      and _slope_deg(b) <= level_within]
@@ -302,10 +307,13 @@ def _box_height(box: np.ndarray) -> float:
     return float(min(np.hypot(*(box[1] - box[0])), np.hypot(*(box[3] - box[0]))))
 
 
+def _corners(box: Any, back: float) -> Quad:
+    return tuple((float(x) * back, float(y) * back) for x, y in box[:4])  # type: ignore[return-value]
+
+
 def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None) -> TextLine:
-    pts = tuple((float(x) * back, float(y) * back) for x, y in box[:4])
     odds = None if respelt is None else round(respelt, 3)
-    return TextLine(clean_text(text), round(float(score), 4), pts, odds)  # type: ignore[arg-type]
+    return TextLine(clean_text(text), round(float(score), 4), _corners(box, back), odds)
 
 
 class Tesseract:
@@ -322,10 +330,11 @@ class Tesseract:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         """Tesseract's words come without their columns' letter probabilities: no ``respelt``;
-        its lines are level rows of words, within any ``level_within``."""
+        its lines are level rows of words, within any ``level_within``, and what it finds it
+        reads (``found`` receives the lines' boxes)."""
         image, back = _as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:
@@ -337,6 +346,8 @@ class Tesseract:
         if done.returncode != 0:
             raise OcrError(f"tesseract failed: {done.stderr.decode(errors='replace')[:200]}")
         lines = _tsv_lines(done.stdout.decode("utf-8", errors="replace"), back)
+        if found is not None:
+            found.extend(t.box for t in lines)
         known = [np.asarray(t.box, np.float32) for t in skip]
         return tuple(t for t in lines if not _lies_on(np.asarray(t.box, np.float32), known))
 

@@ -10,13 +10,14 @@ the first (``classify.second_look: hidden``):
 2. The same picture turned a quarter (:func:`turned_lines` maps its lines
    back) where the first look named no brand: the text detector, trained on
    print that runs across the picture, finds a name turned 60-90 degrees on
-   the belt only in pieces ("TRC" for ZENTRO, "B" for ORBIQ) or not at all,
-   and parcels lie on a belt at any angle.  Taken only where a piece of
-   steep print was read (:func:`runs_steeply`, ``classify.turned_look:
-   steep``), it misses the names the detector did not see at all; taken on
-   every parcel that names no brand (``unnamed``, the default) it costs one
-   more detection on most parcels (see ``ClassifyConfig.turned_look``).  Only
-   its lines steep on the parcel are recognised (``TURNED_LEVEL_WITHIN``).
+   the belt only in pieces ("TRC" for ZENTRO, "B" for ORBIQ), often too
+   short to be read, or not at all, and parcels lie on a belt at any angle.
+   Taken on every parcel that names no brand (``classify.turned_look:
+   unnamed``, the default) it costs one more detection on most parcels;
+   ``steep`` takes it only where the detector found a piece of print running
+   steeply, read or not (:func:`runs_steeply`), at some loss (see
+   ``ClassifyConfig.turned_look``).  Only its lines steep on the parcel are
+   recognised (``TURNED_LEVEL_WITHIN``).
 3. :func:`local_contrast` where :func:`could_hide_a_mark`: a name printed in
    a colour close to its surface's (a green name on a green box).
 
@@ -32,20 +33,23 @@ points more; either for a further detection on most coloured parcels.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import cv2
 import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.colour import delta_e00
-from edge.catalogue.names import fold
-from edge.ocr import TextLine
+from edge.ocr import Quad, TextLine
 
 # A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
 HIDING_DELTA_E = 25.0
 DARK_SURFACE_L = 30.0
-# A steep line read as this many letters or fewer is taken for a piece of a longer one.
-FRAGMENT = 3
+# A piece of print at least this many times as long as high (the engine's own least for a
+# word) running more than STEEP_DEG from level is steep print (see runs_steeply).
+STEEP_ASPECT = 1.2
+STEEP_DEG = 30.0
 # The turned look recognises only lines within this many degrees of its picture's level
 # (30 or more from the parcel's): print nearer the parcel's level runs down the turned
 # picture, and the first look has read it, or passed it over as shorter than the lines it
@@ -89,15 +93,18 @@ def local_contrast(crop: np.ndarray) -> np.ndarray:
     return cv2.merge([clahe.apply(channel) for channel in cv2.split(stretched)])
 
 
-def runs_steeply(lines: tuple[TextLine, ...]) -> bool:
-    """Whether a line read is a piece of steep print: its box's longer side runs more down
-    the picture than across it, and it reads FRAGMENT characters or fewer.  Steep print
-    read whole ("HANDLE WITH CARE" at 60 degrees) needs no second look."""
-    for line in lines:
-        p = np.float32(line.box)
-        sides = (p[1] - p[0], p[3] - p[0])
-        x, y = max(sides, key=lambda v: float(np.hypot(*v)))
-        if abs(y) > abs(x) and len(fold(line.text)) <= FRAGMENT:
+def runs_steeply(found: Sequence[Quad]) -> bool:
+    """Whether the detector found a piece of print running steeply, read or not: a box at
+    least STEEP_ASPECT times as long as it is high whose long side runs more than STEEP_DEG
+    from level.  A name turned 60-90 degrees shows to the detector as such pieces (or as
+    nothing) though none of them may be read."""
+    for box in found:
+        p = np.float32(box)
+        along, across = p[1] - p[0], p[3] - p[0]
+        if np.hypot(*along) < np.hypot(*across):
+            along, across = across, along
+        if np.hypot(*along) >= STEEP_ASPECT * max(1.0, float(np.hypot(*across))) and \
+                np.degrees(np.arctan2(abs(along[1]), abs(along[0]))) > STEEP_DEG:
             return True
     return False
 

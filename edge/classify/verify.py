@@ -41,7 +41,7 @@ from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, l
                               line_pixels, measure_line, patchiness)
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, local_contrast,
                                  runs_steeply, stretch_contrast, turned_lines)
-from edge.ocr import OcrEngine, TextLine
+from edge.ocr import OcrEngine, Quad, TextLine
 from edge.records import Box
 
 # Reference pictures are read at no more than this long side.
@@ -108,11 +108,11 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     A trained locator only finds marks drawn the way it was trained on; words
     are words in any typeface, so the parcel itself is read (the engine keeps
     only its tallest lines: marks and handling print, not address text).
-    Where no catalogue name was read (with ``turned_look`` "steep": and a piece of steep print
-    was, :func:`edge.classify.looks.runs_steeply`), the parcel is read again turned a quarter
-    (a name turned 60-90 degrees on the belt is not seen upright).  With ``second_look``
-    ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on which no catalogue
-    name was read is read again with its local contrast raised
+    Where no catalogue name was read (with ``turned_look`` "steep": and the detector found a
+    piece of steep print, :func:`edge.classify.looks.runs_steeply`), the parcel is read again
+    turned a quarter (a name turned 60-90 degrees on the belt is not seen upright).  With
+    ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on
+    which no catalogue name was read is read again with its local contrast raised
     (:func:`edge.classify.looks.local_contrast`).
     """
     piece = cut_padded(image, region.clip(image.shape[1], image.shape[0]))
@@ -134,10 +134,11 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     and every line they read.  A line read surely in the first is not read again in a later
     look; a later look's own reads are not skipped (it is another picture)."""
     seen = stretch_contrast(piece)
-    lines = engine.read_lines(seen)
+    found: list[Quad] = []
+    lines = engine.read_lines(seen, found=found)
     best = _match(lines, catalogue, piece)
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
-    if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(lines)):
+    if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(found)):
         turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
                                    skip=turned_lines(sure, piece.shape[0], back=False),
                                    level_within=TURNED_LEVEL_WITHIN)

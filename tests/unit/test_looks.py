@@ -12,7 +12,7 @@ from edge.catalogue import Catalogue, load_catalogue
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, local_contrast, runs_steeply,
                                  stretch_contrast, turned_lines)
 from edge.classify.verify import scan_parcel
-from edge.ocr import TextLine
+from edge.ocr import Quad, TextLine
 from edge.records import Box
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,8 +43,8 @@ class Engine:
         self.found_at, self.pictures = found_at, []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         return (LINE,) if len(self.pictures) == self.found_at else ()
 
@@ -90,22 +90,27 @@ def _upright_piece() -> np.ndarray:
 
 
 class TurnedEngine:
-    """Reads a steep fragment ``first`` in the picture as given and ZENTRO, running level
-    across it, in the picture turned a quarter clockwise (where the strokes lie level)."""
+    """Reads a steep fragment ``first`` in the picture as given (and finds the print of
+    ``unread`` there, reading none of it) and ZENTRO, running level across it, in the picture
+    turned a quarter clockwise (where the strokes lie level)."""
 
     name = "scripted"
 
-    def __init__(self, first: TextLine | None) -> None:
-        self.first, self.pictures, self.skips, self.levels = first, [], [], []
+    def __init__(self, first: TextLine | None, unread: tuple[Quad, ...] = ()) -> None:
+        self.first, self.unread = first, unread
+        self.pictures, self.skips, self.levels = [], [], []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         self.skips.append(tuple(skip))
         self.levels.append(level_within)
         if image_bgr.shape[:2] == (400, 300):
-            return () if self.first is None else (self.first,)
+            read = () if self.first is None else (self.first,)
+            if found is not None:
+                found.extend((*self.unread, *(t.box for t in read)))
+            return read
         # turned clockwise, the piece's rows 110-290 at columns 135-165 lie at x = 399 - y
         return (TextLine("ZENTRO", 0.97, ((100.0, 130.0), (300.0, 130.0), (300.0, 170.0),
                                           (100.0, 170.0))),)
@@ -147,22 +152,39 @@ def test_a_turned_name_is_read_where_the_first_look_saw_none_of_it(
     assert len(engine.pictures) == 2
 
 
-@pytest.mark.parametrize("first", [
-    None,
-    TextLine("HANDLE WITH CARE", 0.95, ((135.0, 20.0), (165.0, 20.0), (165.0, 380.0),
-                                        (135.0, 380.0))),   # steep, but read whole
-    TextLine("TRC", 0.95, ((100.0, 130.0), (160.0, 130.0), (160.0, 160.0),
-                           (100.0, 160.0))),                 # a short word lying level
+LEVEL_WORD = TextLine("TRC", 0.95, ((100.0, 130.0), (160.0, 130.0), (160.0, 160.0),
+                                    (100.0, 160.0)))
+# Found by the detector down the piece where ZENTRO's strokes are, too short to be read.
+UNREAD_STEEP: Quad = ((135.0, 110.0), (165.0, 110.0), (165.0, 200.0), (135.0, 200.0))
+
+
+@pytest.mark.parametrize("first, unread", [
+    (None, ()),                                              # the detector saw nothing
+    (LEVEL_WORD, ()),                                        # a short word lying level
+    (None, (((100.0, 300.0), (200.0, 300.0), (200.0, 330.0), (100.0, 330.0)),)),  # level
+    (None, (((140.0, 140.0), (160.0, 140.0), (160.0, 160.0), (140.0, 160.0)),)),  # a dot
 ])
-def test_steep_turns_only_where_a_piece_of_steep_print_was_read(first: TextLine | None) -> None:
-    """``turned_look: steep`` saves the detection where nothing read was a steep piece."""
-    engine = TurnedEngine(first)
+def test_steep_saves_the_turned_look_where_no_print_runs_steeply(
+        first: TextLine | None, unread: tuple[Quad, ...]) -> None:
+    """``turned_look: steep`` saves the detection where the detector found no steep print."""
+    engine = TurnedEngine(first, unread)
     assert scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(), "never",
                        "steep").match is None
     assert len(engine.pictures) == 1
-    engine = TurnedEngine(STEEP_PIECE)
-    assert scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(), "never",
-                       "steep").match is not None
+
+
+@pytest.mark.parametrize("first, unread", [
+    (STEEP_PIECE, ()),                                       # a steep piece read
+    (None, (UNREAD_STEEP,)),                                 # found, not read
+    (LEVEL_WORD, (UNREAD_STEEP,)),
+])
+def test_steep_turns_where_the_detector_found_steep_print(
+        first: TextLine | None, unread: tuple[Quad, ...]) -> None:
+    engine = TurnedEngine(first, unread)
+    reading = scan_parcel(engine, _upright_piece(), Box(0, 0, 300, 400), _catalogue(), "never",
+                          "steep")
+    assert reading.match is not None and reading.match.brand == "ZENTRO"
+    assert len(engine.pictures) == 2
 
 
 def test_lines_turned_a_quarter_map_back_onto_the_same_pixels() -> None:
@@ -173,4 +195,4 @@ def test_lines_turned_a_quarter_map_back_onto_the_same_pixels() -> None:
     dot = TextLine("X", 1.0, ((float(x), float(y)),) * 4)
     assert turned_lines((dot,), 50)[0].box[0] == (30.0, 12.0)
     assert turned_lines(turned_lines((dot,), 50), 50, back=False)[0].box[0] == (x, y)
-    assert runs_steeply((STEEP_PIECE,)) and not runs_steeply(())
+    assert runs_steeply((STEEP_PIECE.box,)) and not runs_steeply(())

@@ -12,7 +12,7 @@ from edge.classify.crops import MarkGuess
 from edge.classify.judge import FLAG, REVIEW, _measure
 from edge.classify.verify import Reading, scan_parcel
 from edge.catalogue.names import match_word
-from edge.ocr import TextLine
+from edge.ocr import Quad, TextLine
 from edge.records import Box
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +32,8 @@ class ScriptedEngine:
         self.asked: list[tuple[str, str] | None] = []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: tuple[str, str] | None = None,
-                   level_within: float = 90.0) -> tuple[TextLine, ...]:
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
+                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr.shape)
         self.asked.append(respell)
         if len(self.pictures) == 1:
