@@ -41,7 +41,8 @@ from edge.ocr_columns import Columns
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
-__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "open_engine", "read_lines"]
+__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "open_engine", "read_lines",
+           "slope_deg"]
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class RapidOcr:
                 found.extend(_corners(b - pad, back) for b in boxes)
             # A line read before is not recognised again (recognition is the costly step).
             boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
-                     and _slope_deg(b) <= level_within]
+                     and slope_deg(b) <= level_within]
             if self.max_lines > 0:
                 boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
             if not boxes:
@@ -295,10 +296,11 @@ def _lies_on(box: np.ndarray, known: Sequence[np.ndarray]) -> bool:
     return False
 
 
-def _slope_deg(box: np.ndarray) -> float:
+def slope_deg(box: Any) -> float:
     """How far the box's long side runs from level, 0-90 degrees (a line's direction either
     way along it, so upside-down print is level too)."""
-    top, side = box[1] - box[0], box[3] - box[0]
+    p = np.float32(box)
+    top, side = p[1] - p[0], p[3] - p[0]
     dx, dy = top if np.hypot(*top) >= np.hypot(*side) else side
     return float(np.degrees(np.arctan2(abs(dy), abs(dx))))
 
@@ -308,7 +310,8 @@ def _box_height(box: np.ndarray) -> float:
 
 
 def _corners(box: Any, back: float) -> Quad:
-    return tuple((float(x) * back, float(y) * back) for x, y in box[:4])  # type: ignore[return-value]
+    corners = tuple((float(x) * back, float(y) * back) for x, y in box[:4])
+    return corners  # type: ignore[return-value]
 
 
 def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None) -> TextLine:

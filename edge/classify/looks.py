@@ -40,7 +40,7 @@ import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.colour import delta_e00
-from edge.ocr import Quad, TextLine
+from edge.ocr import Quad, TextLine, slope_deg
 
 # A surface within this CIEDE2000 of a catalogue colour, or this dark (L*), can hide that
 # brand's mark from the first look's global stretch; elsewhere any printed colour shows.
@@ -100,11 +100,8 @@ def runs_steeply(found: Sequence[Quad]) -> bool:
     nothing) though none of them may be read."""
     for box in found:
         p = np.float32(box)
-        along, across = p[1] - p[0], p[3] - p[0]
-        if np.hypot(*along) < np.hypot(*across):
-            along, across = across, along
-        if np.hypot(*along) >= STEEP_ASPECT * max(1.0, float(np.hypot(*across))) and \
-                np.degrees(np.arctan2(abs(along[1]), abs(along[0]))) > STEEP_DEG:
+        short, long_ = sorted((float(np.hypot(*(p[1] - p[0]))), float(np.hypot(*(p[3] - p[0])))))
+        if long_ >= STEEP_ASPECT * max(1.0, short) and slope_deg(p) > STEEP_DEG:
             return True
     return False
 

@@ -159,5 +159,5 @@ def test_lines_steeper_than_asked_are_not_recognised() -> None:
                                                       found=found)] == ["NORVEX"]
     # what was found and not read is still told: print lies there
     assert len(found) == 2 and any(min(x for x, _ in q) > level.shape[1] for q in found)
-    assert ocr._slope_deg(np.float32([[0, 0], [10, 10], [5, 15], [-5, 5]])) == \
+    assert ocr.slope_deg(np.float32([[0, 0], [10, 10], [5, 15], [-5, 5]])) == \
         pytest.approx(45.0)
