@@ -134,8 +134,8 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     and every line they read.  A line read surely in the first is not read again in a later
     look; a later look's own reads are not skipped (it is another picture)."""
     seen = stretch_contrast(piece)
-    found: list[Quad] = []
-    lines = engine.read_lines(seen, found=found)
+    found: list[Quad] = []   # what the detector saw, read or not: only "steep" asks
+    lines = engine.read_lines(seen, found=found if turned_look == "steep" else None)
     best = _match(lines, catalogue, piece)
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
     if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(found)):
