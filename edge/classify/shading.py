@@ -99,7 +99,7 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
     if len(cells) < MIN_CELLS:
         return None
     at, values = np.float32([c[:2] for c in cells]), np.float32([c[2:] for c in cells])
-    belt = _belt(lab, inner)
+    belt = belt_colour(lab, inner)
     if belt is not None:
         off = np.linalg.norm(values - belt, axis=1) > BELT
         at, values = at[off], values[off]
@@ -114,7 +114,7 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
     return float(np.median(away) / max(float(np.median(light)), DARK))
 
 
-def _belt(lab: np.ndarray, box: Box) -> np.ndarray | None:
+def belt_colour(lab: np.ndarray, box: Box) -> np.ndarray | None:
     """The belt's median Lab in the ring of ``lab`` around ``box`` (None where the box meets
     the picture's edges all round: then nothing outside it is known to be belt)."""
     inner = box.clip(lab.shape[1], lab.shape[0])

@@ -23,6 +23,7 @@ patches are cut in the given picture's pixels.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cv2
@@ -32,6 +33,7 @@ from edge.classify.crops import cut_padded
 from edge.classify.manifest import POOLINGS, ModelFile
 from edge.classify.preprocess import to_tensors
 from edge.classify.session import run
+from edge.classify.shading import BELT, RING, belt_colour
 from edge.pyramid import Surface, scale_box
 from edge.records import Box
 
@@ -40,14 +42,28 @@ INNER = 0.12
 GRID = 4
 # A patch that is more than this much shipping label says nothing of the packaging.
 MAX_LABEL_SHARE = 0.15
+# Nor does a patch more than this much belt: a turned parcel's upright box has belt in its
+# corners, and the network read the belt's weave as board (held-out splits 4242: of the mailers
+# and envelopes with two or more of their six patches on belt, 42 of 66 read as boxes).  Where
+# fewer than MIN_OFF_BELT cells differ from the belt, the parcel is the belt's own colour and
+# the test says nothing.
+MAX_BELT_SHARE = 0.25
+MIN_OFF_BELT = 3
+# The belt test looks at the parcel this many px on its shorter side (colour, not detail).
+BELT_SIDE = 64
+Cell = tuple[float, float]
 
 
 def patch_corners(box: Box, label: Box | None, size: int, count: int,
-                  rng: np.random.Generator | None = None) -> list[tuple[int, int]]:
-    """Top-left corners of ``count`` patches spread over the parcel's surface, off its label.
+                  rng: np.random.Generator | None = None,
+                  on_belt: Callable[[Sequence[Cell]], list[float]] | None = None
+                  ) -> list[tuple[int, int]]:
+    """Top-left corners of ``count`` patches spread over the parcel's surface, off its label
+    and off the belt.
 
-    A grid over the box's inner part, less the cells on the label, and of
-    those ``count`` spread evenly; training passes ``rng`` to move and shuffle
+    A grid over the box's inner part, less the cells on the label and (given
+    ``on_belt``, each cell's share of belt) those on the belt, and of those
+    ``count`` spread evenly; training passes ``rng`` to move and shuffle
     them, so it sees the unit's choice and its neighbours.
     """
     span_x = max(0.0, box.w * (1 - 2 * INNER) - size)
@@ -60,6 +76,10 @@ def patch_corners(box: Box, label: Box | None, size: int, count: int,
         cells = [(x + rng.uniform(-size, size) / 6, y + rng.uniform(-size, size) / 6)
                  for x, y in cells]
     shares = [_label_share(x, y, size, label) for x, y in cells]
+    if on_belt is not None:
+        belt = on_belt(cells)
+        if sum(b <= MAX_BELT_SHARE for b in belt) >= MIN_OFF_BELT:
+            shares = [s if b <= MAX_BELT_SHARE else 1.0 + b for s, b in zip(shares, belt)]
     free = [c for c, s in zip(cells, shares) if s <= MAX_LABEL_SHARE]
     if not free:
         free = [cells[i] for i in np.argsort(shares, kind="stable")[:count]]
@@ -81,8 +101,42 @@ def _label_share(x: float, y: float, size: int, label: Box | None) -> float:
 def surface_patches(image: np.ndarray, box: Box, label: Box | None, size: int, count: int,
                     rng: np.random.Generator | None = None) -> np.ndarray:
     """(count, size, size, 3) BGR patches of the parcel's surface (see :func:`patch_corners`)."""
+    on_belt = belt_shares(image, box, size)
     return np.stack([cut_padded(image, Box(x, y, size, size))
-                     for x, y in patch_corners(box, label, size, count, rng)])
+                     for x, y in patch_corners(box, label, size, count, rng, on_belt)])
+
+
+def belt_shares(image: np.ndarray, box: Box, size: int
+                ) -> Callable[[Sequence[Cell]], list[float]] | None:
+    """The share of belt in each ``size`` px cell of ``image`` (top-left corners), as
+    :mod:`edge.classify.shading` tells belt: within BELT (8-bit Lab) of the belt's colour in
+    a ring just outside ``box``, measured on a small copy.  None where no belt is seen around
+    the box (it fills the picture: a photograph)."""
+    m = max(2, int(RING * max(box.w, box.h)))
+    outer = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(image.shape[1],
+                                                                      image.shape[0])
+    g = min(1.0, BELT_SIDE / max(1, min(box.w, box.h)))
+    part = np.ascontiguousarray(image[outer.y:outer.y + outer.h, outer.x:outer.x + outer.w])
+    if part.size == 0:
+        return None
+    if g < 1.0:
+        part = cv2.resize(part, None, fx=g, fy=g, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    inner = Box(int((box.x - outer.x) * g), int((box.y - outer.y) * g), max(1, int(box.w * g)),
+                max(1, int(box.h * g)))
+    belt = belt_colour(lab, inner)
+    if belt is None:
+        return None
+    near = np.linalg.norm(lab.astype(np.float32) - belt, axis=2) <= BELT
+
+    def shares(cells: Sequence[Cell]) -> list[float]:
+        out = []
+        for x, y in cells:
+            x0, y0 = max(0, int((x - outer.x) * g)), max(0, int((y - outer.y) * g))
+            window = near[y0:y0 + max(1, int(size * g)), x0:x0 + max(1, int(size * g))]
+            out.append(float(window.mean()) if window.size else 1.0)
+        return out
+    return shares
 
 
 def scaled_patches(source: Surface, px_per_mm: float, size: int, count: int,

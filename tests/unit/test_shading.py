@@ -159,6 +159,6 @@ def test_belt_in_a_turned_boards_corners_is_not_taken_for_its_surface(
     frame, box = _turned_board(40.0)
     flat = broad_shading(Pyramid(frame), box, None)
     assert flat is not None and flat < 0.01
-    monkeypatch.setattr(shading, "_belt", lambda *a: None)  # the belt's colour unknown
+    monkeypatch.setattr(shading, "belt_colour", lambda *a: None)  # the belt's colour unknown
     seen = broad_shading(Pyramid(frame), box, None)
     assert seen is not None and seen > 0.03  # the corners' belt read as the surface's swells

@@ -5,11 +5,13 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from edge.classify import Classifier, ClassifyConfig, load_classifier
 from edge.classify.golden import check_golden
+from edge.classify import surface
 from edge.classify.surface import patch_corners, scaled_patches, surface_patches
 from edge.process import classify_reduced
 from edge.pyramid import Pyramid, Surface
@@ -52,6 +54,32 @@ def test_a_parcel_that_is_all_label_still_gives_its_least_covered_patches() -> N
     assert len(corners) == 6
     patches = surface_patches(np.zeros((260, 300, 3), np.uint8), Box(0, 0, 60, 40), None, 128, 3)
     assert patches.shape == (3, 128, 128, 3)  # smaller than a patch: padded, not an error
+
+
+def _turned_board(angle: float, board: int) -> tuple[np.ndarray, Box]:
+    """A grey board turned ``angle`` degrees on a darker belt, and its upright box."""
+    frame = np.full((960, 1280, 3), 62, np.uint8)
+    corners = cv2.boxPoints(((640.0, 480.0), (700.0, 520.0), angle)).astype(np.int32)
+    cv2.fillConvexPoly(frame, corners, (board, board, board))
+    x, y, w, h = cv2.boundingRect(corners)
+    return frame, Box(x, y, w, h)
+
+
+def test_patches_of_a_turned_parcel_are_cut_from_it_not_from_the_belt_in_its_box_corners(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    frame, box = _turned_board(40.0, 196)
+    patches = surface_patches(frame, box, None, 128, 6)
+    assert (patches.reshape(6, -1) == 196).mean(axis=1).min() > 0.7  # a quarter belt at most
+    monkeypatch.setattr(surface, "belt_shares", lambda *a: None)  # the belt not looked for
+    blind = surface_patches(frame, box, None, 128, 6)
+    assert (blind.reshape(6, -1) == 196).mean(axis=1).min() < 0.5
+
+
+def test_a_parcel_the_belts_own_colour_keeps_its_patches() -> None:
+    frame, box = _turned_board(40.0, 62)  # no colour tells board from belt: the test says nothing
+    assert surface_patches(frame, box, None, 128, 6).shape == (6, 128, 128, 3)
+    assert patch_corners(box, None, 128, 6, on_belt=lambda cells: [1.0] * len(cells)) == \
+        patch_corners(box, None, 128, 6)
 
 
 def test_the_network_reads_relief_not_colour(classifier: Classifier) -> None:
