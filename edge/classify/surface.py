@@ -9,7 +9,9 @@ network looks at a few patches of the surface itself at the model level's
 resolution, away from the shipping label,
 with each patch's mean colour taken out inside the network, so only relief
 and texture speak.  The patches' log-probabilities are averaged: the parcel's
-packaging is what its patches agree on.
+packaging is what its patches agree on.  A patch must be the parcel's: off
+its label, and off the belt that a turned parcel's upright box holds in its
+corners (told by its colour, as :mod:`edge.classify.shading` tells it).
 
 Patches cover a fixed area of the parcel, not a fixed count of pixels: the
 network knows the relief at the millimetres per pixel it was trained at (the
