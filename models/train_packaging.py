@@ -214,7 +214,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.6.1")
+    parser.add_argument("--version", default="1.6.2")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)

@@ -86,7 +86,7 @@ def broad_shading(pyramid: Pyramid, box: Box, label: Box | None) -> float | None
     if box.x <= 0 and box.y <= 0 and box.x + box.w >= pyramid.width and \
             box.y + box.h >= pyramid.height:
         return None
-    level = _level(pyramid, box)
+    level = coarse_level(pyramid, box)
     m = max(2, int(RING * max(box.w, box.h)))  # the box and the ring of belt around it
     part, origin = pyramid.region(Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m), level)
     if part.size == 0:
@@ -136,7 +136,9 @@ def _plane_distance(design: np.ndarray, light: np.ndarray) -> np.ndarray:
     return np.abs(light - design @ coef)
 
 
-def _level(pyramid: Pyramid, box: Box) -> int:
+def coarse_level(pyramid: Pyramid, box: Box) -> int:
+    """The coarsest level still showing ``box`` MIN_SIDE px on its shorter side (shading and
+    colour want no detail; a 12 MP frame's level 0 costs sixty times as much to look at)."""
     level, side = 0, min(box.w, box.h)
     while side * pyramid.scale(level + 1) >= MIN_SIDE and \
             min(pyramid.width, pyramid.height) >> (level + 1) >= 64:

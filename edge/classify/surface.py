@@ -35,8 +35,8 @@ from edge.classify.crops import cut_padded
 from edge.classify.manifest import POOLINGS, ModelFile
 from edge.classify.preprocess import to_tensors
 from edge.classify.session import run
-from edge.classify.shading import BELT, RING, belt_colour
-from edge.pyramid import Surface, scale_box
+from edge.classify.shading import BELT, RING, belt_colour, coarse_level
+from edge.pyramid import Surface, halve, scale_box
 from edge.records import Box
 
 # Patches are taken from the inner part of the parcel's box: its corners are belt on a turned
@@ -54,7 +54,8 @@ MAX_LABEL_SHARE = 0.15
 # the test says nothing.
 MAX_BELT_SHARE = 0.1
 MIN_OFF_BELT = 3
-# The belt test looks at the parcel this many px on its shorter side (colour, not detail).
+# Without a pyramid level to look at, the belt test halves the picture until the parcel is
+# under twice this many px on its shorter side (it wants colour, not detail).
 BELT_SIDE = 64
 Cell = tuple[float, float]
 
@@ -104,42 +105,60 @@ def _label_share(x: float, y: float, size: int, label: Box | None) -> float:
 
 
 def surface_patches(image: np.ndarray, box: Box, label: Box | None, size: int, count: int,
-                    rng: np.random.Generator | None = None) -> np.ndarray:
-    """(count, size, size, 3) BGR patches of the parcel's surface (see :func:`patch_corners`)."""
-    on_belt = belt_shares(image, box, size)
+                    rng: np.random.Generator | None = None,
+                    coarse: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """(count, size, size, 3) BGR patches of the parcel's surface (see :func:`patch_corners`);
+    ``coarse`` is ``image`` made smaller (a pyramid level) and its scale, for the belt test
+    (made by halving where not given)."""
+    small, g = coarse if coarse is not None else _halved(image, box)
+    on_belt = belt_shares(small, g, box, size)
     return np.stack([cut_padded(image, Box(x, y, size, size))
                      for x, y in patch_corners(box, label, size, count, rng, on_belt)])
 
 
-def belt_shares(image: np.ndarray, box: Box, size: int
+def _halved(image: np.ndarray, box: Box) -> tuple[np.ndarray, float]:
+    """``image`` halved until ``box`` is under twice BELT_SIDE on its shorter side, and the
+    scale of what is left."""
+    g = 1.0
+    while min(box.w, box.h) * g >= 2 * BELT_SIDE and min(image.shape[:2]) >= 128:
+        wide = image.shape[1]
+        image = halve(image)
+        g *= image.shape[1] / wide
+    return image, g
+
+
+def belt_shares(small: np.ndarray, g: float, box: Box, size: int
                 ) -> Callable[[Sequence[Cell]], list[float]] | None:
-    """The share of belt in each ``size`` px cell of ``image`` (top-left corners), as
+    """The share of belt in each ``size`` px cell (top-left corners; ``box`` and the cells in
+    the patches' picture, ``small`` that picture scaled by ``g``), as
     :mod:`edge.classify.shading` tells belt: within BELT (8-bit Lab) of the belt's colour in
-    a ring just outside ``box``, measured on a small copy.  None where no belt is seen around
-    the box (it fills the picture: a photograph)."""
+    a ring just outside ``box``.  None where no belt is seen around the box (it fills the
+    picture: a photograph)."""
     m = max(2, int(RING * max(box.w, box.h)))
-    outer = Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m).clip(image.shape[1],
-                                                                      image.shape[0])
-    g = min(1.0, BELT_SIDE / max(1, min(box.w, box.h)))
-    part = np.ascontiguousarray(image[outer.y:outer.y + outer.h, outer.x:outer.x + outer.w])
-    if part.size == 0:
+    outer = scale_box(Box(box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m), g).clip(
+        small.shape[1], small.shape[0])
+    if outer.w < 4 or outer.h < 4:
         return None
-    if g < 1.0:
-        part = cv2.resize(part, None, fx=g, fy=g, interpolation=cv2.INTER_AREA)
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
-    inner = Box(int((box.x - outer.x) * g), int((box.y - outer.y) * g), max(1, int(box.w * g)),
-                max(1, int(box.h * g)))
-    belt = belt_colour(lab, inner)
+    lab = cv2.cvtColor(small[outer.y:outer.y + outer.h, outer.x:outer.x + outer.w],
+                       cv2.COLOR_BGR2LAB)
+    inner = scale_box(box, g)
+    belt = belt_colour(lab, Box(inner.x - outer.x, inner.y - outer.y, inner.w, inner.h))
     if belt is None:
         return None
-    near = np.linalg.norm(lab.astype(np.float32) - belt, axis=2) <= BELT
+    near = (np.linalg.norm(lab.astype(np.float32) - belt, axis=2) <= BELT).astype(np.uint8)
+    total = cv2.integral(near)  # each cell's count of belt pixels in four lookups
+    side = max(1, int(round(size * g)))
+    high, wide = near.shape
 
     def shares(cells: Sequence[Cell]) -> list[float]:
         out = []
         for x, y in cells:
-            x0, y0 = max(0, int((x - outer.x) * g)), max(0, int((y - outer.y) * g))
-            window = near[y0:y0 + max(1, int(size * g)), x0:x0 + max(1, int(size * g))]
-            out.append(float(window.mean()) if window.size else 1.0)
+            x0 = min(wide, max(0, int(x * g) - outer.x))
+            y0 = min(high, max(0, int(y * g) - outer.y))
+            x1, y1 = min(wide, x0 + side), min(high, y0 + side)
+            area = (x1 - x0) * (y1 - y0)
+            count = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+            out.append(float(count) / area if area else 1.0)
         return out
     return shares
 
@@ -154,8 +173,10 @@ def scaled_patches(source: Surface, px_per_mm: float, size: int, count: int,
     f = source.pyramid.scale(level)
     cut = max(8, int(round(size * source.px_per_mm * f / px_per_mm)))
     label = scale_box(source.label, f) if source.label is not None else None
+    small = coarse_level(source.pyramid, source.box)
+    coarse = (source.pyramid.colour(small), source.pyramid.scale(small) / f)
     patches = surface_patches(source.colour(level), scale_box(source.box, f), label,
-                              cut, count, rng)
+                              cut, count, rng, coarse)
     if cut == size:
         return patches
     how = cv2.INTER_AREA if cut > size else cv2.INTER_LINEAR
