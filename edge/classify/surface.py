@@ -41,7 +41,7 @@ from edge.records import Box
 
 # Patches are taken from the inner part of the parcel's box: its corners are belt on a turned
 # parcel.  They are chosen among GRID x GRID cells: a parcel turned 45 degrees with a large label
-# kept three of a 4 x 4 grid's cells, each cut three times over, most of them across its edge.
+# kept three of a 4 x 4 grid's cells, each cut twice, most of them across its edge.
 INNER = 0.12
 GRID = 6
 # A patch that is more than this much shipping label says nothing of the packaging.
@@ -49,9 +49,8 @@ MAX_LABEL_SHARE = 0.15
 # Nor does a patch more than this much belt: a turned parcel's upright box has belt in its
 # corners, and the network read the belt's weave as board (held-out split 4242: of the mailers
 # and envelopes with two or more of their six patches on belt, 42 of 66 read as boxes), and the
-# parcel's edge across a patch as board too.  Where
-# fewer than MIN_OFF_BELT cells differ from the belt, the parcel is the belt's own colour and
-# the test says nothing.
+# parcel's edge across a patch as board too.  Where fewer than MIN_OFF_BELT cells differ from
+# the belt, the parcel is the belt's own colour and the test says nothing.
 MAX_BELT_SHARE = 0.1
 MIN_OFF_BELT = 3
 # Without a pyramid level to look at, the belt test halves the picture until the parcel is
