@@ -105,4 +105,6 @@ def test_photographs_give_the_packaging_network_the_patches_the_unit_would_cut(
     thrice = _one_photo(tmp_path / "thrice", *_enlarged(r.image, row, 3))
     assert _mean_difference(photo_set([thrice], 1)[0], patches[:1]) < 6
     pixels = _one_photo(tmp_path / "pixels", *_enlarged(r.image, row, 3, scale=False))
-    assert _mean_difference(photo_set([pixels], 1)[0], patches[:1]) > 9
+    # beyond what resampling the same millimetres leaves (the bound above); 7.1 on this parcel
+    # with the 6 x 6 grid (v1.6.2's cells), 9 and more with the 4 x 4
+    assert _mean_difference(photo_set([pixels], 1)[0], patches[:1]) > 6
