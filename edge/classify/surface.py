@@ -84,6 +84,7 @@ def patch_corners(box: Box, label: Box | None, size: int, count: int,
     if on_belt is not None:
         belt = on_belt(cells)
         if sum(b <= MAX_BELT_SHARE for b in belt) >= MIN_OFF_BELT:
+            # a belt cell counts as more than all label: never free, last in the fallback below
             shares = [s if b <= MAX_BELT_SHARE else 1.0 + b for s, b in zip(shares, belt)]
     free = [c for c, s in zip(cells, shares) if s <= MAX_LABEL_SHARE]
     if not free:
