@@ -13,7 +13,8 @@ fits the network's fusion with the parcel's broad shading on a split it was
 not trained on (``models.shading_fit``, ``edge.classify.shading``) and
 measures parcels of two other seeds, drawn as materials and in the scene's own
 looks, through the unit's loader.  About 12 minutes on 2 cores (19 on a slower 2-core AMD
-EPYC).
+EPYC).  ``--fusion-only`` keeps the model's network and refits only the fusion
+(about 3 minutes): a change to the fusion's features needs no new network.
 
 ``--photos`` adds a site's own photographs (``models.photos``: the packaging,
 and where known the label's paper and the picture's px per mm), their patches
@@ -214,7 +215,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.6.2")
+    parser.add_argument("--version", default="1.6.3")
+    parser.add_argument("--fusion-only", action="store_true",
+                        help="keep the model's network; refit only its shading fusion (a change "
+                             "to the fusion's features needs no new network)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.workers)
@@ -225,11 +229,29 @@ def main() -> int:
     except PhotoError as exc:
         raise SystemExit(f"photographs refused: {exc}") from None
     # Everything is rendered before torch or onnxruntime start threads: a fork after that can hang.
-    patches, packs, _ = build(TRAIN_SEED, args.parcels, True, True, args.workers)
+    training = None if args.fusion_only else build(TRAIN_SEED, args.parcels, True, True,
+                                                   args.workers)
     fusion_split = build(FUSION_SEED, args.fusion, True, False, args.workers)
     tests = {name: build(TEST_SEED, args.test, materials, False, args.workers)
              for name, materials in (("materials", True), ("scene_looks", False))}
     golden = list(build(TEST_SEED + 1, 2, True, False, 1)[0])
+    log.info("parcels rendered (%.0f s)", time.time() - start)
+    if training is not None:
+        train_network(args, training[0], training[1], golden)
+    log.info("shading fusion: %s", json.dumps(fit_shading(args.model, fusion_split)))
+    result = measure(args.model, tests)
+    manifest = json.loads((args.model / "manifest.json").read_text())
+    manifest["surface"]["metrics"] = result
+    manifest["version"] = args.version
+    _write_manifest(args.model, manifest)
+    log.info("done in %.0f s: %s", time.time() - start, json.dumps(result))
+    return 0
+
+
+def train_network(args: argparse.Namespace, patches: np.ndarray, packs: np.ndarray,
+                  golden: list[np.ndarray]) -> None:
+    """Train on the rendered patches (and the site's photographs), export and install the
+    network with its golden patches; the fusion is fitted afterwards, on its own split."""
     if args.photos:  # in this process, after the last fork
         try:
             more, kinds = photo_set(args.photos, args.photo_repeat)
@@ -237,7 +259,6 @@ def main() -> int:
             raise SystemExit(f"photographs refused: {exc}") from None
         patches, packs = np.concatenate([patches, more]), np.concatenate([packs, kinds])
         log.info("photographs: %d sets of patches from %s", len(kinds), args.photos)
-    log.info("%d parcels' patches rendered (%.0f s)", len(packs), time.time() - start)
     net = train(patches, packs, args.epochs, TRAIN_SEED)
     onnx = args.model / "packaging.onnx.new"
     diff = export(net, onnx, patches[0])
@@ -247,13 +268,6 @@ def main() -> int:
                           "fusion": {"parcels": args.fusion, "seed": FUSION_SEED},
                           **({"photographs": len(packs) - args.parcels} if args.photos else {})}})
     onnx.unlink()
-    log.info("shading fusion: %s", json.dumps(fit_shading(args.model, fusion_split)))
-    result = measure(args.model, tests)
-    manifest = json.loads((args.model / "manifest.json").read_text())
-    manifest["surface"]["metrics"] = result
-    _write_manifest(args.model, manifest)
-    log.info("done in %.0f s: %s", time.time() - start, json.dumps(result))
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from edge.classify.shading import ShadingFusion
+from edge.classify.shading import FEATURES, ShadingFusion
 from edge.durable import sha256_file
 
 MANIFEST_FORMAT = "parcel-edge/model-manifest/1"
@@ -188,14 +188,20 @@ def _pooling(value: Any) -> str:
 
 
 def _shading(entry: Mapping[str, Any] | None, packagings: int) -> ShadingFusion | None:
-    """One row of weights per packaging, each over its log-probabilities and the shading."""
+    """One row of weights per packaging, each over its log-probabilities and the named
+    shading features (the log alone where the entry names none, as before v1.6.3)."""
     if entry is None:
         return None
+    names = entry.get("features", ["log_shading"])
+    if not isinstance(names, list) or not names or len(set(names)) != len(names) or any(
+            n not in FEATURES for n in names):
+        raise ValueError("surface.shading.features must name distinct features among "
+                         f"{', '.join(FEATURES)}")
+    width = packagings + len(names)
     rows = entry["weights"]
     if not isinstance(rows, list) or len(rows) != packagings or any(
-            not isinstance(r, list) or len(r) != packagings + 1 for r in rows):
-        raise ValueError(f"surface.shading.weights must be {packagings} rows of "
-                         f"{packagings + 1} numbers")
+            not isinstance(r, list) or len(r) != width for r in rows):
+        raise ValueError(f"surface.shading.weights must be {packagings} rows of {width} numbers")
     bias = entry["bias"]
     if not isinstance(bias, list) or len(bias) != packagings:
         raise ValueError(f"surface.shading.bias must be {packagings} numbers")
@@ -206,7 +212,7 @@ def _shading(entry: Mapping[str, Any] | None, packagings: int) -> ShadingFusion 
     return ShadingFusion(weights=tuple(tuple(weight(v, "weights") for v in r) for r in rows),
                          bias=tuple(weight(v, "bias") for v in bias),
                          neutral=bounded_float(entry["neutral"], "surface.shading.neutral",
-                                               -10.0, 0.0))
+                                               -10.0, 0.0), features=tuple(names))
 
 
 def _thresholds(table: Mapping[str, Any], kind: str, labels: tuple[str, ...]) -> dict[str, float]:

@@ -85,6 +85,40 @@ def test_without_the_parcels_outline_the_belt_is_not_taken_for_its_surface() -> 
     assert broad_shading(Pyramid(_parcel(False)), Box(0, 0, 1280, 960 - 1), LABEL) is not None
 
 
+def test_glossy_white_film_at_the_sensors_top_is_unmeasured_not_flat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """White film's swells clip at 255: what is left of them is a plane at the top, which
+    read as flat board (under 0.1 %) before clipped cells were left out."""
+    yy, xx = np.mgrid[0:BOX.h, 0:BOX.w].astype(np.float32)
+    swells = sum(amp * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 150.0 ** 2))
+                 for cx, cy, amp in ((150, 120, 40.0), (470, 330, 35.0), (420, 80, 30.0)))
+    frame = np.full((960, 1280, 3), 60.0, np.float32)
+    frame[BOX.y:BOX.y + BOX.h, BOX.x:BOX.x + BOX.w] = (244 + swells)[..., None]
+    frame[LABEL.y:LABEL.y + LABEL.h, LABEL.x:LABEL.x + LABEL.w] = 250
+    frame += np.random.default_rng(4).normal(0, 2, frame.shape).astype(np.float32)
+    image = np.clip(frame, 0, 255).astype(np.uint8)
+    assert broad_shading(Pyramid(image), BOX, LABEL) is None
+    monkeypatch.setattr(shading, "CLIPPED", 256.0)
+    counted = broad_shading(Pyramid(image), BOX, LABEL)
+    assert counted is not None and counted <= shading.FLAT
+
+
+def test_a_fusion_weighs_the_shadings_states_by_name() -> None:
+    """Flat, draped and unmeasured each carry their own weight (here: to the box, the
+    mailer and the envelope); the log, where named, its slope."""
+    states = ShadingFusion(weights=((1, 0, 0, 5, 0, 0), (0, 1, 0, 0, 5, 0),
+                                    (0, 0, 1, 0, 0, 5)),
+                           bias=(0.0, 0.0, 0.0), neutral=-4.0,
+                           features=("flat", "draped", "unmeasured"))
+    tie = np.log(np.float32([0.34, 0.33, 0.33]))
+    said = [int(np.argmax(fuse(tie, s, states))) for s in (0.001, 0.05, None, 0.01)]
+    assert said == [0, 1, 2, 0]  # 1 %: neither flat nor draped, the network's own tie
+    fitted = shading_fit.fit(np.tile(tie, (4, 1)), [0.001, 0.05, None, 0.01],
+                             np.int64([0, 1, 2, 0]))
+    assert fitted.features == shading_fit.FEATURES
+    assert len(fitted.weights[0]) == 3 + len(shading_fit.FEATURES)
+
+
 def _mailer_when_draped() -> ShadingFusion:
     """Passes the network through and adds 3 per unit of ln(shading) to the mailer."""
     return ShadingFusion(weights=((1, 0, 0, 0), (0, 1, 0, 3), (0, 0, 1, 0)),

@@ -133,6 +133,12 @@ def test_model_without_surface_network_falls_back_to_the_locators_head(tmp_path:
                                  "neutral": -4}), "surface.shading.bias"),
     (lambda s: s.update(shading={"weights": [[1, 0, 0, 0]] * 3, "bias": [0, 0, 0]}),
      "neutral"),
+    (lambda s: s.update(shading={"weights": [[1, 0, 0, 0]] * 3, "bias": [0, 0, 0],
+                                 "neutral": -4, "features": ["gloss"]}),
+     "surface.shading.features must name distinct features among log_shading, flat"),
+    (lambda s: s.update(shading={"weights": [[1, 0, 0, 0]] * 3, "bias": [0, 0, 0],
+                                 "neutral": -4, "features": ["flat", "draped"]}),
+     "surface.shading.weights must be 3 rows of 5"),
     (lambda s: s.update(pooling="median"), "surface.pooling must be one of"),
 ])
 def test_a_bad_surface_entry_makes_the_model_unavailable_with_the_reason(
