@@ -12,13 +12,12 @@ strip, rounded corners); a padded envelope is paper over bubbles (a relief of
 cells, puffed edges, crimped ends).  Used for training (``sample_parcel(..., materials=True)``);
 the demo's scenes keep their looks.
 
-Relief is drawn in real millimetres at the scene's scale (:data:`PX_PER_MM`:
-its 1280 px frame spans ``scene.FIELD_MM``, where labels and bars are to
-scale, and the unit cuts its patches at that resolution): a padded envelope's
-bubbles 4.5-10 mm across (small to standard bubble lining), a box's flutes
-2.4-8.3 mm apart (F to C flute).  Drawn in scene pixels before (8-22 px
-bubbles, 8-30 px flutes), they were 1.3-3.4 and 1.3-4.7 mm: finer than any
-real lining or board, so the network learnt a texture no camera sees.
+Sizes are in scene pixels, like the scene's own looks: bubble cells of 8-22 px
+are 4-10 mm (real bubble wrap) on a 600 mm belt's 1280 px frame, but only
+1.3-3.4 mm at the scene's 200 mm field (``scene.FIELD_MM``), where labels and
+bars are to scale.  The unit cuts its patches at the scene's 6.4 px/mm, so a
+real camera sees these materials at that scale; drawing them in real
+millimetres (larger bubbles) and retraining is still to do.
 """
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ import numpy as np
 PALETTES = {"cardboard_box": (0.45, 0.22, 0.25, 0.08),
             "poly_mailer": (0.05, 0.35, 0.45, 0.15),
             "padded_envelope": (0.35, 0.3, 0.3, 0.05)}
-PX_PER_MM = 6.4  # the scene's: scene.FRAME_W px over scene.FIELD_MM (a test holds them equal)
 WORDS = ("shop", "best", "ok", "go", "eco", "fast", "home", "mart", "hi", "sale")
 
 
@@ -100,7 +98,7 @@ def _board(img: np.ndarray, rng: np.random.Generator) -> None:
     h, w = img.shape[:2]
     along_x = rng.random() < 0.5
     n = w if along_x else h
-    period = rng.uniform(2.4, 8.3) * PX_PER_MM
+    period = rng.uniform(8, 30)
     depth = rng.uniform(0, 0.8) if rng.random() < 0.5 else rng.uniform(0.8, 4)
     flutes = np.sin(np.arange(n, dtype=np.float32) * 2 * np.pi / period) * depth
     img += (flutes[None, :, None] if along_x else flutes[:, None, None])
@@ -164,7 +162,7 @@ def _drape(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
 def _padded(img: np.ndarray, rng: np.random.Generator) -> None:
     """Paper over bubble wrap: a relief of cells, puffed (shaded) edges, crimped ends."""
     h, w = img.shape[:2]
-    cell = float(rng.uniform(4.5, 10.0)) * PX_PER_MM
+    cell = float(rng.uniform(8, 22))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     row = np.floor(yy / cell)
     shift = (row % 2) * cell / 2 if rng.random() < 0.6 else 0.0

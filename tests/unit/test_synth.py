@@ -349,18 +349,3 @@ def test_material_colour_is_no_clue_to_packaging_and_the_material_itself_is_draw
         rest = centre - centre.mean(0, keepdims=True) - centre.mean(1, keepdims=True)
         relief[pack] = float(rest.std())
     assert relief["padded_envelope"] > 3 * relief["cardboard_box"]
-
-
-def test_bubbles_are_drawn_as_large_as_real_bubble_lining_at_the_scenes_scale():
-    """A padded envelope's bubbles repeat every 4.5-10 mm, as real linings do (drawn in scene
-    pixels they were 1.3-3.4 mm, finer than any camera would see)."""
-    from edge.synth.scene import FIELD_MM
-
-    assert surfaces.PX_PER_MM == FRAME_W / FIELD_MM
-    for seed in range(6):
-        img = np.full((600, 600, 3), 180, np.float32)
-        surfaces._padded(img, np.random.default_rng(seed))
-        row = img[300, 100:500, 1] - img[300, 100:500, 1].mean()
-        corr = np.correlate(row, row, "full")[len(row) - 1:]
-        lag = 8 + int(np.argmax(corr[8:200]))  # the first repeat of the lattice along a row
-        assert 4.5 <= lag / surfaces.PX_PER_MM <= 10.0, (seed, lag)
