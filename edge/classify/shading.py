@@ -33,8 +33,8 @@ the new evidence.  The measure enters as named features (:data:`FEATURES`): its
 log, and whether it is flat, draped or unmeasured.  A log alone makes its weight
 one straight line across the whole range, so a board's clear "flat" could move
 the reading no more than the line's slope allowed; the three states let each
-speak with its own weight (dev splits 4242 / 4343, v1.6.2's network: packaging
-right 94.4 / 94.7 -> 95.6 / 95.9 %).
+speak with its own weight (dev splits 4242 / 4343 / 4444 / 4545, v1.6.2's
+network: packaging right 94.4 / 94.7 / 97.2 / 94.7 -> 95.3 / 96.3 / 97.5 / 95.6 %).
 """
 from __future__ import annotations
 
