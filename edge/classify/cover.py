@@ -26,6 +26,7 @@ import numpy as np
 
 from edge.catalogue import Catalogue
 from edge.catalogue.names import NameMatch, cut_names, fold, match_cut, match_pieces
+from edge.classify.ink import measure_line
 from edge.ocr import TextLine
 
 # Two pieces of one covered name: alike in height and slant, on one line, with a gap of
@@ -89,10 +90,14 @@ def hidden_letters(a: TextLine, b: TextLine) -> int | None:
     slant = abs(np.degrees(np.arctan2(ua[1], ua[0]) - np.arctan2(ub[1], ub[0]))) % 180
     if min(slant, 180 - slant) > PIECE_SLANT_DEG:
         return None
-    u = ua / wa
+    # The line runs along the longer piece: a box of two letters is slanted by a few pixels'
+    # error (a 'KA' boxed 8 degrees off its 'MBA'), which across the gap puts the pieces
+    # apart by more than half a letter.  Either order thus measures the same.
+    u = ua / wa if wa >= wb else ub / wb
     d = pb.mean(0) - pa.mean(0)
     gap = abs(float(d @ u)) - (wa + wb) / 2
-    if abs(float(d[0] * u[1] - d[1] * u[0])) > 0.5 * ha or not 0.2 * ha < gap < PIECE_GAP * ha:
+    if abs(float(d[0] * u[1] - d[1] * u[0])) > 0.5 * max(ha, hb) or \
+            not 0.2 * ha < gap < PIECE_GAP * ha:
         return None
     return int(round(gap / (wa / letters)))
 
@@ -117,7 +122,7 @@ def band_beside(picture: np.ndarray, line: TextLine) -> int | None:
     if height < 6 or letters == 0:
         return None
     pitch, centre = length / letters, np.float32(line.box).mean(0)
-    surface = _surface(picture, centre, u, length, height)
+    surface = _surface(picture, line, centre, u, length, height)
     for sign in (1.0, -1.0):
         end = centre + sign * u * length / 2
         width = _band_width(picture, end, sign * u, height, pitch, surface)
@@ -138,9 +143,20 @@ def _strip(picture: np.ndarray, start: np.ndarray, u: np.ndarray, length: float,
     return cv2.cvtColor(rect.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
 
 
-def _surface(picture: np.ndarray, centre: np.ndarray, u: np.ndarray, length: float,
-             height: float) -> np.ndarray:
-    """The surface's Lab colour: the median of the rows just above and below the line."""
+def _surface(picture: np.ndarray, line: TextLine, centre: np.ndarray, u: np.ndarray,
+             length: float, height: float) -> np.ndarray:
+    """The surface's Lab colour: what lies between the line's own letters (its paper), or,
+    where the line's ink cannot be told from it, the median of the rows just above and below.
+
+    The rows beside a name printed near the parcel's edge are half belt, and their median
+    is neither belt nor surface (a red tape beside 'LUME' on purple film was then as far
+    from the "surface" as the purple beyond it, and no band was found).
+    """
+    ink = measure_line(picture, line)
+    if ink is not None and (~ink.mask).sum() >= 8:
+        paper = ink.piece[~ink.mask].reshape(1, -1, 3)
+        lab = cv2.cvtColor(paper.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+        return np.median(lab.reshape(-1, 3), axis=0)
     n = np.float32([-u[1], u[0]])
     rows = [_strip(picture, centre + side * n * 1.0 * height - u * length / 2, u, length,
                    0.5 * height) for side in (-1.0, 1.0)]
@@ -149,21 +165,50 @@ def _surface(picture: np.ndarray, centre: np.ndarray, u: np.ndarray, length: flo
 
 def _band_width(picture: np.ndarray, end: np.ndarray, u: np.ndarray, height: float,
                 pitch: float, surface: np.ndarray) -> float | None:
-    """Width of a uniform band, unlike the surface, starting at the line's ``end``."""
+    """Width of a uniform band, unlike the surface, starting at the line's ``end``.
+
+    The band's colour is read at the line's own height; it must be uniform over that
+    height and half a line height beyond it on at least one side (tape across a name
+    printed by the parcel's edge runs off the parcel on the other).  The band is the
+    first run of such columns at least BAND_START letters wide that starts within
+    BAND_START letters of the end: a letter's blurred last column may look like one
+    on its own.
+    """
     reach = PIECE_GAP * height
     lab = _strip(picture, end, u, reach, BAND_TALL * height)
-    med = np.median(lab, axis=0)
-    spread = np.percentile(lab[..., 0], 90, axis=0) - np.percentile(lab[..., 0], 10, axis=0)
-    banded = (np.linalg.norm(med - surface, axis=1) >= BAND_DELTA) & (spread <= BAND_FLAT)
-    start = int(np.argmax(banded)) if banded.any() else len(banded)
-    if start > BAND_START * pitch:
+    rows = lab.shape[0]
+    lo, hi = int(round(rows / 4)), int(round(3 * rows / 4))
+    med = np.median(lab[lo:hi], axis=0)
+    beyond = [_alike(lab[:hi], lab[:lo], med), _alike(lab[lo:], lab[hi:], med)]
+    banded = (np.linalg.norm(med - surface, axis=1) >= BAND_DELTA) & (beyond[0] | beyond[1])
+    run = _first_run(banded, BAND_START * pitch)
+    if run is None:
         return None
-    stop = start + int(np.argmin(banded[start:])) if not banded[start:].all() else len(banded)
+    start, stop = run
     # The surface shows again: nearer its colour than BAND_DELTA / 2, or, beyond a band far
     # from it, than BAND_BACK of the band's own difference (film's shading drifts by 10).
-    apart = float(np.median(np.linalg.norm(med[start:stop] - surface, axis=1))) if stop > start \
-        else 0.0
+    apart = float(np.median(np.linalg.norm(med[start:stop] - surface, axis=1)))
     back = np.linalg.norm(med[stop:] - surface, axis=1) < max(BAND_DELTA / 2, BAND_BACK * apart)
-    if stop - start < BAND_START * pitch or stop >= len(banded) or not back.any():
+    if stop >= len(banded) or not back.any():
         return None
     return float(stop - start)
+
+
+def _alike(rows: np.ndarray, side: np.ndarray, med: np.ndarray) -> np.ndarray:
+    """Per column, whether ``rows`` (the line's height and one side) are uniform in lightness
+    (10th to 90th percentile within BAND_FLAT) and the side's colour is the line's ``med``."""
+    spread = np.percentile(rows[..., 0], 90, axis=0) - np.percentile(rows[..., 0], 10, axis=0)
+    near = np.linalg.norm(np.median(side, axis=0) - med, axis=1) < BAND_DELTA / 2
+    return (spread <= BAND_FLAT) & near
+
+
+def _first_run(flags: np.ndarray, least: float) -> tuple[int, int] | None:
+    """(start, stop) of the first run of True at least ``least`` long that starts within
+    ``least`` of index 0."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        if start > least:
+            return None
+        if stop - start >= least:
+            return int(start), int(stop)
+    return None

@@ -75,3 +75,30 @@ def test_two_pieces_on_one_line_have_the_gap_counted_in_letters() -> None:
     assert hidden_letters(first, second) == 2
     lower = TextLine("O", 0.9, ((300.0, 260.0), (340.0, 260.0), (340.0, 298.0), (300.0, 298.0)))
     assert hidden_letters(first, lower) is None  # another line of print
+
+
+def test_tape_beyond_a_letters_blurred_last_column_counts() -> None:
+    """A thin dark column at the line's end (a blurred last stroke standing apart) is no band
+    of its own; the tape a few pixels beyond it is still found."""
+    img = picture((228, 308))
+    img[:, 221:223] = (40, 60, 30)
+    assert band_beside(img, line()) == 2
+
+
+def test_tape_across_a_name_printed_by_the_parcels_edge_counts() -> None:
+    """The parcel ends just under the line: the rows below it are belt, and the tape runs
+    off the parcel there.  The surface is read between the letters, the band above."""
+    img = picture((224, 304), tall=(0, 226))
+    img[226:] = (55, 70, 60)
+    assert band_beside(img, line()) == 2
+
+
+def test_a_short_piece_boxed_aslant_is_still_on_the_longer_pieces_line() -> None:
+    """'KA' boxed 10 degrees off its line (two letters give the detector little to go by)
+    and 'MBA' level, two letters' gap between: KALIMBA with 'LI' under tape."""
+    m = cv2.getRotationMatrix2D((180, 200), 10.0, 1.0)
+    short = cv2.transform(np.float32([[(140, 180), (220, 180), (220, 220), (140, 220)]]), m)[0]
+    ka = TextLine("KA", 0.99, tuple((float(x), float(y)) for x, y in short))  # type: ignore[arg-type]
+    mba = TextLine("MBA", 0.97, ((300.0, 180.0), (420.0, 180.0), (420.0, 220.0), (300.0, 220.0)))
+    assert hidden_letters(ka, mba) == 2
+    assert hidden_letters(mba, ka) == 2
