@@ -33,6 +33,7 @@ so it is measured but never flags by itself.
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -50,6 +51,9 @@ class NameMatch:
     read: str
     kind: str  # "exact" | "emblem" | "lookalike" | "edit" | "partial" | "near" | "covered" | "cut"
     edits: int  # for "covered" and "cut": letters hidden
+    # Letters read at one end of the word and left out before matching: an emblem beside
+    # the name read as a letter (a ring as O), see match_beside_emblem.
+    emblem: int = 0
 
     @property
     def misspelled(self) -> bool:
@@ -72,6 +76,9 @@ class NameMatch:
             return (f"the mark reads '{self.read}', watched brand {self.brand} spelt with "
                     "look-alike characters")
         letters = "one letter" if self.edits == 1 else f"{self.edits} letters"
+        if self.emblem:
+            return (f"the mark reads '{self.read}' beside its emblem (read as a letter), "
+                    f"{letters} from brand {self.brand}")
         if self.kind == "partial":
             return (f"the mark reads '{self.read}', brand {self.brand} with {letters} more or "
                     "fewer at its ends (cut short, or run into its emblem?)")
@@ -148,6 +155,24 @@ def _match(word: str, brand: str, spelling: str, near: bool = False) -> NameMatc
     return None
 
 
+def match_beside_emblem(read: str, brands: Iterable[tuple[str, tuple[str, ...]]]
+                        ) -> NameMatch | None:
+    """The best match of ``read`` with its first or its last letter left out, as ``match_word``
+    with ``near``: an emblem beside a name is often read as a letter ('OOPBIO' for a ring and
+    'OPBIO'), which leaves a misspelt name one edit further from the brand's than it is.
+    Only a caller that sees an emblem at that end may keep it (``emblem`` says one was left
+    out); words shorter than EMBLEM_MIN_WORD letters are not cut."""
+    word = fold(read)
+    if len(word) < EMBLEM_MIN_WORD:
+        return None
+    best: NameMatch | None = None
+    for rest in (word[1:], word[:-1]):
+        m = match_word(rest, brands, near=True)
+        if m is not None and (best is None or _rank(m) < _rank(best)):
+            best = m
+    return None if best is None else dataclasses.replace(best, emblem=1)
+
+
 RANK = {"exact": 0, "emblem": 0, "lookalike": 1, "edit": 2, "partial": 2, "near": 3, "covered": 4,
         "cut": 5}
 # Kinds that read the brand's name itself, letter for letter.
@@ -158,6 +183,9 @@ COVERED_MIN_SHOWN = 0.6
 # band at most CUT_UNSEEN letters more may stand, too few for the detector to take as a line.
 CUT_MIN_SHOWN = 0.5
 CUT_UNSEEN = 2
+# A word is read without a letter at one end (an emblem) only from this many letters: the
+# shortest catalogue name with an edit allowed, and one letter for the emblem.
+EMBLEM_MIN_WORD = 5
 
 
 def match_pieces(first: str, hidden: int, second: str,

@@ -117,8 +117,9 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
     evidence: dict[str, str] = {}
     if r.match.misspelled:
         # A near or partial match is weak evidence, and so is a misspelling read as the name
-        # itself the second time: at most the review line, never a flag by itself.
-        weak = r.match.kind in ("near", "partial") or r.disputed
+        # itself the second time, or one found only once a letter taken for the emblem was
+        # left out: at most the review line, never a flag by itself.
+        weak = r.match.kind in ("near", "partial") or r.disputed or r.match.emblem > 0
         scores["suspect_misspelled"] = round(min(NEAR_CAP if weak else 1.0, r.line.confidence), 4)
         evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
                                           f"{r.line.confidence:.2f}){_disputed(r)}")

@@ -34,7 +34,8 @@ import numpy as np
 
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
-from edge.catalogue.names import RANK, NameMatch, candidates, fold, match_word
+from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_beside_emblem,
+                                  match_word)
 from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
@@ -152,7 +153,9 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
 
 
 def _unnamed(best: tuple[NameMatch, TextLine] | None) -> bool:
-    return best is None or best[0].kind == "near"
+    """No name read yet, or one that may not stand (a near one, or one found with a letter
+    left out for an emblem that the ink may not show): the next look is taken."""
+    return best is None or best[0].kind == "near" or best[0].emblem > 0
 
 
 def _better_of(a: tuple[NameMatch, TextLine] | None, b: tuple[NameMatch, TextLine] | None
@@ -171,6 +174,12 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
     if _read_short(match):
         match, line = read_whole(engine, piece, line, match) or best
     measured = measure_line(piece, line)
+    if match.emblem and not emblem_beside(measured):
+        # no emblem beside the letters: the word is as it reads, and matches as it is or not
+        plain = _best_match((line,), catalogue, beside_emblem=False)
+        if plain is None:
+            return None
+        match = plain[0]
     if _emblem_read_as_letters(match) and emblem_beside(measured):
         match = dataclasses.replace(match, kind="emblem", read=match.spelling)
     brand = catalogue.get(match.brand)
@@ -275,16 +284,32 @@ def _read_short(match: NameMatch) -> bool:
     return match.kind == "partial" and len(read) < len(name)
 
 
-def _best_match(lines: Sequence[TextLine],
-                catalogue: Catalogue) -> tuple[NameMatch, TextLine] | None:
+def _best_match(lines: Sequence[TextLine], catalogue: Catalogue,
+                beside_emblem: bool = True) -> tuple[NameMatch, TextLine] | None:
     pairs = catalogue.spellings
     best: tuple[NameMatch, TextLine] | None = None
     for line in lines:
         for word in candidates(line.text):
-            m = match_word(word, pairs, near=True)
+            m = _word_match(word, pairs) if beside_emblem else match_word(word, pairs, near=True)
             if m is not None and (best is None or _better(m, line, best)):
                 best = (m, line)
     return best
+
+
+def _word_match(word: str, pairs: Sequence[tuple[str, tuple[str, ...]]]) -> NameMatch | None:
+    """The word's match, or, where it makes none or only a near one, its match with an emblem
+    read as a letter at one end left out (kept only where the ink shows an emblem there,
+    see :func:`_measured`)."""
+    m = match_word(word, pairs, near=True)
+    if m is not None and m.kind != "near":
+        return m
+    beside = match_beside_emblem(word, pairs)
+    # A partial match is a name with letters more at an end: an emblem read as letters is
+    # already weighed there (_emblem_read_as_letters), and is not left out twice.
+    if beside is None or beside.kind == "partial" or (m is not None and
+                                                       RANK[beside.kind] >= RANK[m.kind]):
+        return m
+    return beside
 
 
 def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
