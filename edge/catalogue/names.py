@@ -161,12 +161,15 @@ def match_beside_emblem(read: str, brands: Iterable[tuple[str, tuple[str, ...]]]
     with ``near``: an emblem beside a name is often read as a letter ('OOPBIO' for a ring and
     'OPBIO'), which leaves a misspelt name one edit further from the brand's than it is.
     Only a caller that sees an emblem at that end may keep it (``emblem`` says one was left
-    out); words shorter than EMBLEM_MIN_WORD letters are not cut."""
+    out); words shorter than EMBLEM_MIN_WORD letters are not cut, nor an end where the
+    emblem was read as a symbol already ('★LLUME': the L is a letter)."""
     word = fold(read)
-    if len(word) < EMBLEM_MIN_WORD:
+    raw = read.strip()
+    if len(word) < EMBLEM_MIN_WORD or not raw:
         return None
     best: NameMatch | None = None
-    for rest in (word[1:], word[:-1]):
+    ends = ([word[1:]] if raw[0].isalnum() else []) + ([word[:-1]] if raw[-1].isalnum() else [])
+    for rest in ends:
         m = match_word(rest, brands, near=True)
         if m is not None and (best is None or _rank(m) < _rank(best)):
             best = m

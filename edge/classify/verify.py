@@ -160,8 +160,10 @@ def _unnamed(best: tuple[NameMatch, TextLine] | None) -> bool:
 
 def _better_of(a: tuple[NameMatch, TextLine] | None, b: tuple[NameMatch, TextLine] | None
                ) -> tuple[NameMatch, TextLine] | None:
-    """The match of the better kind; the earlier look's on a tie."""
-    return min((m for m in (a, b) if m is not None), key=lambda m: RANK[m[0].kind], default=None)
+    """The match of the better kind, one read with no letter left out for an emblem before one
+    read with it; the earlier look's on a tie."""
+    return min((m for m in (a, b) if m is not None), key=lambda m: (RANK[m[0].kind], m[0].emblem),
+               default=None)
 
 
 def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[TextLine, ...],
@@ -289,8 +291,10 @@ def _best_match(lines: Sequence[TextLine], catalogue: Catalogue,
     pairs = catalogue.spellings
     best: tuple[NameMatch, TextLine] | None = None
     for line in lines:
+        # An emblem read apart ('O ZENSAON') is a word of its own: no letter is left out.
+        alone = beside_emblem and len(line.text.split()) == 1
         for word in candidates(line.text):
-            m = _word_match(word, pairs) if beside_emblem else match_word(word, pairs, near=True)
+            m = _word_match(word, pairs) if alone else match_word(word, pairs, near=True)
             if m is not None and (best is None or _better(m, line, best)):
                 best = (m, line)
     return best

@@ -54,6 +54,14 @@ def test_a_word_is_read_without_the_letter_at_either_end() -> None:
     end = match_beside_emblem("ZENTROX", BRANDS)
     assert end is not None and (end.read, end.kind) == ("ZENTRO", "exact")
     assert match_beside_emblem("ORBQ", BRANDS) is None  # too short to spare a letter
+    # the emblem read as a symbol already: the letter beside it is a letter
+    assert match_beside_emblem("★OOPBIO", BRANDS) is None  # 'OOPBI' is three edits away
+
+
+def test_an_emblem_read_as_a_word_of_its_own_leaves_no_letter_out() -> None:
+    reading = scan_parcel(FirstLookEngine("O OPBIO"), parcel(ring=True), Box(0, 0, 320, 200),
+                          load_catalogue(ROOT / "models/catalogue"))
+    assert reading.match is None or reading.match.emblem == 0
 
 
 def test_a_misspelt_name_beside_its_emblem_read_as_a_letter_is_reviewed_not_flagged() -> None:
