@@ -21,6 +21,11 @@ brand, misspelt perhaps, and never a flag by itself.
 When the letters added at an end are the brand's emblem beside the name
 (a ring read as O, a triangle as A), told apart from letters by the ink's
 shape (``edge.classify.verify``), the name is read exactly: kind "emblem".
+A misspelt name beside its emblem ('OOPBIO': a ring, then ORBIQ with P for
+R and O for Q) is one edit further from the name than its print is, and
+often past the allowance; read without the letter at one end
+(:func:`match_beside_emblem`) it matches, and where the ink shows an emblem
+the match stands with ``emblem`` set: weak evidence, as a near match is.
 
 A name read in pieces, with letters hidden between them by tape or a
 sticker laid over the mark, is "covered": the pieces name the brand (and
@@ -32,8 +37,8 @@ so it is measured but never flags by itself.
 """
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -160,8 +165,8 @@ def match_beside_emblem(read: str, brands: Iterable[tuple[str, tuple[str, ...]]]
     """The best match of ``read`` with its first or its last letter left out, as ``match_word``
     with ``near``: an emblem beside a name is often read as a letter ('OOPBIO' for a ring and
     'OPBIO'), which leaves a misspelt name one edit further from the brand's than it is.
-    Only a caller that sees an emblem at that end may keep it (``emblem`` says one was left
-    out); words shorter than EMBLEM_MIN_WORD letters are not cut, nor an end where the
+    Only a caller that sees an emblem beside the letters may keep it (``emblem`` says one was
+    left out); words shorter than EMBLEM_MIN_WORD letters are not cut, nor an end where the
     emblem was read as a symbol already ('★LLUME': the L is a letter)."""
     word = fold(read)
     raw = read.strip()

@@ -302,8 +302,8 @@ def _best_match(lines: Sequence[TextLine], catalogue: Catalogue,
 
 def _word_match(word: str, pairs: Sequence[tuple[str, tuple[str, ...]]]) -> NameMatch | None:
     """The word's match, or, where it makes none or only a near one, its match with an emblem
-    read as a letter at one end left out (kept only where the ink shows an emblem there,
-    see :func:`_measured`)."""
+    read as a letter at one end left out (kept only where the ink shows an emblem beside the
+    letters, see :func:`_measured`)."""
     m = match_word(word, pairs, near=True)
     if m is not None and m.kind != "near":
         return m
