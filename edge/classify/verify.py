@@ -40,8 +40,9 @@ from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
                               line_pixels, measure_line, patchiness)
-from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, local_contrast,
-                                 runs_steeply, stretch_contrast, turned_lines)
+from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
+                                 local_contrast, parcel_outline, read_upright, runs_steeply,
+                                 stretch_contrast, turned_lines)
 from edge.ocr import OcrEngine, Quad, TextLine
 from edge.records import Box
 
@@ -111,7 +112,9 @@ def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
     only its tallest lines: marks and handling print, not address text).
     Where no catalogue name was read (with ``turned_look`` "steep": and the detector found a
     piece of steep print, :func:`edge.classify.looks.runs_steeply`), the parcel is read again
-    turned a quarter (a name turned 60-90 degrees on the belt is not seen upright).  With
+    turned a quarter (a name turned 60-90 degrees on the belt is not seen upright); where
+    still none was and the parcel lies diagonally on the belt, the parcel warped upright to
+    its own outline is read (:func:`edge.classify.looks.upright_parcel`).  With
     ``second_look`` ("always", or "hidden": where :func:`could_hide_a_mark`) a parcel on
     which no catalogue name was read is read again with its local contrast raised
     (:func:`edge.classify.looks.local_contrast`).
@@ -144,6 +147,10 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
                                    skip=turned_lines(sure, piece.shape[0], back=False),
                                    level_within=TURNED_LEVEL_WITHIN)
         more = turned_lines(turned, piece.shape[0])
+        best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
+    outline = parcel_outline(piece) if _unnamed(best) else None
+    if outline is not None and is_diagonal(outline):
+        more = read_upright(engine, seen, outline, sure)
         best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
     if _unnamed(best) and (second_look == "always" or second_look == "hidden"
                            and could_hide_a_mark(piece, catalogue)):
