@@ -133,11 +133,8 @@ def turned_lines(lines: tuple[TextLine, ...], height: int,
     an unturned picture ``height`` px high, in the unturned picture's pixels (``back``), or
     the other way.  The corners keep their order along the letters (the first two run along
     the line's top), which is what measuring the line needs; a turn keeps them clockwise."""
-    def moved(x: float, y: float) -> tuple[float, float]:
-        return (y, height - 1 - x) if back else (height - 1 - y, x)
-    return tuple(TextLine(t.text, t.confidence,
-                          tuple(moved(x, y) for x, y in t.box),  # type: ignore[arg-type]
-                          t.respelt) for t in lines)
+    turn = [[0, 1, 0], [-1, 0, height - 1]] if back else [[0, -1, height - 1], [1, 0, 0]]
+    return moved_lines(lines, np.float64(turn))
 
 
 def could_hide_a_mark(piece: np.ndarray, catalogue: Catalogue) -> bool:
@@ -232,7 +229,7 @@ def moved_lines(lines: tuple[TextLine, ...], affine: np.ndarray) -> tuple[TextLi
     keeps the corners' order along the letters."""
     out = []
     for t in lines:
-        pts = cv2.transform(np.float32(t.box)[None], affine)[0]
+        pts = cv2.transform(np.float64(t.box)[None], affine)[0]
         box = tuple((float(x), float(y)) for x, y in pts)
         out.append(TextLine(t.text, t.confidence, box, t.respelt))  # type: ignore[arg-type]
     return tuple(out)
