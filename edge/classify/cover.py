@@ -92,7 +92,7 @@ def hidden_letters(a: TextLine, b: TextLine) -> int | None:
         return None
     # The line runs along the longer piece: a box of two letters is slanted by a few pixels'
     # error (a 'KA' boxed 8 degrees off its 'MBA'), which across the gap puts the pieces
-    # apart by more than half a letter.  Either order thus measures the same.
+    # apart by more than half a letter.  Either order now takes the same direction.
     u = ua / wa if wa >= wb else ub / wb
     d = pb.mean(0) - pa.mean(0)
     gap = abs(float(d @ u)) - (wa + wb) / 2
