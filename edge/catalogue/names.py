@@ -33,7 +33,9 @@ its colour and proportions can still be measured), but what is hidden
 cannot be called a misspelling.  One piece alone, running into the band with
 the rest of the name's letters under it, is "cut": it names the brand only
 as far as its letters go (a shop's "ZENVO" under tape reads "ZEN" as well),
-so it is measured but never flags by itself.
+so it is measured but never flags by itself.  The letter at the tape's edge is
+partly under it and may read as another ('ZENI' for ZENT, 'LUN' for LUM): it is
+not held against the piece where the letters before it are the name's.
 """
 from __future__ import annotations
 
@@ -190,6 +192,7 @@ COVERED_MIN_SHOWN = 0.6
 # A name cut by a band shows at least half its letters (and three) in one piece; beyond the
 # band at most CUT_UNSEEN letters more may stand, too few for the detector to take as a line.
 CUT_MIN_SHOWN = 0.5
+CUT_MIN_LETTERS = 3
 CUT_UNSEEN = 2
 # A word is read without a letter at one end (an emblem) only from this many letters: the
 # shortest catalogue name with an edit allowed, and one letter for the emblem.
@@ -199,8 +202,9 @@ EMBLEM_MIN_WORD = 5
 def match_pieces(first: str, hidden: int, second: str,
                  brands: Iterable[tuple[str, tuple[str, ...]]]) -> NameMatch | None:
     """``first`` and ``second`` read on one line with about ``hidden`` letters' width between
-    them: a catalogue name whose start and end they are (look-alikes folded), with one
-    letter more or less hidden than the gap suggests, is a covered match."""
+    them: a catalogue name whose start and end they are (look-alikes folded; the letter at
+    each edge of the tape perhaps read as another, :func:`_opens`), with one letter more or
+    less hidden than the gap suggests, is a covered match."""
     a, b = fold_lookalikes(first), fold_lookalikes(second)
     if len(a) < 2 or not b:
         return None
@@ -210,7 +214,7 @@ def match_pieces(first: str, hidden: int, second: str,
             gap = len(name) - len(a) - len(b)
             shown = (len(a) + len(b)) / len(name)
             if gap >= 1 and abs(gap - hidden) <= 1 and shown >= COVERED_MIN_SHOWN and \
-                    name.startswith(a) and name.endswith(b):
+                    _opens(name, a, 2) and _closes(name, b, 2):
                 return NameMatch(brand, spelling, f"{fold(first)}…{fold(second)}", "covered",
                                  gap)
     return None
@@ -226,7 +230,7 @@ def match_cut(piece: str, hidden: int,
         rest = len(fold_lookalikes(spelling)) - len(a)
         under = [h for h in (hidden, hidden - 1, hidden + 1) if 1 <= h <= rest <= h + CUT_UNSEEN]
         if under:
-            start = fold_lookalikes(spelling).startswith(a)
+            start = _opens(fold_lookalikes(spelling), a, CUT_MIN_LETTERS)
             shown = f"{fold(piece)}…" if start else f"…{fold(piece)}"
             return NameMatch(brand, spelling, shown, "cut", under[0])
     return None
@@ -238,16 +242,30 @@ def cut_names(piece: str, brands: Iterable[tuple[str, tuple[str, ...]]]
     letters or more, at least CUT_MIN_SHOWN of the name, not all of it.  Cheap, so a caller
     measures the band beside a line only where it could make a name."""
     a = fold_lookalikes(piece)
-    if len(a) < 3:
+    if len(a) < CUT_MIN_LETTERS:
         return []
     out = []
     for brand, spellings in brands:
         for spelling in spellings:
             name = fold_lookalikes(spelling)
             if len(name) > len(a) >= CUT_MIN_SHOWN * len(name) and (
-                    name.startswith(a) or name.endswith(a)):
+                    _opens(name, a, CUT_MIN_LETTERS) or _closes(name, a, CUT_MIN_LETTERS)):
                 out.append((brand, spelling))
     return out
+
+
+def _opens(name: str, piece: str, least: int) -> bool:
+    """Whether ``piece`` is the start of ``name`` up to its last letter, which may read as
+    another where at least ``least`` letters before it are the name's: the letter at the
+    tape's edge is partly under it (a T cut down its stem reads I, an M cut after its first
+    leg N), and the tape runs on from there."""
+    return name.startswith(piece) or len(piece) > least and name.startswith(piece[:-1])
+
+
+def _closes(name: str, piece: str, least: int) -> bool:
+    """:func:`_opens` from the other end: the first letter of the piece is the one the tape's
+    edge crosses."""
+    return name.endswith(piece) or len(piece) > least and name.endswith(piece[1:])
 
 
 def _rank(m: NameMatch) -> tuple[int, int]:

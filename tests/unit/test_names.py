@@ -43,6 +43,8 @@ def test_edit_distance_counts_a_swap_as_one() -> None:
     ("KAI", 1, "BA", "KALIMBA", 2),      # I read for L, the gap one letter short
     ("ZEN", 2, "O", "ZENTRO", 2),
     ("Zen", 1, "ro", "ZENTRO", 1),     # case and a one-letter strip
+    ("LUN", 1, "RA", "LUMERA", 1),     # the M at the tape's edge cut after its first leg
+    ("NO", 1, "IEX", "NORVEX", 1),     # the V at the far edge half hidden, read I
 ])
 def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, second: str,
                                                       brand: str, covered: int) -> None:
@@ -57,6 +59,8 @@ def test_a_name_read_in_pieces_around_a_covered_middle(first: str, hidden: int, 
     ("LUM", 2, "BA"),     # pieces of two different names
     ("K", 4, "MBA"),      # a first piece of one letter
     ("LUMERA", 1, "X"),   # nothing hidden in the name: not a covered LUMERA
+    ("LN", 2, "ERA"),     # one letter of the name and one at the tape's edge: too little
+    ("LUX", 1, "XA"),     # the letters at both edges may be anything, but not all the rest
 ])
 def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, second: str) -> None:
     assert match_pieces(first, hidden, second, BRANDS) is None
@@ -68,6 +72,8 @@ def test_pieces_that_do_not_make_a_name_are_no_brand(first: str, hidden: int, se
     ("NOR", 4, "NORVEX", "NOR…", 3),       # the band a letter wider than the hidden three
     ("BIQ", 2, "ORBIQ", "…BIQ", 2),        # the name's start under the tape
     ("KALI", 3, "KALIMBA", "KALI…", 3),
+    ("ZENI", 2, "ZENTRO", "ZENI…", 2),     # the T at the tape's edge cut down its stem
+    ("XTRO", 2, "ZENTRO", "…XTRO", 2),     # the edge letter at the piece's start
 ])
 def test_one_piece_running_under_tape_is_a_cut_name(piece: str, hidden: int, brand: str,
                                                     read: str, covered: int) -> None:
@@ -80,7 +86,8 @@ def test_one_piece_running_under_tape_is_a_cut_name(piece: str, hidden: int, bra
     ("ZE", 3),        # two letters name nothing
     ("KAL", 4),       # three of seven: under half the name shown
     ("ZEN", 6),       # a band far wider than the three letters the name lacks
-    ("ZENX", 2),      # not the name's start or end
+    ("ZANT", 2),      # not the name's start or end, however its edge letter is read
+    ("ZEI", 3),       # two of the name's letters and one at the tape's edge: too few
     ("LUMERA", 2),    # the whole name: nothing of it is hidden
 ])
 def test_a_piece_the_band_does_not_explain_is_no_brand(piece: str, hidden: int) -> None:
