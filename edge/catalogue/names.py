@@ -265,7 +265,7 @@ def _opens(name: str, piece: str, least: int) -> bool:
 def _closes(name: str, piece: str, least: int) -> bool:
     """:func:`_opens` from the other end: the first letter of the piece is the one the tape's
     edge crosses."""
-    return name.endswith(piece) or len(piece) > least and name.endswith(piece[1:])
+    return _opens(name[::-1], piece[::-1], least)
 
 
 def _rank(m: NameMatch) -> tuple[int, int]:
