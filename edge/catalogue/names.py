@@ -187,8 +187,11 @@ RANK = {"exact": 0, "emblem": 0, "lookalike": 1, "edit": 2, "partial": 2, "near"
         "cut": 5}
 # Kinds that read the brand's name itself, letter for letter.
 EXACTLY = ("exact", "emblem")
-# A covered name must show this share of its letters, and its first piece at least two.
+# A covered name must show this share of its letters, and its first piece at least
+# COVERED_MIN_PIECE; a piece's letter at the tape's edge may read as another only beside at
+# least COVERED_MIN_PIECE of the name's own (see _opens).
 COVERED_MIN_SHOWN = 0.6
+COVERED_MIN_PIECE = 2
 # A name cut by a band shows at least half its letters (and three) in one piece; beyond the
 # band at most CUT_UNSEEN letters more may stand, too few for the detector to take as a line.
 CUT_MIN_SHOWN = 0.5
@@ -206,7 +209,7 @@ def match_pieces(first: str, hidden: int, second: str,
     each edge of the tape perhaps read as another, :func:`_opens`), with one letter more or
     less hidden than the gap suggests, is a covered match."""
     a, b = fold_lookalikes(first), fold_lookalikes(second)
-    if len(a) < 2 or not b:
+    if len(a) < COVERED_MIN_PIECE or not b:
         return None
     for brand, spellings in brands:
         for spelling in spellings:
@@ -214,7 +217,7 @@ def match_pieces(first: str, hidden: int, second: str,
             gap = len(name) - len(a) - len(b)
             shown = (len(a) + len(b)) / len(name)
             if gap >= 1 and abs(gap - hidden) <= 1 and shown >= COVERED_MIN_SHOWN and \
-                    _opens(name, a, 2) and _closes(name, b, 2):
+                    _opens(name, a, COVERED_MIN_PIECE) and _closes(name, b, COVERED_MIN_PIECE):
                 return NameMatch(brand, spelling, f"{fold(first)}…{fold(second)}", "covered",
                                  gap)
     return None
@@ -227,10 +230,11 @@ def match_cut(piece: str, hidden: int,
     band's width suggests, leave at most CUT_UNSEEN beyond it, is a "cut" match."""
     a = fold_lookalikes(piece)
     for brand, spelling in cut_names(piece, brands):
-        rest = len(fold_lookalikes(spelling)) - len(a)
+        name = fold_lookalikes(spelling)
+        rest = len(name) - len(a)
         under = [h for h in (hidden, hidden - 1, hidden + 1) if 1 <= h <= rest <= h + CUT_UNSEEN]
         if under:
-            start = _opens(fold_lookalikes(spelling), a, CUT_MIN_LETTERS)
+            start = _opens(name, a, CUT_MIN_LETTERS)
             shown = f"{fold(piece)}…" if start else f"…{fold(piece)}"
             return NameMatch(brand, spelling, shown, "cut", under[0])
     return None
