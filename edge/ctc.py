@@ -18,7 +18,7 @@ read 'ZENIRO' upside down, and 'ZENTRC' with tape over half its O).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -26,64 +26,41 @@ _FLOOR = 1e-12  # a probability of exactly 0 has no logarithm
 
 
 def log_likelihood(probs: np.ndarray, ids: list[int], blank: int = 0) -> float:
-    """ln P(the label ``ids``) given per-column probabilities ``probs`` (columns x letters)."""
-    return log_likelihoods(probs, [ids], blank)[0]
+    """ln P(the label ``ids``) given per-column probabilities ``probs`` (columns x letters).
 
-
-def log_likelihoods(probs: np.ndarray, labels: Sequence[Sequence[int]],
-                    blank: int = 0) -> list[float]:
-    """ln P(each label) given per-column probabilities ``probs`` (columns x letters).
-
-    The forward recursion over each label with blanks between and around its
+    The forward recursion over the label with blanks between and around its
     letters: a state may stay, move one on, or skip a blank between two
-    different letters.  -inf where a label needs more columns than there are.
-    All labels step through the columns together (padded to the longest; a
-    padding state only ever follows a label's last), so asking about a dozen
-    spellings costs about what one does: the recursion is a Python loop over
-    the columns, each step a few array operations.
+    different letters.  -inf when the label needs more columns than there are.
     """
-    letters = sorted({blank, *(k for ids in labels for k in ids)})
-    at = {k: i for i, k in enumerate(letters)}
-    lp = np.log(np.maximum(probs[:, letters], _FLOOR))  # only the columns' needed letters
-    longest = max((len(ids) for ids in labels), default=0)
-    ext = np.full((len(labels), 2 * longest + 1), at[blank], np.int64)  # blank, 1st, blank, ...
-    skip = np.zeros(ext.shape, bool)  # a letter reached straight from the one before it
-    for row, ids in enumerate(labels):
-        ext[row, 1:2 * len(ids):2] = [at[k] for k in ids]
-        skip[row, 3:2 * len(ids):2] = np.asarray(ids[1:]) != np.asarray(ids[:-1])
-    alpha = np.full(ext.shape, -np.inf)
-    alpha[:, :2] = lp[0, ext[:, :2]]
-    width, none = ext.shape[1], np.full((len(labels), 2), -np.inf)
+    lp = np.log(np.maximum(probs[:, [blank, *ids]], _FLOOR))  # only the columns' needed letters
+    ext = np.zeros(2 * len(ids) + 1, np.int64)  # blank, letter 1, blank, letter 2, ..., blank
+    ext[1::2] = np.arange(1, len(ids) + 1)
+    skip = np.zeros(len(ext), bool)  # a letter reached straight from the one before it
+    skip[3::2] = np.asarray(ids[1:]) != np.asarray(ids[:-1])
+    alpha = np.full(len(ext), -np.inf)
+    alpha[0] = lp[0, 0]
+    if len(ext) > 1:
+        alpha[1] = lp[0, ext[1]]
     for t in range(1, lp.shape[0]):
-        before = np.concatenate((none, alpha), axis=1)  # alpha two states on, one on
-        jump = np.where(skip, before[:, :width], -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, before[:, 1:width + 1]), jump) + lp[t, ext]
-    ends = [alpha[row, 2 * len(ids)] if not ids else
-            np.logaddexp(alpha[row, 2 * len(ids)], alpha[row, 2 * len(ids) - 1])
-            for row, ids in enumerate(labels)]
-    return [float(e) for e in ends]
+        stay_or_next = np.logaddexp(alpha, np.concatenate(([-np.inf], alpha[:-1])))
+        jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], alpha[:-2])), -np.inf)
+        alpha = np.logaddexp(stay_or_next, jump) + lp[t, ext]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if len(ext) > 1 else alpha[-1])
 
 
 def respelt_odds(probs: np.ndarray, alphabet: Mapping[str, int], text: str, read: str,
-                 spellings: Sequence[str]) -> list[float | None]:
-    """For each of ``spellings``: ln P(``text`` with ``read`` spelt so) - ln P(``text``), 0 for
-    as likely, very negative for a spelling the recogniser rules out; None when ``read`` is
-    not in ``text`` or a letter is not in the recogniser's alphabet."""
+                 meant: str) -> float | None:
+    """ln P(``text`` with ``read`` spelt ``meant``) - ln P(``text``): 0 for as likely, very
+    negative for a spelling the recogniser rules out; None when ``read`` is not in ``text``
+    or a letter is not in the recogniser's alphabet."""
     at = text.find(read)
-    ids = _ids(text, alphabet) if read and at >= 0 else None
-    if ids is None:
-        return [None] * len(spellings)
-    others = [_ids(text[:at] + meant + text[at + len(read):], alphabet) for meant in spellings]
-    known = [o for o in others if o is not None]
-    base, *odds = log_likelihoods(probs, [ids, *known])
-    found = iter(odds)
-    return [None if o is None else next(found) - base for o in others]
-
-
-def _ids(text: str, alphabet: Mapping[str, int]) -> list[int] | None:
-    """The recogniser's letter numbers for ``text``; None where one is not in its alphabet (or
-    ``text`` is empty)."""
+    if not read or at < 0:
+        return None
+    other = text[:at] + meant + text[at + len(read):]
     try:
-        return [alphabet[c] for c in text] or None
+        ids, other_ids = [alphabet[c] for c in text], [alphabet[c] for c in other]
     except KeyError:
         return None
+    if not ids or not other_ids:
+        return None
+    return log_likelihood(probs, other_ids) - log_likelihood(probs, ids)

@@ -37,12 +37,12 @@ from typing import Any, Callable, Protocol, Sequence
 import cv2
 import numpy as np
 
-from edge.ocr_columns import Columns, Respell
+from edge.ocr_columns import Columns
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
-__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "Respell", "TextLine", "open_engine",
-           "read_lines", "slope_deg"]
+__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "open_engine", "read_lines",
+           "slope_deg"]
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,9 @@ class TextLine:
     text: str
     confidence: float
     box: Quad
-    # Read with ``respell=(read, spellings)`` and holding ``read``: the likeliest of
-    # ``spellings`` in its place (``respelt_as``) and ln P(the line so spelt) - ln P(the line
-    # as read) under the engine's recogniser (:mod:`edge.ctc`).
+    # Read with ``respell=(read, meant)`` and holding ``read``: ln P(the line with ``read`` spelt
+    # ``meant``) - ln P(the line as read) under the engine's recogniser (:mod:`edge.ctc`).
     respelt: float | None = None
-    respelt_as: str = ""
 
     @property
     def height(self) -> float:
@@ -98,14 +96,13 @@ class OcrEngine(Protocol):
     name: str
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
         those lying where a line of ``skip`` (read before, in this picture's pixels) lies
         and those running steeper than ``level_within`` degrees from the picture's level.
-        With ``respell`` an engine that can says, for lines holding its word, which of its
-        spellings it finds likeliest in that word's place, and how likely against the word
-        (``TextLine.respelt_as``, ``TextLine.respelt``).
+        With ``respell`` an engine that can says, for lines holding its first word, how
+        likely it finds them with that word spelt as the second (``TextLine.respelt``).
         ``found`` receives the corners of every line the engine found, read or not (where
         print lies that was not read: a name too steep to read shows as a piece of one)."""
 
@@ -173,7 +170,7 @@ class RapidOcr:
         self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
@@ -202,7 +199,7 @@ class RapidOcr:
         lines = []
         for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
             if float(score) >= self.min_confidence and str(text).strip():
-                odds = self._columns.likeliest(columns, str(text), respell) if respell else None
+                odds = self._columns.odds(columns, str(text), respell) if respell else None
                 lines.append(_line(np.asarray(box) - pad, text, score, back, odds))
         return tuple(lines)
 
@@ -317,10 +314,9 @@ def _corners(box: Any, back: float) -> Quad:
     return corners  # type: ignore[return-value]
 
 
-def _line(box: Any, text: str, score: float, back: float,
-          respelt: tuple[str, float] | None = None) -> TextLine:
-    spelt, odds = ("", None) if respelt is None else (respelt[0], round(respelt[1], 3))
-    return TextLine(clean_text(text), round(float(score), 4), _corners(box, back), odds, spelt)
+def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None) -> TextLine:
+    odds = None if respelt is None else round(respelt, 3)
+    return TextLine(clean_text(text), round(float(score), 4), _corners(box, back), odds)
 
 
 class Tesseract:
@@ -337,7 +333,7 @@ class Tesseract:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         """Tesseract's words come without their columns' letter probabilities: no ``respelt``;
         its lines are level rows of words, within any ``level_within``, and what it finds it

@@ -3,11 +3,9 @@
 rapidocr's recogniser hands its probabilities (columns x alphabet) to its
 decoder and keeps only the likeliest text and a mean score.  A misspelling's
 second reading wants more: how likely the brand's own spelling is in those
-very columns (:mod:`edge.ctc`); a name read exactly wants how likely the
-misspellings are that the recogniser would print as the name.  So the decoder
-is wrapped, and while a reading asks for it (and only then: a line's columns
-are about a megabyte) each decoded line's probabilities are kept beside its
-text.
+very columns (:mod:`edge.ctc`).  So the decoder is wrapped, and while a
+reading asks for it (and only then: a line's columns are about a megabyte)
+each decoded line's probabilities are kept beside its text.
 """
 from __future__ import annotations
 
@@ -20,8 +18,6 @@ import numpy as np
 from edge.ctc import respelt_odds
 
 Kept = list[tuple[np.ndarray, str]]
-# (a word as read, other spellings of it): how likely the recogniser finds each in its place
-Respell = tuple[str, tuple[str, ...]]
 
 
 class Columns:
@@ -50,11 +46,9 @@ class Columns:
         finally:
             self._kept = None
 
-    def likeliest(self, kept: Kept, text: str, respell: Respell) -> tuple[str, float] | None:
-        """The likeliest respelling, and its odds, among the readings that decoded as ``text``
-        (a line read both ways up has two)."""
-        read, spellings = respell
-        found = [zip(spellings, respelt_odds(p, self.alphabet, text, read, spellings))
-                 for p, t in kept if t == text]
-        known = [(meant, odds) for pairs in found for meant, odds in pairs if odds is not None]
-        return max(known, key=lambda k: k[1]) if known else None
+    def odds(self, kept: Kept, text: str, respell: tuple[str, str]) -> float | None:
+        """The best odds of the respelling among the readings that decoded as ``text`` (a line
+        read both ways up has two)."""
+        found = [respelt_odds(p, self.alphabet, text, *respell) for p, t in kept if t == text]
+        known = [o for o in found if o is not None]
+        return max(known) if known else None

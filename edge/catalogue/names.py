@@ -119,22 +119,6 @@ def edit_distance(a: str, b: str) -> int:
     return d[-1][-1]
 
 
-def hidden_spellings(name: str) -> tuple[str, ...]:
-    """Spellings a counterfeiter may print that a recogniser reads as ``name`` itself: one
-    look-alike in place of a letter (KAL1MBA), or a letter doubled (LUMMERA: a CTC recogniser
-    prints a letter it sees in two neighbouring columns once, unless it finds a gap between
-    them).  What the print says is then a question for the recogniser's own odds
-    (:mod:`edge.ctc`), not for the text it printed."""
-    name = fold(name)
-    out = [name[:i] + name[i] + name[i:] for i in range(len(name))]
-    for seen, meant in LOOKALIKES:
-        at = name.find(meant)
-        while at >= 0:
-            out.append(name[:at] + seen + name[at + len(meant):])
-            at = name.find(meant, at + 1)
-    return tuple(dict.fromkeys(s for s in out if s != name))
-
-
 def allowed_edits(name: str) -> int:
     return 0 if len(name) < 4 else 1 if len(name) < 7 else 2
 

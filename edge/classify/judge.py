@@ -7,9 +7,6 @@ natural units chosen by what they mean, not fitted to one renderer:
   (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5;
   letters only added or dropped at the name's ends, or a misspelling that
   the line read again on its own spells as the name itself, review at most.
-  A name read exactly whose line, read again, the recogniser finds nearly as
-  likely spelt with a look-alike or a doubled letter (a spelling it would
-  print as the name, ``Reading.doubted``): review.
 * colour: ΔE00 / 40; flag at ΔE 25 (plainly another colour), review at ΔE 18.
 * proportions: the letters' width per height against the reference, as a
   ratio; review beyond 1.45x wider or 0.75x narrower, never a flag by
@@ -126,9 +123,6 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
         scores["suspect_misspelled"] = round(min(NEAR_CAP if weak else 1.0, r.line.confidence), 4)
         evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
                                           f"{r.line.confidence:.2f}){_disputed(r)}")
-    elif r.doubted:
-        scores["suspect_misspelled"] = REVIEW["suspect_misspelled"]
-        evidence["suspect_misspelled"] = _doubted(r)
     if r.delta_e is not None:
         scores["suspect_colour"] = round(min(1.0, r.delta_e / 40), 4)
         evidence["suspect_colour"] = (f"colour differs from {name}'s reference by "
@@ -174,14 +168,6 @@ def _disputed(r: Reading) -> str:
     chance = "as likely" if r.respelt >= 0 else f"1 in {math.exp(-r.respelt):.0f} as likely"
     return (f"{said}, and the text reader finds the brand's own spelling {r.match.spelling} "
             f"{chance} as what it read: a letter may be misread")
-
-
-def _doubted(r: Reading) -> str:
-    assert r.match is not None and r.doubt is not None
-    spelt, odds = r.doubt
-    chance = "as likely" if odds >= 0 else f"1 in {math.exp(-odds):.0f} as likely"
-    return (f"{r.match.words()}, but read again on its own the text reader finds '{spelt}' "
-            f"{chance} as the name: a look-alike or doubled letter may be printed in its place")
 
 
 def _hex(bgr: tuple[int, int, int] | None) -> str:

@@ -25,6 +25,7 @@ are :mod:`edge.classify.ink`'s.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -33,17 +34,15 @@ import numpy as np
 
 from edge.catalogue import Brand, Catalogue
 from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
-from edge.catalogue.names import (EXACTLY, RANK, NameMatch, candidates, fold,
-                                  hidden_spellings, match_beside_emblem, match_word)
-from edge.classify.cover import covered_match, cut_match
+from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_beside_emblem,
+                                  match_word)
+from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
-                              measure_line, patchiness)
+                              line_pixels, measure_line, patchiness)
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
                                  local_contrast, parcel_outline, read_upright, runs_steeply,
                                  stretch_contrast, turned_lines)
-from edge.classify.reread import (DISPUTE_ODDS, DOUBT_ODDS, read_again, read_whole,
-                                  second_reading)
 from edge.ocr import OcrEngine, Quad, TextLine
 from edge.records import Box
 
@@ -59,6 +58,12 @@ ASPECT_SANE = (0.3, 3.0)
 SURE_READ = 0.9
 # Name matches that flag on their own; their line is read a second time (second_reading).
 FLAGGING = ("edit", "lookalike")
+# The line is read again from its own upright crop with this margin (in line heights).
+SECOND_READ_MARGIN = 0.5
+# A misspelling is disputed where, read again, the recogniser finds the brand's spelling at
+# least 1/20 as likely as the misspelling (ln odds; see edge.ctc for the measured spread:
+# printed misspellings -3.6 and below, genuine marks misread -2.4 and -2.7).
+DISPUTE_ODDS = math.log(1 / 20)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,14 +87,11 @@ class Reading:
     # ln P(the brand's spelling) - ln P(the misspelling) under the recogniser (:mod:`edge.ctc`).
     second: str | None = None
     respelt: float | None = None
-    # A name read exactly, read a second time: the likeliest spelling a recogniser would print
-    # as the name (names.hidden_spellings) and ln P(it) - ln P(the name) there.
-    doubt: tuple[str, float] | None = None
 
     @property
     def read_right_again(self) -> bool:
         """A misspelling whose line, read again on its own, spells the brand's name exactly."""
-        if self.match is None or not self.match.misspelled or not self.second:
+        if self.match is None or not self.second:
             return False
         return any(fold(w) == fold(self.match.spelling) for w in candidates(self.second))
 
@@ -98,12 +100,6 @@ class Reading:
         """Read right again, or read again the recogniser finds the brand's spelling nearly
         as likely as the misspelling."""
         return self.read_right_again or (self.respelt is not None and self.respelt >= DISPUTE_ODDS)
-
-    @property
-    def doubted(self) -> bool:
-        """A name read exactly that, read again, may be a misspelling the recogniser prints as
-        the name (see DOUBT_ODDS)."""
-        return self.doubt is not None and self.doubt[1] >= DOUBT_ODDS
 
 
 def scan_parcel(engine: OcrEngine, image: np.ndarray, region: Box,
@@ -199,17 +195,14 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
     assert brand is not None
     ink = ink_colour(measured)
     de = None if ink is None else min(colour_difference(ink, ref) for ref in brand.colours)
-    second, respelt, doubt = None, None, None
+    second, respelt = None, None
     if match.kind in FLAGGING or match.kind == "near" and (de is None or de > NEAR_MAX_DELTA_E):
         second, respelt = second_reading(engine, piece, line, match)
         if match.kind == "near" and not _named_again(second, respelt, brand):
             return None
-    elif match.kind in EXACTLY:
-        second, doubt = read_again(engine, piece, line, (match.spelling,
-                                                         hidden_spellings(match.spelling)))
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
                    edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
-                   second=second, respelt=respelt, doubt=doubt)
+                   second=second, respelt=respelt)
 
 
 def _named_again(second: str, respelt: float | None, brand: Brand) -> bool:
@@ -218,6 +211,60 @@ def _named_again(second: str, respelt: float | None, brand: Brand) -> bool:
     pair = [(brand.name, brand.spellings)]
     named = any(match_word(w, pair) is not None for w in candidates(second))
     return named or (respelt is not None and respelt >= DISPUTE_ODDS)
+
+
+def second_reading(engine: OcrEngine, picture: np.ndarray, line: TextLine,
+                   match: NameMatch) -> tuple[str, float | None]:
+    """The line read again from its own upright crop, found and recognised afresh, and the
+    odds there of the brand's spelling against the misspelling (None where not known).
+
+    A flag costs an officer an exam, and one misread letter (a worn B read
+    as E) makes a genuine name a one-letter misspelling.  The engine's slips
+    depend on the crop and the scale it reads at; a counterfeiter's spelling
+    does not.  So a misspelling is read twice, and one that reads as the
+    brand's own name the second time, or that the recogniser finds nearly as
+    likely spelt as the name (:mod:`edge.ctc`), is disputed: sent to review.
+    """
+    piece = line_pixels(picture, line)
+    if piece is None:
+        return "", None
+    m = max(4, int(round(SECOND_READ_MARGIN * piece.shape[0])))
+    piece = cv2.copyMakeBorder(piece, m, m, m, m, cv2.BORDER_REPLICATE)
+    lines = engine.read_lines(piece, respell=(match.read, match.spelling))
+    odds = [t.respelt for t in lines if t.respelt is not None]
+    return " ".join(t.text for t in lines), (max(odds) if odds else None)
+
+
+def read_whole(engine: OcrEngine, picture: np.ndarray, line: TextLine,
+               match: NameMatch) -> tuple[NameMatch, TextLine] | None:
+    """A name read short ('LUMER') read again from the picture around its line, widened
+    along it at both ends by the missing letters and half a letter: the name read exactly
+    there, on a line of ``picture``, or None.
+
+    The detector's box often stops a letter short of a word's end (a wide R, a
+    light stroke); a genuine name read short would be a review for an officer.
+    Only the exact name counts: a name that reads another way there stays as first read.
+    """
+    u, length, height = line_axis(line)
+    shown = len(fold(match.read))
+    if length < 1 or shown == 0:
+        return None
+    reach = (len(fold(match.spelling)) - shown + 0.5) * length / shown
+    pts = np.float32(line.box)
+    ends = np.vstack([pts - u * reach, pts + u * reach])
+    m = SECOND_READ_MARGIN * height
+    x0, y0 = np.maximum(0, np.floor(ends.min(0) - m)).astype(int)
+    x1, y1 = np.ceil(ends.max(0) + m).astype(int)
+    around = np.ascontiguousarray(picture[y0:y1, x0:x1])
+    if min(around.shape[:2]) < 2:
+        return None
+    for found in engine.read_lines(around):
+        for word in candidates(found.text):
+            whole = match_word(word, [(match.brand, (match.spelling,))])
+            if whole is not None and whole.kind == "exact":
+                box = tuple((x + float(x0), y + float(y0)) for x, y in found.box)
+                return whole, dataclasses.replace(found, box=box)  # type: ignore[arg-type]
+    return None
 
 
 def _emblem_read_as_letters(match: NameMatch) -> bool:

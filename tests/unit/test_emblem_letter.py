@@ -12,7 +12,7 @@ from edge.catalogue import load_catalogue
 from edge.catalogue.names import match_beside_emblem, match_word
 from edge.classify.judge import NEAR_CAP, REVIEW, _measure
 from edge.classify.verify import scan_parcel
-from edge.ocr import Quad, Respell, TextLine
+from edge.ocr import Quad, TextLine
 from edge.records import Box
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ class FirstLookEngine:
         self.text, self.calls = text, 0
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         self.calls += 1
         return (TextLine(self.text, 0.95, LINE_BOX),) if self.calls == 1 else ()

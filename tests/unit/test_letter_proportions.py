@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from edge.catalogue import load_catalogue
 from edge.classify.ink import emblem_beside, letter_aspect, measure_line
 from edge.classify.verify import scan_parcel
-from edge.ocr import Quad, Respell, TextLine
+from edge.ocr import Quad, TextLine
 from edge.records import Box
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -106,7 +106,7 @@ class _Reads:
         self.text = text
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
         return (TextLine(self.text, 0.98, BOX),)
 

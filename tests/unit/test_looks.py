@@ -12,7 +12,7 @@ from edge.catalogue import Catalogue, load_catalogue
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, local_contrast, runs_steeply,
                                  stretch_contrast, turned_lines)
 from edge.classify.verify import scan_parcel
-from edge.ocr import Quad, Respell, TextLine
+from edge.ocr import Quad, TextLine
 from edge.records import Box
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +43,8 @@ class Engine:
         self.found_at, self.pictures = found_at, []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
-        if respell is not None:  # the named line read again on its own (reread): not a look
-            return ()
         self.pictures.append(image_bgr)
         return (LINE,) if len(self.pictures) == self.found_at else ()
 
@@ -103,10 +101,8 @@ class TurnedEngine:
         self.pictures, self.skips, self.levels = [], [], []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
-                   respell: Respell | None = None, level_within: float = 90.0,
+                   respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
-        if respell is not None:  # the named line read again on its own (reread): not a look
-            return ()
         self.pictures.append(image_bgr)
         self.skips.append(tuple(skip))
         self.levels.append(level_within)
