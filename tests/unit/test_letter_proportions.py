@@ -211,6 +211,24 @@ def test_touching_letters_under_an_emblem_are_measured_on_the_words_own_rows() -
     assert aspect is not None and abs(aspect - 280 / 7 / 32) < 0.08, aspect
 
 
+def test_letters_joined_at_their_serifs_are_measured_as_the_run_they_make() -> None:
+    """A bold serif name whose serifs join along the baseline is one piece the letters'
+    height beside a few fragments (the tops of letters standing apart): the run counts for
+    the letters it holds.  KALIMBA's reference measured 0.60x as wide as it is when the
+    fragments' height was taken for the letters'."""
+    picture = np.full((120, 480, 3), 225, np.uint8)
+    orange = (0, 125, 235)
+    picture[92:100, 100:380] = orange  # the baseline serifs, joined
+    for x in (100, 180, 260, 368):
+        picture[60:100, x:x + 12] = orange  # stems on them: one piece 280 x 40
+    for x in (300, 330, 350):
+        picture[60:82, x:x + 12] = orange  # letter tops standing apart, 22 tall
+    ink = measure_line(picture, TextLine("KALIMBA", 0.99, BOX))
+    assert ink is not None
+    aspect = letter_aspect(ink, "KALIMBA")
+    assert aspect is not None and abs(aspect - 280 / 7 / 40) < 0.05, aspect
+
+
 def _printed(text: str) -> tuple[np.ndarray, TextLine]:
     """``text`` printed in LUMERA's red on grey paper, and a line box around its first five
     letters only: the detector's box stopping a letter short."""
