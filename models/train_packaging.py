@@ -215,7 +215,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     photos.add_arguments(parser, 8, "times each photograph's patches are cut, each time moved "
                          "afresh (its packaging, and label_box and px_per_mm where known)")
-    parser.add_argument("--version", default="1.6.3")
+    parser.add_argument("--version", default="1.6.4")
     parser.add_argument("--fusion-only", action="store_true",
                         help="keep the model's network; refit only its shading fusion (a change "
                              "to the fusion's features needs no new network)")

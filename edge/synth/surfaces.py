@@ -5,16 +5,23 @@ envelope), so a model trained on them reads colour: a white box or a grey
 padded envelope is then misnamed.  Real boxes come kraft, white, dyed and
 printed; mailers in any film colour; padded envelopes in kraft, white, gold
 and dyed paper.  Here every packaging draws its colour from overlapping
-palettes and only the material says what it is: a box is flat, matte board
-(flutes, a flap seam, tape across it, sometimes a shop's repeated print); a
+palettes and only the material says what it is: a box is flat board (matte
+fibre with flutes, or coated board as smooth as film; a flap seam, tape across
+it, sometimes a shop's repeated print); a
 mailer is film (broad sheen, wrinkles, drape over its contents, a welded seal
 strip, rounded corners); a padded envelope is paper over bubbles (a relief of
 cells, puffed edges, crimped ends).  Used for training (``sample_parcel(..., materials=True)``);
 the demo's scenes keep their looks.
 
-Sizes are in scene pixels, like the scene's own looks: bubble cells of 8-22 px
-are 4-10 mm (real bubble wrap) on a 600 mm belt's 1280 px frame, but only
-1.3-3.4 mm at the scene's 200 mm field (``scene.FIELD_MM``), where labels and
+Smoothness is no clue either: board's fibre was once always rougher than film,
+and the network learnt "smooth is film", reading 58% of the held-out
+renderer's plain white boxes as mailers (dev splits 4242 / 4343 / 4444 / 4545,
+network alone).  Coated board (half the white and dyed boxes) has film's grain
+and no flutes, so only film's relief (sheen, wrinkles, drape) tells them apart.
+
+Sizes are in scene pixels, like the scene's own looks: bubble cells of 6-22 px
+are 3-10 mm (real bubble wrap) on a 600 mm belt's 1280 px frame, but only
+0.9-3.4 mm at the scene's 200 mm field (``scene.FIELD_MM``), where labels and
 bars are to scale.  The unit cuts its patches at the scene's 6.4 px/mm, so a
 real camera sees these materials at that scale.  Drawn in real millimetres
 instead (bubbles 4.5-10 mm, flutes 2.4-8.3 mm apart) and the network trained
@@ -37,6 +44,8 @@ import numpy as np
 PALETTES = {"cardboard_box": (0.45, 0.22, 0.25, 0.08),
             "poly_mailer": (0.05, 0.35, 0.45, 0.15),
             "padded_envelope": (0.35, 0.3, 0.3, 0.05)}
+# The share of boxes of each palette made of coated board: white and dyed boxes mostly are.
+COATED = (0.1, 0.5, 0.5, 0.4)
 WORDS = ("shop", "best", "ok", "go", "eco", "fast", "home", "mart", "hi", "sale")
 
 
@@ -48,6 +57,9 @@ class Material:
     colour: tuple[int, int, int]
     printed: bool
     ink: tuple[int, int, int]
+    # Coated board (retail boxes, white and dyed mailing boxes) is as smooth as film: no fibre,
+    # no flutes.  Only film's own relief (sheen, wrinkles, drape) may tell it from board.
+    coated: bool = False
 
 
 def sample_material(rng: np.random.Generator, packaging: str) -> Material:
@@ -57,7 +69,8 @@ def sample_material(rng: np.random.Generator, packaging: str) -> Material:
     printed = bool(rng.random() < {"cardboard_box": 0.3, "poly_mailer": 0.2,
                                    "padded_envelope": 0.1}[packaging])
     ink = _colour(rng, 2) if rng.random() < 0.6 else _colour(rng, 3)
-    return Material(packaging, colour, printed, ink)
+    coated = packaging == "cardboard_box" and bool(rng.random() < COATED[palette])
+    return Material(packaging, colour, printed, ink, coated)
 
 
 def _colour(rng: np.random.Generator, palette: int) -> tuple[int, int, int]:
@@ -83,12 +96,15 @@ def paint(img: np.ndarray, material: Material, rng: np.random.Generator) -> None
     the ranges overlap: grain alone never tells film from paper.
     """
     h, w = img.shape[:2]
-    film = material.packaging == "poly_mailer"
-    grain = rng.uniform(0.0, 4.0) if film else rng.uniform(1.0, 8.0)
+    smooth = material.packaging == "poly_mailer" or material.coated
+    grain = rng.uniform(0.0, 4.0) if smooth else rng.uniform(1.0, 8.0)
     img += (rng.normal(0, grain, (h, w)).astype(np.float32)
-            + _mottle(rng, w, h, rng.uniform(20, 60), rng.uniform(1, 3 if film else 7)))[:, :, None]
-    {"cardboard_box": _board, "poly_mailer": _film,
-     "padded_envelope": _padded}[material.packaging](img, rng)
+            + _mottle(rng, w, h, rng.uniform(20, 60), rng.uniform(1, 3 if smooth else 7))
+            )[:, :, None]
+    if material.packaging == "cardboard_box":
+        _board(img, rng, material.coated)
+    else:
+        {"poly_mailer": _film, "padded_envelope": _padded}[material.packaging](img, rng)
     if material.printed:
         _shop_print(img, material.ink, rng)
 
@@ -98,14 +114,15 @@ def _mottle(rng: np.random.Generator, w: int, h: int, cell: float, amp: float) -
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _board(img: np.ndarray, rng: np.random.Generator) -> None:
-    """Matte board: flat, its flutes showing faintly if at all, the flaps' seam, tape along it,
-    darker edges.  Printed and coated board shows no flutes: half the boxes are plain flat."""
+def _board(img: np.ndarray, rng: np.random.Generator, coated: bool) -> None:
+    """Board: flat, its flutes showing faintly if at all, the flaps' seam, tape along it,
+    darker edges.  Printed board shows no flutes (half the boxes are plain flat), coated none."""
     h, w = img.shape[:2]
     along_x = rng.random() < 0.5
     n = w if along_x else h
     period = rng.uniform(8, 30)
     depth = rng.uniform(0, 0.8) if rng.random() < 0.5 else rng.uniform(0.8, 4)
+    depth *= 0.0 if coated else 1.0
     flutes = np.sin(np.arange(n, dtype=np.float32) * 2 * np.pi / period) * depth
     img += (flutes[None, :, None] if along_x else flutes[:, None, None])
     _edge_shade(img, rng.uniform(0.03, 0.08), rng.uniform(0.04, 0.12))
@@ -168,7 +185,7 @@ def _drape(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
 def _padded(img: np.ndarray, rng: np.random.Generator) -> None:
     """Paper over bubble wrap: a relief of cells, puffed (shaded) edges, crimped ends."""
     h, w = img.shape[:2]
-    cell = float(rng.uniform(8, 22))
+    cell = float(rng.uniform(6, 22))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     row = np.floor(yy / cell)
     shift = (row % 2) * cell / 2 if rng.random() < 0.6 else 0.0
@@ -176,7 +193,7 @@ def _padded(img: np.ndarray, rng: np.random.Generator) -> None:
     dy = (yy % cell) - cell / 2
     dome = np.clip(1.0 - (dx ** 2 + dy ** 2) / (cell * 0.42) ** 2, 0, 1)
     relief = cv2.GaussianBlur(dome, (0, 0), float(rng.uniform(0.8, 2.5)))
-    img += ((relief - 0.5) * rng.uniform(6, 20))[:, :, None]
+    img += ((relief - 0.5) * rng.uniform(4, 20))[:, :, None]
     _edge_shade(img, rng.uniform(0.06, 0.14), rng.uniform(0.12, 0.25))
     crimp = max(6, int(rng.uniform(0.02, 0.04) * h))
     step = int(rng.integers(4, 9))

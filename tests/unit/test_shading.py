@@ -149,10 +149,12 @@ def test_the_classifier_fuses_the_parcels_shading_with_its_network(tmp_path: Pat
     model = tmp_path / "model"
     shutil.copytree(SHIPPED, model)
     manifest = json.loads((model / "manifest.json").read_text())
+    # Mailer from ln(shading + FLOOR) = -5.2 (0.25 % shading), between this flat board (0 %) and
+    # its gentle swells (0.7 %), so that the fusion, not the network's own lean, decides.
     strong = _mailer_when_draped()
     manifest["surface"]["shading"] = {
         "weights": [[5 * v for v in r] for r in strong.weights],
-        "bias": [5 * v for v in strong.bias], "neutral": strong.neutral}
+        "bias": [0.0, 5 * 3 * 5.2, 0.0], "neutral": strong.neutral}
     (model / "manifest.json").write_text(json.dumps(manifest))
     clf = load_classifier(ClassifyConfig(model_dir=model, threads=1))
     assert clf.available, clf.error

@@ -211,7 +211,8 @@ def test_the_unit_reads_packaging_alike_at_three_times_the_resolution(
         classifier: Classifier) -> None:
     """Through classify_reduced with the frame's scale, as the path calls it: a padded
     envelope seen at 19.2 px/mm gives the network what it gave at 6.4.  In pixels alone its
-    model level (1.5x finer than training) shows bubbles too big, and it reads a box."""
+    model level (1.5x finer than training) shows bubbles too big: v1.6.3 read a box (0.94),
+    v1.6.4, taught a wider range of cells, is left unsure (envelope 0.53, box 0.44)."""
     p = ds.render(7007, 2, 0.5, materials=True)
     assert p.truth["packaging"] == "padded_envelope"
     big, box, label = _enlarged(p, 3)
@@ -227,7 +228,8 @@ def test_the_unit_reads_packaging_alike_at_three_times_the_resolution(
     classify_reduced(packaging, Pyramid(big), box, label, 19.2)
     classify_reduced(packaging, Pyramid(big), box, label)
     envelope = ds.PACKAGINGS.index("padded_envelope")
-    assert [int(np.argmax(s)) for s in said] == [envelope, envelope, 0]
+    sure = [float(np.exp(s[envelope])) for s in said]
+    assert sure[0] > 0.95 and sure[1] > 0.95 and sure[2] < 0.8, sure
     assert np.allclose(np.exp(said[0]), np.exp(said[1]), atol=0.05)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 
@@ -331,6 +332,27 @@ def test_materials_change_only_the_surface_and_keep_the_rest_of_the_parcel():
     assert dataclasses.replace(wide, colour=plain.colour, material=None) == plain
 
 
+def _fine_texture(packaging: str, i: int) -> tuple[float, bool]:
+    """A material's finest texture (grey levels off a 1.5 px blur), away from the seam and tape
+    along a box's middle, and whether it is coated board."""
+    rng = np.random.default_rng([i, 5])
+    material = surfaces.sample_material(rng, packaging)
+    img = np.full((400, 400, 3), material.colour, np.float32)
+    surfaces.paint(img, material, rng)
+    grey = img[40:120, 40:120, 1]
+    return float((grey - cv2.GaussianBlur(grey, (0, 0), 1.5)).std()), material.coated
+
+
+def test_smoothness_is_no_clue_to_film_coated_board_is_as_smooth():
+    """The network once learnt "smooth is film" and read plain white boxes as mailers: some
+    boxes must be as smooth as film, and those are the coated ones."""
+    boxes = [_fine_texture("cardboard_box", i) for i in range(100)]
+    film = [_fine_texture("poly_mailer", i)[0] for i in range(100)]
+    assert np.percentile([b for b, _ in boxes], 20) < np.median(film)
+    coated = [b for b, c in boxes if c]
+    assert len(coated) >= 20 and np.median(coated) < 1.25 * np.median(film)
+
+
 def test_material_colour_is_no_clue_to_packaging_and_the_material_itself_is_drawn():
     """Every packaging comes light and dark; only bubbles give a padded envelope a relief in both
     directions (a box's flutes, seam and tape run one way: row and column means take them out)."""
@@ -342,7 +364,8 @@ def test_material_colour_is_no_clue_to_packaging_and_the_material_itself_is_draw
     for pack, values in lightness.items():
         assert max(values) > 200 and min(values) < 90, pack  # white ones and dark ones
     relief = {}
-    for pack, draw in (("cardboard_box", surfaces._board), ("padded_envelope", surfaces._padded)):
+    board = functools.partial(surfaces._board, coated=False)
+    for pack, draw in (("cardboard_box", board), ("padded_envelope", surfaces._padded)):
         img = np.full((300, 400, 3), 200, np.float32)
         draw(img, np.random.default_rng(3))  # the relief alone, without the fibre's grain
         centre = img[60:240, 80:320, 1]
