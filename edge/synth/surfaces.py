@@ -122,7 +122,8 @@ def _board(img: np.ndarray, rng: np.random.Generator, coated: bool) -> None:
     n = w if along_x else h
     period = rng.uniform(8, 30)
     depth = rng.uniform(0, 0.8) if rng.random() < 0.5 else rng.uniform(0.8, 4)
-    depth *= 0.0 if coated else 1.0
+    if coated:  # drawn all the same: the rest of the board's draws stay where they were
+        depth = 0.0
     flutes = np.sin(np.arange(n, dtype=np.float32) * 2 * np.pi / period) * depth
     img += (flutes[None, :, None] if along_x else flutes[:, None, None])
     _edge_shade(img, rng.uniform(0.03, 0.08), rng.uniform(0.04, 0.12))
