@@ -31,6 +31,11 @@ natural units chosen by what they mean, not fitted to one renderer:
   tenth or more, every one of them past an eighth too, none past a
   quarter), blotchy prints a sixth in the median (the review line at an
   eighth left 8 of 150 cheap prints with holes of 10-12 % unreviewed).
+  Or a second impression: partial ink on one side of the strokes only, a
+  fixed step off them (plates out of register,
+  :func:`edge.classify.register.doubled_print`), review from 0.15 of the
+  print, never a flag by itself (held-out dev splits: 11 of 770
+  genuine-print marks reached it, 88 of 127 cheap prints).
 
 A name read in one piece up to tape ("cut", :mod:`edge.classify.cover`), or
 one edit beyond a name's allowance ("near"), is measured as any other, its
@@ -72,6 +77,10 @@ WEAK_NAMES = ("near", "cut")
 BLUR_REVIEW = 0.14
 BLUR_CAP = 0.45
 BLUR = ((0.0, BLUR_REVIEW, 2 * BLUR_REVIEW), (0.0, REVIEW["suspect_quality"], BLUR_CAP))
+# A second impression beside the strokes (its one-sided partial ink per pixel of print) onto
+# the same score: review from DOUBLED_REVIEW, rising to BLUR_CAP at twice that, never a flag.
+DOUBLED_REVIEW = 0.15
+DOUBLED = ((0.0, DOUBLED_REVIEW, 2 * DOUBLED_REVIEW), (0.0, REVIEW["suspect_quality"], BLUR_CAP))
 
 
 def judge(readings: list[Reading], catalogue: Catalogue, model: ModelInfo | None,
@@ -155,6 +164,11 @@ def _print_quality(r: Reading) -> tuple[float, str] | None:
         score = max(score, float(np.interp(r.holes, *HOLES)))
         said.append(f"{100 * r.holes:.0f}% of the strokes print at under "
                     f"{100 * HOLE_LEVEL:.0f}% of the ink around them")
+    if r.doubling is not None and r.doubling.share >= DOUBLED_REVIEW / 2:
+        score = max(score, float(np.interp(r.doubling.share, *DOUBLED)))
+        said.append(f"a faint second print lies {100 * r.doubling.step:.0f}% of the letter "
+                    f"height to one side of the strokes ({100 * r.doubling.share:.0f}% as much "
+                    f"as the print: plates out of register)")
     return (round(score, 4), "; ".join(said)) if said else None
 
 

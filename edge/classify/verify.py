@@ -43,6 +43,7 @@ from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, l
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
                                  local_contrast, parcel_outline, read_upright, runs_steeply,
                                  stretch_contrast, turned_lines)
+from edge.classify.register import Doubling, doubled_print
 from edge.ocr import OcrEngine, Quad, TextLine
 from edge.records import Box
 
@@ -80,6 +81,8 @@ class Reading:
     edge_rel: float | None = None
     # Share of the strokes printed as holes (:func:`edge.classify.ink.patchiness`).
     holes: float | None = None
+    # A faint second impression beside the strokes (:func:`edge.classify.register.doubled_print`).
+    doubling: Doubling | None = None
     scale: float = 1.0
     # The matched line's ink and paper, measured once (see :class:`edge.classify.ink.LineInk`).
     ink: LineInk | None = None
@@ -201,7 +204,8 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
         if match.kind == "near" and not _named_again(second, respelt, brand):
             return None
     return Reading(_guess_of(line, origin), lines, match, line, delta_e=de, ink_bgr=ink,
-                   edge_rel=edge_width(measured), holes=patchiness(measured), ink=measured,
+                   edge_rel=edge_width(measured), holes=patchiness(measured),
+                   doubling=doubled_print(measured), ink=measured,
                    second=second, respelt=respelt)
 
 
