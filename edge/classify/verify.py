@@ -15,8 +15,9 @@ the catalogue records, each in units an officer can check:
 * proportions: the name's width per letter against the reference picture's,
   as a ratio (a stretched or squeezed copy);
 * print quality: the width of the ink's edges against the letter height
-  (blurred, bled ink), a classical measure, and the share of the strokes
-  printed as holes (blotchy ink).
+  (blurred, bled ink), a classical measure, the share of the strokes
+  printed as holes (blotchy ink), and a second impression beside them
+  (plates out of register, :mod:`edge.classify.register`).
 
 Reference pictures are compared classically (letter proportions read from
 them), not through a learned embedding.  The measurements on the line's ink

@@ -66,6 +66,16 @@ def test_blur_widens_both_edges_alike_and_is_no_second_impression() -> None:
     assert _doubling(_line((4, 4), lens=1.6)).share >= 0.2
 
 
+def test_a_lens_colour_fringe_is_no_second_impression() -> None:
+    """Lateral chromatic aberration shifts one colour channel a pixel or few to one side of
+    every edge, as a second impression would, but in one channel only."""
+    for shift in (1, 3):
+        for channel in (0, 2):
+            image = _line()
+            image[..., channel] = np.roll(image[..., channel], (shift, shift), (0, 1))
+            assert _doubling(image).share < 0.1, (shift, channel)
+
+
 def test_tape_along_the_letters_is_no_second_impression() -> None:
     assert _doubling(_line(band=True)).share < 0.1
     assert _doubling(_line((4, 4), band=True)).share >= 0.2
