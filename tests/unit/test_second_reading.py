@@ -10,7 +10,7 @@ import pytest
 from edge.catalogue import Catalogue, load_catalogue
 from edge.classify.crops import MarkGuess
 from edge.classify.judge import FLAG, REVIEW, _measure
-from edge.classify.verify import Reading, scan_parcel
+from edge.classify.verify import NEAR_MAX_DELTA_E, Reading, scan_parcel
 from edge.catalogue.names import match_word
 from edge.ocr import Quad, TextLine
 from edge.records import Box
@@ -126,6 +126,23 @@ def test_a_near_name_in_another_colour_names_the_brand_only_if_read_again_as_it(
     assert engine.pictures[1][:2] == TURNED and engine.asked[2] == ("KAXIMEO", "KALIMBA")
     assert (reading.match is not None) == named
     if named:
-        assert reading.match.kind == "near" and reading.delta_e > 15
+        assert reading.match.kind == "near" and reading.delta_e > NEAR_MAX_DELTA_E
+        scores, _ = _measure(reading)
+        assert all(scores[k] <= REVIEW[k] for k in REVIEW)  # weak: never a flag alone
+
+
+@pytest.mark.parametrize("ink, named", [
+    ((0, 180, 235), True),    # a yellower orange, ΔE 20: worn or cheap ink, not another colour
+    ((0, 200, 235), False),   # ΔE 27: plainly another colour, and not read as the name again
+])
+def test_a_near_name_short_of_plainly_another_colour_names_the_brand(
+        ink: tuple[int, int, int], named: bool) -> None:
+    image = np.full((200, 300, 3), 230, np.uint8)
+    for x in range(52, 228, 16):  # letters' stems: the line's paper shows between them
+        image[42:68, x:x + 6] = ink
+    reading = scan_parcel(ScriptedEngine("KAXIMEO", ""), image, Box(0, 0, 300, 200), _catalogue())
+    assert (reading.match is not None) == named
+    if named:
+        assert reading.match.kind == "near" and 15 < reading.delta_e < NEAR_MAX_DELTA_E
         scores, _ = _measure(reading)
         assert all(scores[k] <= REVIEW[k] for k in REVIEW)  # weak: never a flag alone
