@@ -149,7 +149,7 @@ def edge_width(ink: LineInk | None) -> float | None:
     gx = cv2.Sobel(dist, cv2.CV_32F, 1, 0, ksize=3) / 8
     gy = cv2.Sobel(dist, cv2.CV_32F, 0, 1, ksize=3) / 8
     grad = float(np.percentile(np.hypot(gx, gy), 98))
-    return (level / max(grad, 1e-3)) / max(_ink_extent(mask)[1], 1.0)
+    return (level / max(grad, 1e-3)) / max(ink_extent(mask)[1], 1.0)
 
 
 def patchiness(ink: LineInk | None) -> float | None:
@@ -176,13 +176,13 @@ def patchiness(ink: LineInk | None) -> float | None:
     if not inner.any():
         return None
     strength = cv2.GaussianBlur(ink.dist.astype(np.float32), (0, 0), 0.8)
-    reach = max(5, int(round(HOLE_REACH * _ink_extent(ink.mask)[1])) | 1)
+    reach = max(5, int(round(HOLE_REACH * ink_extent(ink.mask)[1])) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
     near = cv2.dilate(np.where(mask, strength, 0).astype(np.float32), disc)
     return float(np.mean(strength[inner] < HOLE_LEVEL * near[inner]))
 
 
-def _ink_extent(mask: np.ndarray) -> tuple[float, float]:
+def ink_extent(mask: np.ndarray) -> tuple[float, float]:
     """Width and height of the ink (rows and columns with a few ink pixels)."""
     cols = np.flatnonzero(mask.sum(0) >= max(1, 0.05 * mask.shape[0]))
     rows = np.flatnonzero(mask.sum(1) >= max(1, 0.02 * mask.shape[1]))
@@ -203,12 +203,12 @@ def _word_band(mask: np.ndarray) -> tuple[float, float]:
     """
     inked = (mask.sum(1) >= max(1, 0.02 * mask.shape[1])).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], inked, [0]))))
-    widths = {(top, bottom): _ink_extent(mask[top:bottom])[0]
+    widths = {(top, bottom): ink_extent(mask[top:bottom])[0]
               for top, bottom in zip(edges[::2], edges[1::2])}
     # A band across the whole cut is the surface's edge or tape that the line box took in.
     printed = {band: w for band, w in widths.items() if w < EDGE_TO_EDGE * mask.shape[1]}
     if len(widths) < 2 or not printed:
-        return _ink_extent(mask)
+        return ink_extent(mask)
     top, bottom = max(printed, key=printed.__getitem__)
     return printed[(top, bottom)], float(bottom - top)
 
@@ -293,7 +293,7 @@ def emblem_beside(ink: LineInk | None) -> bool:
     """Whether the line holds, beyond either end of its letters, ink that is no letter though
     at least their height: a piece taller than they are, or one of their height filled solid
     (a triangle drawn no taller than the name reads as an A): an emblem beside the name."""
-    found = None if ink is None else _letter_pieces(ink.mask, _ink_extent(ink.mask)[1])
+    found = None if ink is None else _letter_pieces(ink.mask, ink_extent(ink.mask)[1])
     if found is None:
         return False
     stats, letters, height = found
@@ -334,5 +334,5 @@ def letter_aspect(ink: LineInk | None, text: str) -> float | None:
     mask = ink.mask
     word = text.strip()
     symbols = int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
-    width, height = _letters(mask, _ink_extent(mask)[1], symbols)
+    width, height = _letters(mask, ink_extent(mask)[1], symbols)
     return width / max(1, len(fold(text))) / max(height, 1.0)

@@ -4,7 +4,7 @@ A cheap press lays its colour plates a few pixels apart, so each stroke gets
 a fainter twin a fixed step off it; blur alone cannot say so (the camera
 blurs every mark), nor holes (the ink may be solid).  Blur widens both edges
 of every stroke alike; a second impression widens only the edges that face
-its step.  So partial ink (between PARTIAL of the line's strong ink) is
+its step.  So partial ink (between PARTIAL of the strong ink near it) is
 counted beside full ink on one side and on the opposite side, for every step
 within REACH of the letter height, and the largest difference, per pixel of
 full ink, is the share measured.
@@ -24,13 +24,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.classify.ink import BAND_FILL, MIN_INK_PIXELS, LineInk, _ink_extent
+from edge.classify.ink import BAND_FILL, MIN_INK_PIXELS, LineInk, ink_extent
 
 # Shares of the line's strong ink (its 90th percentile): at FULL or more a pixel is print,
 # between PARTIAL partly inked (an edge's blur, or a second impression).
 STRONG = 90
 FULL = 0.8
 PARTIAL = (0.3, 0.75)
+# A pixel's strong ink is that of the print near it, never under this share of the line's.
 LEAST = 0.5
 # The second impression is looked for this far off the print, in letter heights (a press's
 # plates drift a few pixels; further off, the next letter's strokes would answer).
@@ -51,14 +52,15 @@ def doubled_print(ink: LineInk | None) -> Doubling | None:
     if ink is None:
         return None
     dist = ink.dist.astype(np.float32)
-    printed = ink.mask & ~_bands(ink.mask)
+    across = _bands(ink.mask)
+    printed = ink.mask & ~across
     if printed.sum() < MIN_INK_PIXELS:
         return None
-    height = _ink_extent(ink.mask)[1]
+    height = ink_extent(ink.mask)[1]
     near, far = max(2, round(REACH[0] * height)), max(3, round(REACH[1] * height))
     level = _local_level(dist, printed, far)
     inked = dist >= PARTIAL[0] * level
-    band = _bands(ink.mask) | _bands(inked)
+    band = across | _bands(inked)
     full = ((dist >= FULL * level) & ~band).astype(np.float32)
     if full.sum() < MIN_INK_PIXELS:
         return None
