@@ -83,3 +83,16 @@ def blotched(alpha: np.ndarray, seed: int) -> np.ndarray:
     spots = cv2.resize(rng.random((h // 8 + 1, w // 8 + 1)), (w, h), interpolation=cv2.INTER_CUBIC)
     cover = np.clip((spots - 0.2) * 2.5, 0.25, 1.0)
     return cv2.GaussianBlur(alpha * cover, (0, 0), 2.0)
+
+
+def photographed(alpha: np.ndarray, paper: tuple[int, int, int], ink: tuple[int, int, int],
+                 lens: float, band: bool = False) -> np.ndarray:
+    """Ink of cover ``alpha`` (0..1) printed in ``ink`` on ``paper`` (RGB) and photographed
+    (BGR): blurred by a lens of ``lens`` px and the sensor's noise; with ``band`` a strip of
+    pale tape across the whole picture at rows 30-37."""
+    img = np.float32(paper) * (1 - alpha[..., None]) + np.float32(ink) * alpha[..., None]
+    if band:
+        img[30:38, :] = (185, 160, 130)
+    img = cv2.GaussianBlur(img, (0, 0), lens)
+    img += np.random.default_rng(7).normal(0, 2.0, img.shape)  # the sensor
+    return np.clip(img, 0, 255).astype(np.uint8)[:, :, ::-1].copy()

@@ -12,7 +12,7 @@ from edge.classify.ink import measure_line, patchiness
 from edge.classify.judge import FLAG, REVIEW, _measure
 from edge.classify.verify import Reading
 from edge.ocr import TextLine
-from imaging_helpers import blotched
+from imaging_helpers import blotched, photographed
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 PAPER, RED = (225, 225, 220), (200, 35, 45)
@@ -35,13 +35,7 @@ def _line(blotchy: bool = False, emblem: bool = False, band: bool = False,
         alpha = blotched(alpha, seed)
     if emblem:
         cv2.circle(alpha, (60, 62), 28, 1.0, -1, cv2.LINE_AA)
-    paper, ink = np.float32(PAPER), np.float32(RED)
-    img = paper * (1 - alpha[..., None]) + ink * alpha[..., None]
-    if band:
-        img[30:38, :] = (185, 160, 130)
-    img = cv2.GaussianBlur(img, (0, 0), lens)
-    img += np.random.default_rng(7).normal(0, 2.0, img.shape)  # the sensor
-    return np.clip(img, 0, 255).astype(np.uint8)[:, :, ::-1].copy()
+    return photographed(alpha, PAPER, RED, lens, band)
 
 
 def _holes(image: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from edge.classify.judge import FLAG, REVIEW, _measure
 from edge.classify.register import Doubling, doubled_print
 from edge.classify.verify import Reading
 from edge.ocr import TextLine
+from imaging_helpers import photographed
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 PAPER, BLUE = (230, 228, 220), (30, 60, 160)
@@ -32,12 +33,7 @@ def _line(step: tuple[int, int] = (0, 0), ghost: float = 0.6, lens: float = 1.0,
     alpha = np.asarray(layer).astype(np.float32) / 255
     if step != (0, 0):
         alpha = np.maximum(alpha, ghost * np.roll(alpha, step[::-1], (0, 1)))
-    img = np.float32(PAPER) * (1 - alpha[..., None]) + np.float32(BLUE) * alpha[..., None]
-    if band:
-        img[30:38, :] = (185, 160, 130)
-    img = cv2.GaussianBlur(img, (0, 0), lens)
-    img += np.random.default_rng(7).normal(0, 2.0, img.shape)  # the sensor
-    return np.clip(img, 0, 255).astype(np.uint8)[:, :, ::-1].copy()
+    return photographed(alpha, PAPER, BLUE, lens, band)
 
 
 def _doubling(image: np.ndarray) -> Doubling:
