@@ -177,9 +177,16 @@ def patchiness(ink: LineInk | None) -> float | None:
         return None
     strength = cv2.GaussianBlur(ink.dist.astype(np.float32), (0, 0), 0.8)
     reach = max(5, int(round(HOLE_REACH * ink_extent(ink.mask)[1])) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
-    near = cv2.dilate(np.where(mask, strength, 0).astype(np.float32), disc)
+    near = strongest_near(strength, mask, reach)
     return float(np.mean(strength[inner] < HOLE_LEVEL * near[inner]))
+
+
+def strongest_near(strength: np.ndarray, inked: np.ndarray, across: int) -> np.ndarray:
+    """Each pixel's strongest ``strength`` among the ``inked`` pixels within a disc ``across``
+    pixels wide: print is judged against the ink beside it, not the line's strongest (a thin
+    name beside a bold emblem)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (across, across))
+    return cv2.dilate(np.where(inked, strength, 0).astype(np.float32), disc)
 
 
 def ink_extent(mask: np.ndarray) -> tuple[float, float]:

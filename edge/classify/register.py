@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.classify.ink import BAND_FILL, MIN_INK_PIXELS, LineInk, ink_extent
+from edge.classify.ink import BAND_FILL, MIN_INK_PIXELS, LineInk, ink_extent, strongest_near
 
 # Shares of the line's strong ink (its 90th percentile): at FULL or more a pixel is print,
 # between PARTIAL partly inked (an edge's blur, or a second impression).
@@ -77,8 +77,7 @@ def _local_level(dist: np.ndarray, printed: np.ndarray, far: int) -> np.ndarray:
     strongest alone, a name printed fainter than a bold emblem beside it was all partial
     ink, on the emblem's side only."""
     strong = float(np.percentile(dist[printed], STRONG))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * far + 1, 2 * far + 1))
-    near = cv2.dilate(np.where(printed, dist, 0).astype(np.float32), disc)
+    near = strongest_near(dist, printed, 2 * far + 1)
     return np.maximum(np.minimum(near, strong), LEAST * strong)
 
 
