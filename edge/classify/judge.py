@@ -36,6 +36,11 @@ natural units chosen by what they mean, not fitted to one renderer:
   :func:`edge.classify.register.doubled_print`), review from 0.15 of the
   print, never a flag by itself (held-out dev splits: 11 of 770
   genuine-print marks reached it, 88 of 127 cheap prints).
+  Or the three together where none reached its own line: each over its
+  review line, added, review from two faults' worth, never a flag.  A cheap
+  press shows them at once (13 of those 127 cheap prints escaped every
+  line, 4 of them at a sum of 2 or more); genuine print seldom shows two
+  (2 of the 756 genuine-print marks that no line sent on reached 2).
 
 A name read in one piece up to tape ("cut", :mod:`edge.classify.cover`), or
 one edit beyond a name's allowance ("near"), is measured as any other, its
@@ -81,6 +86,12 @@ BLUR = ((0.0, BLUR_REVIEW, 2 * BLUR_REVIEW), (0.0, REVIEW["suspect_quality"], BL
 # the same score: review from DOUBLED_REVIEW, rising to BLUR_CAP at twice that, never a flag.
 DOUBLED_REVIEW = 0.15
 DOUBLED = ((0.0, DOUBLED_REVIEW, 2 * DOUBLED_REVIEW), (0.0, REVIEW["suspect_quality"], BLUR_CAP))
+# Faults together: a cheap press blurs its ink, leaves holes in it and prints it twice at
+# once, each often short of its own line; a genuine print seldom shows more than one.  The
+# three measures, each over its own review line, are added: from TOGETHER (two faults' worth
+# at their lines) the print is reviewed, rising to BLUR_CAP at twice that, never a flag.
+TOGETHER = 2.0
+FAULTS = ((0.0, TOGETHER, 2 * TOGETHER), (0.0, REVIEW["suspect_quality"], BLUR_CAP))
 
 
 def judge(readings: list[Reading], catalogue: Catalogue, model: ModelInfo | None,
@@ -155,7 +166,8 @@ def _distortion(ratio: float) -> float:
 
 
 def _print_quality(r: Reading) -> tuple[float, str] | None:
-    """The worse of the two print measures speaks for the score; the officer is told both."""
+    """The worst print measure speaks for the score, or their sum (:func:`_faults`) where
+    that is worse; the officer is told each."""
     said, score = [], 0.0
     if r.edge_rel is not None:
         score = float(np.interp(r.edge_rel, *BLUR))
@@ -169,7 +181,19 @@ def _print_quality(r: Reading) -> tuple[float, str] | None:
         said.append(f"a faint second print lies {100 * r.doubling.step:.0f}% of the letter "
                     f"height to one side of the strokes ({100 * r.doubling.share:.0f}% as much "
                     f"as the print: plates out of register)")
+    faults = _faults(r)
+    together = sum(faults)
+    if together >= TOGETHER and max(faults) < 1.0:  # one past its line has spoken already
+        score = max(score, float(np.interp(together, *FAULTS)))
+        said.append(f"blurred edges, holes and a second print together weigh {together:.1f} "
+                    "times one fault at its review line (a cheap press shows several at once)")
     return (round(score, 4), "; ".join(said)) if said else None
+
+
+def _faults(r: Reading) -> tuple[float, float, float]:
+    """Blurred edges, holes and a second impression, each over its own review line."""
+    return ((r.edge_rel or 0.0) / BLUR_REVIEW, (r.holes or 0.0) / HOLES[0][1],
+            (r.doubling.share if r.doubling is not None else 0.0) / DOUBLED_REVIEW)
 
 
 def _disputed(r: Reading) -> str:

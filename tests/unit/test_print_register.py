@@ -84,11 +84,11 @@ def test_too_little_print_to_tell_says_nothing() -> None:
     assert doubled_print(None) is None
 
 
-def _judged(share: float) -> tuple[float, str]:
+def _judged(share: float, edge: float = 0.05, holes: float = 0.0) -> tuple[float, str]:
     match = match_word("NORVEX", [("NORVEX", ("NORVEX",))])
     assert match is not None
     reading = Reading(MarkGuess(240.0, 55.0, 460.0, 90.0, 0.0, 0.99), (LINE,), match, LINE,
-                      edge_rel=0.05, holes=0.0, doubling=Doubling(share, 0.15))
+                      edge_rel=edge, holes=holes, doubling=Doubling(share, 0.15))
     scores, evidence = _measure(reading)
     return scores["suspect_quality"], evidence.get("suspect_quality", "")
 
@@ -102,3 +102,19 @@ def test_a_second_impression_reviews_from_0_15_of_the_print_and_never_flags_alon
         "ink edges are blurred over 5% of the letter height; 0% of the strokes print at under "
         "60% of the ink around them; a faint second print lies 15% of the letter height to "
         "one side of the strokes (30% as much as the print: plates out of register)")
+
+
+def test_print_faults_each_short_of_its_line_review_together_and_never_flag() -> None:
+    # a cheap press's blur (10% of the letter height), holes (7%) and second print (10%),
+    # each under its own review line (14%, 10%, 15%): two faults' worth together
+    review, flag = REVIEW["suspect_quality"], FLAG["suspect_quality"]
+    score, said = _judged(0.10, edge=0.10, holes=0.07)
+    assert review <= score < flag
+    assert "together weigh 2.1 times one fault at its review line" in said
+    # two of the three at the same levels, or all three lower, are what genuine print shows
+    assert _judged(0.0, edge=0.10, holes=0.07)[0] < review
+    assert _judged(0.08, edge=0.09, holes=0.05)[0] < review
+    assert "together" not in _judged(0.08, edge=0.09, holes=0.05)[1]
+    # one fault past its line speaks for itself: the sum adds no second sentence
+    assert "together" not in _judged(0.30)[1]
+    assert _judged(0.29, edge=0.13, holes=0.09)[0] < flag
