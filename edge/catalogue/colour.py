@@ -66,3 +66,17 @@ def delta_e00(lab1: Lab, lab2: Lab) -> float:
     rt = -math.sin(math.radians(2 * d_theta)) * rc
     return math.sqrt((dlp / sl) ** 2 + (dcp / sc) ** 2 + (dhp / sh) ** 2
                      + rt * (dcp / sc) * (dhp / sh))
+
+
+def colour_difference(ink: tuple[int, int, int], reference_hex: str) -> float:
+    """ΔE00 between the ink and a recorded colour once the light's brightness is taken out.
+
+    Belt lighting dims or brightens all three channels by one factor (a gain);
+    the ink is scaled so its strongest channel matches the reference's (the gain
+    bounded to 0.5..2.5) before comparing, so only a change of hue or
+    saturation counts, which lighting does not cause.
+    """
+    ref = hex_to_bgr(reference_hex)
+    gain = float(np.clip(max(ref) / max(1, max(ink)), 0.5, 2.5))
+    seen = tuple(min(255.0, c * gain) for c in ink)
+    return delta_e00(bgr_to_lab(seen), bgr_to_lab(ref))

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from edge.catalogue import Brand, Catalogue
-from edge.catalogue.colour import bgr_to_lab, delta_e00, hex_to_bgr
+from edge.catalogue.colour import colour_difference
 from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_beside_emblem,
                                   match_word)
 from edge.classify.cover import covered_match, cut_match, line_axis
@@ -340,20 +340,6 @@ def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
     return MarkGuess(float(cx) + origin.x, float(cy) + origin.y, float(np.hypot(*top)),
                      float(np.hypot(*(pts[3] - pts[0]))),
                      float(np.degrees(np.arctan2(top[1], top[0]))), line.confidence)
-
-
-def colour_difference(ink: tuple[int, int, int], reference_hex: str) -> float:
-    """ΔE00 between the ink and a recorded colour once the light's brightness is taken out.
-
-    Belt lighting dims or brightens all three channels by one factor (a gain);
-    the ink is scaled so its strongest channel matches the reference's (the gain
-    bounded to 0.5..2.5) before comparing, so only a change of hue or
-    saturation counts, which lighting does not cause.
-    """
-    ref = hex_to_bgr(reference_hex)
-    gain = float(np.clip(max(ref) / max(1, max(ink)), 0.5, 2.5))
-    seen = tuple(min(255.0, c * gain) for c in ink)
-    return delta_e00(bgr_to_lab(seen), bgr_to_lab(ref))
 
 
 def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> bool:
