@@ -108,15 +108,31 @@ def fold_lookalikes(text: str) -> str:
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insert, delete, replace, swap neighbours."""
-    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    """Damerau-Levenshtein distance: inserts, deletes, replacements and swaps of neighbours,
+    letters between a swapped pair inserted or deleted too (Lowrance and Wagner's algorithm).
+
+    A counterfeiter's edits compose: ZENTRO with its R dropped and then its last two letters
+    swapped is ZENOT, two edits.  The restricted distance (optimal string alignment, which
+    edits no letters twice) counts three there, and a name two edits away went unread.
+    """
+    far = len(a) + len(b)
+    d = [[far] * (len(b) + 2)] + [[far] + [0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i + 1][1] = i
+    for j in range(len(b) + 1):
+        d[1][j + 1] = j
+    last_row: dict[str, int] = {}  # for each letter, the last row of ``a`` it stood in
     for i in range(1, len(a) + 1):
+        last_col = 0  # the last column of ``b`` matching a[i - 1] in this row
         for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[-1][-1]
+            k, m = last_row.get(b[j - 1], 0), last_col
+            cost = int(a[i - 1] != b[j - 1])
+            if not cost:
+                last_col = j
+            d[i + 1][j + 1] = min(d[i][j] + cost, d[i + 1][j] + 1, d[i][j + 1] + 1,
+                                  d[k][m] + (i - k - 1) + 1 + (j - m - 1))
+        last_row[a[i - 1]] = i
+    return d[len(a) + 1][len(b) + 1]
 
 
 def allowed_edits(name: str) -> int:

@@ -38,6 +38,17 @@ def test_edit_distance_counts_a_swap_as_one() -> None:
     assert candidates("L U M E R A") == ["L", "U", "M", "E", "R", "A", "LUMERA"]
 
 
+def test_edits_that_touch_the_same_letters_count_one_each() -> None:
+    # ZENTRO, its R dropped and then its last two letters swapped: two edits, not three
+    assert edit_distance("ZENOT", "ZENTRO") == 2 and edit_distance("CA", "ABC") == 2
+    assert edit_distance("KALIAM", "KALIMBA") == 2 and edit_distance("KITTEN", "SITTING") == 3
+    near = match_word("ZENOT", BRANDS, near=True)
+    assert near is not None and (near.brand, near.kind, near.edits) == ("ZENTRO", "near", 2)
+    # a seven-letter name allows two such edits: a misspelling, not a near word
+    m = match_word("KALIAM", [("KALIMBA", ("KALIMBA",))])
+    assert m is not None and (m.kind, m.edits) == ("edit", 2)
+
+
 @pytest.mark.parametrize("first, hidden, second, brand, covered", [
     ("KAL", 2, "BA", "KALIMBA", 2),      # tape over "IM"
     ("KAI", 1, "BA", "KALIMBA", 2),      # I read for L, the gap one letter short
