@@ -71,7 +71,8 @@ REVIEW = {"suspect_misspelled": 0.5, "suspect_colour": 18 / 40,
           "suspect_distorted": math.log(WIDER) / math.log(2), "suspect_quality": 1 / 3}
 LABELS = ("none", "genuine", *FLAG)
 # Holes in the print (share of the strokes) mapped onto the print-quality score's lines.
-HOLES = ((0.0, 1 / 10, 1 / 4, 1 / 2),
+HOLES_REVIEW = 1 / 10
+HOLES = ((0.0, HOLES_REVIEW, 1 / 4, 1 / 2),
          (0.0, REVIEW["suspect_quality"], FLAG["suspect_quality"], 1.0))
 NEAR_CAP = 0.6
 # Names that say the brand only weakly: one edit beyond the allowance, or a piece up to tape.
@@ -166,8 +167,8 @@ def _distortion(ratio: float) -> float:
 
 
 def _print_quality(r: Reading) -> tuple[float, str] | None:
-    """The worst print measure speaks for the score, or their sum (:func:`_faults`) where
-    that is worse; the officer is told each."""
+    """The worst print measure speaks for the score, or, where none reached its own line,
+    their sum (:func:`_faults`); the officer is told each."""
     said, score = [], 0.0
     if r.edge_rel is not None:
         score = float(np.interp(r.edge_rel, *BLUR))
@@ -192,7 +193,7 @@ def _print_quality(r: Reading) -> tuple[float, str] | None:
 
 def _faults(r: Reading) -> tuple[float, float, float]:
     """Blurred edges, holes and a second impression, each over its own review line."""
-    return ((r.edge_rel or 0.0) / BLUR_REVIEW, (r.holes or 0.0) / HOLES[0][1],
+    return ((r.edge_rel or 0.0) / BLUR_REVIEW, (r.holes or 0.0) / HOLES_REVIEW,
             (r.doubling.share if r.doubling is not None else 0.0) / DOUBLED_REVIEW)
 
 
