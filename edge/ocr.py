@@ -37,7 +37,7 @@ from typing import Any, Callable, Protocol, Sequence
 import cv2
 import numpy as np
 
-from edge.ocr_columns import Columns
+from edge.ocr_columns import Columns, Kept
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
@@ -167,41 +167,48 @@ class RapidOcr:
         self.min_height, self.min_aspect = min_height, min_aspect
         # Recognition costs per line: with max_lines > 0 only the tallest lines are read.
         self.max_lines = max_lines
-        self._lock = threading.Lock()  # onnxruntime sessions are shared; calls are serialised
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+        """Safe to call from several threads at once (each path worker reads its own parcel):
+        onnxruntime runs one session from many threads, and nothing here keeps a call's state
+        on the engine (see :meth:`_detect` and :class:`edge.ocr_columns.Columns`)."""
         image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
             image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         known = [np.asarray(t.box, np.float32) / back + pad for t in skip]
-        with self._lock:
-            boxes = self._detect(image)
-            if found is not None:
-                found.extend(_corners(b - pad, back) for b in boxes)
-            # A line read before is not recognised again (recognition is the costly step).
-            boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
-                     and slope_deg(b) <= level_within]
-            if self.max_lines > 0:
-                boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
-            if not boxes:
-                return ()
-            boxes = self._ocr.sorted_boxes(np.asarray(boxes, np.float32))
-            crops = self._ocr.get_crop_img_list(image, boxes)
-            if self.any_angle:
-                crops, _, _ = self._ocr.text_cls(crops)
-            with self._columns.kept(respell is not None) as columns:
-                texts, _ = self._ocr.text_rec(crops)
-                if self.any_angle:
-                    texts = self._either_way(crops, texts)
+        boxes = self._detect(image)
+        if found is not None:
+            found.extend(_corners(b - pad, back) for b in boxes)
+        # A line read before is not recognised again (recognition is the costly step).
+        boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
+                 and slope_deg(b) <= level_within]
+        if self.max_lines > 0:
+            boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
+        if not boxes:
+            return ()
+        boxes = self._ocr.sorted_boxes(np.asarray(boxes, np.float32))
+        texts, columns = self._recognise(self._ocr.get_crop_img_list(image, boxes),
+                                         respell is not None)
         lines = []
         for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
             if float(score) >= self.min_confidence and str(text).strip():
                 odds = self._columns.odds(columns, str(text), respell) if respell else None
                 lines.append(_line(np.asarray(box) - pad, text, score, back, odds))
         return tuple(lines)
+
+    def _recognise(self, crops: list[np.ndarray], keep: bool) -> tuple[list[Any], Kept]:
+        """Each line crop's (text, score), turned upright first with ``any_angle``, and with
+        ``keep`` the recogniser's columns of each line decoded."""
+        if self.any_angle:
+            crops, _, _ = self._ocr.text_cls(crops)
+        with self._columns.kept(keep) as columns:
+            texts, _ = self._ocr.text_rec(crops)
+            if self.any_angle:
+                texts = self._either_way(crops, texts)
+        return texts, columns
 
     def wrap_models(self, wrap: Callable[[str, Any], Any]) -> None:
         """Each ONNX model session (``det``, ``cls``, ``rec``) replaced by ``wrap(role, session)``.
@@ -245,8 +252,15 @@ class RapidOcr:
         if g < 1.0:
             small = cv2.resize(small, None, fx=g, fy=g, interpolation=cv2.INTER_AREA)
             f *= g
-        boxes, _ = self._ocr.text_det(small)
-        return [np.asarray(b, np.float32) / f for b in (boxes if boxes is not None else ())]
+        det = self._ocr.text_det
+        # rapidocr's own call keeps its input step on the detector between two lines, where
+        # another thread's call may replace it; here it stays this call's.
+        prepared = det.get_preprocess(max(small.shape[:2]))(small)
+        if prepared is None:
+            return []
+        boxes, _ = det.postprocess_op(det.infer(prepared)[0], small.shape[:2])
+        boxes = det.filter_tag_det_res(boxes, small.shape[:2])
+        return [np.asarray(b, np.float32) / f for b in boxes]
 
     def _wordlike(self, box: np.ndarray) -> bool:
         a = float(np.hypot(*(box[1] - box[0])))

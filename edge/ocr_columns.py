@@ -9,6 +9,7 @@ each decoded line's probabilities are kept beside its text.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,30 +22,32 @@ Kept = list[tuple[np.ndarray, str]]
 
 
 class Columns:
-    """Installed on a rapidocr ``TextRecognizer``; callers hold the engine's lock."""
+    """Installed on a rapidocr ``TextRecognizer``; what it keeps is each thread's own (path
+    workers read their parcels on one engine at once)."""
 
     def __init__(self, recogniser: Any) -> None:
         self._decode = recogniser.postprocess_op
-        self._kept: Kept | None = None
+        self._local = threading.local()
         alphabet = list(getattr(self._decode, "character", ()))
         self.alphabet = {c: i for i, c in enumerate(alphabet) if i > 0}  # 0 is the blank
         recogniser.postprocess_op = self
 
     def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
         out = self._decode(preds, *args, **kwargs)
-        if self._kept is not None:
-            self._kept.extend((p, str(o[0])) for p, o in zip(preds, out))
+        kept: Kept | None = getattr(self._local, "kept", None)
+        if kept is not None:
+            kept.extend((p, str(o[0])) for p, o in zip(preds, out))
         return out
 
     @contextmanager
     def kept(self, keep: bool) -> Iterator[Kept]:
         """The lines decoded inside the block, with their columns (none unless ``keep``)."""
         lines: Kept = []
-        self._kept = lines if keep else None
+        self._local.kept = lines if keep else None
         try:
             yield lines
         finally:
-            self._kept = None
+            self._local.kept = None
 
     def odds(self, kept: Kept, text: str, respell: tuple[str, str]) -> float | None:
         """The best odds of the respelling among the readings that decoded as ``text`` (a line
