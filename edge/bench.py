@@ -1,12 +1,15 @@
-"""Path capacity: how many parcels per second the stages after capture sustain on one core.
+"""Path capacity: how many parcels per second the stages after capture sustain.
 
 The whole-path figure of ``parcel-edge bench`` includes drawing the synthetic
 conveyor, which a real camera does for free; this second figure feeds
-captures gathered beforehand through the per-parcel path alone, one at a time,
-so it is what one core of the unit can do once frames exist.
+captures gathered beforehand through the per-parcel path alone, so it is what
+the unit can do once frames exist: one at a time (one core), and on two path
+workers as ``pipeline.workers`` runs them (what a second core adds, where
+anything the workers share, a lock or a turn, would hold one back).
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,7 @@ class Capacity:
     parcels: int
     wall_s: float
     stats: Stats
+    workers: int = 1
 
     @property
     def parcels_per_s(self) -> float:
@@ -53,18 +57,34 @@ def collect_captures(cfg: EdgeConfig, count: int) -> list[ParcelCapture]:
     return captures
 
 
-def path_capacity(cfg: EdgeConfig, captures: list[ParcelCapture], data_dir: Path) -> Capacity:
-    """The per-parcel path, sequentially on one thread, into a real outbox."""
+def path_capacity(cfg: EdgeConfig, captures: list[ParcelCapture], data_dir: Path,
+                  workers: int = 1) -> Capacity:
+    """The per-parcel path on ``workers`` threads, each taking the next capture with its
+    ticket in capture order (as the pipeline's workers do), into a real outbox."""
     from edge.outbox import Outbox
 
     stats = Stats()
-    outbox = Outbox(cfg.outbox, data_dir / "capacity-outbox")
+    outbox = Outbox(cfg.outbox, data_dir / f"capacity-outbox-{workers}")
     try:
         stages = build_stages(cfg, outbox.next_seq, (outbox,), stats)
+        waiting, take = iter(captures), threading.Lock()
+
+        def work() -> None:
+            while True:
+                with take:
+                    capture = next(waiting, None)
+                    ticket = stages.turns.ticket() if capture is not None else -1
+                if capture is None:
+                    return
+                process_parcel(capture, stages, stats, ticket)
+
+        threads = [threading.Thread(target=work, name=f"capacity-{i}") for i in range(workers)]
         started = time.perf_counter()
-        for capture in captures:
-            process_parcel(capture, stages, stats)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         wall = time.perf_counter() - started
     finally:
         outbox.close()
-    return Capacity(len(captures), wall, stats)
+    return Capacity(len(captures), wall, stats, workers)

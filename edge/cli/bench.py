@@ -120,27 +120,41 @@ def _rss_only(args: argparse.Namespace, folder: Path) -> int:
     return result.exit_code
 
 
-def _print_json(result: Any, capacity: Any, scale: list[dict]) -> None:
+def _print_json(result: Any, capacity: list[Any], scale: list[dict]) -> None:
     snap = result.stats.snapshot()
+    one = capacity[0] if capacity else None
     print(json.dumps({**snap, "wall_s": result.wall_s, "peak_rss_mb": result.peak_rss_mb,
                       "sizes": scale,
                       "parcels_per_s": snap["parcels"] / result.wall_s,
-                      "path_only": capacity and {
-                          "parcels": capacity.parcels,
-                          "parcels_per_s": capacity.parcels_per_s,
-                          "timings_ms": capacity.stats.snapshot()["timings_ms"]}}))
+                      "path_only": one and {
+                          "parcels": one.parcels,
+                          "parcels_per_s": one.parcels_per_s,
+                          "timings_ms": one.stats.snapshot()["timings_ms"]},
+                      "path_only_by_workers": {str(c.workers): c.parcels_per_s for c in capacity},
+                      "second_worker_gain": _gain(capacity)}))
 
 
-def _print_text(result: Any, capacity: Any, scale: list[dict]) -> None:
+def _gain(capacity: list[Any]) -> float | None:
+    """Parcels per second on two path workers over one (None without both figures)."""
+    if len(capacity) < 2 or not capacity[0].parcels_per_s:
+        return None
+    return round(capacity[1].parcels_per_s / capacity[0].parcels_per_s, 3)
+
+
+def _print_text(result: Any, capacity: list[Any], scale: list[dict]) -> None:
     from edge.demo import print_table, summary_rows
 
     print("\nparcel-edge bench: whole path on the synthetic conveyor (peak RSS is this phase's)")
     print_table(summary_rows(result))
     if capacity:
-        print(f"\npath only, one thread, {capacity.parcels} captures gathered beforehand: "
-              f"{capacity.parcels_per_s:.1f} parcels/s")
+        one = capacity[0]
+        print(f"\npath only, one thread, {one.parcels} captures gathered beforehand: "
+              f"{one.parcels_per_s:.1f} parcels/s")
         print_table([(f"{k} ms (median / p95)", f"{t['median']:.2f} / {t['p95']:.2f}")
-                     for k, t in capacity.stats.snapshot()["timings_ms"].items()])
+                     for k, t in one.stats.snapshot()["timings_ms"].items()])
+    if len(capacity) > 1:
+        print(f"path only, two workers: {capacity[1].parcels_per_s:.1f} parcels/s "
+              f"({_gain(capacity):.2f}x one thread)")
     for size in scale:
         _print_size(size)
 
@@ -175,9 +189,13 @@ def _print_size(s: dict) -> None:
     ])
 
 
-def _capacity(cfg: Any, count: int, tmp: Path) -> Any:
+def _capacity(cfg: Any, count: int, tmp: Path) -> list[Any]:
+    """The path alone on captures gathered beforehand: one thread, then two workers."""
     from edge.bench import collect_captures, path_capacity
 
     if count <= 0:
-        return None
-    return path_capacity(cfg, collect_captures(cfg, count), tmp)
+        return []
+    captures = collect_captures(cfg, count)
+    if not captures:  # the belt's parcels (--parcels) ran out before one was captured
+        return []
+    return [path_capacity(cfg, captures, tmp, workers) for workers in (1, 2)]

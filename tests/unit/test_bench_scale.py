@@ -39,3 +39,23 @@ def test_the_summary_counts_parcels_read_per_cpu_second_beside_parcels_handled()
     assert s["parcels_per_cpu_s"] == round(1000 / path_cpu, 1) and s["loop_parcels_per_cpu_s"] == 50.0
     assert s["read_per_cpu_s"] == round(1000 / path_cpu, 1)
     assert s["loop_read_per_cpu_s"] == round(50.0 / 12, 1)
+
+
+def test_two_path_workers_take_every_capture_once_numbered_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bench's second-worker figure runs the path as the pipeline's workers do."""
+    from edge.bench import collect_captures, path_capacity
+    from edge.demo import with_run_overrides
+    from edge.outbox import Outbox
+
+    cfg = with_run_overrides(demo_config(None), tmp_path, 4, 3)
+    captures = collect_captures(cfg, 4)
+    two = path_capacity(cfg, captures, tmp_path, workers=2)
+    assert two.workers == 2 and two.parcels == len(captures) >= 3 and two.parcels_per_s > 0
+    outbox = Outbox(cfg.outbox, tmp_path / "capacity-outbox-2")
+    try:
+        items = outbox.pending(1000)
+    finally:
+        outbox.close()
+    seqs = sorted({item.seq for item in items})
+    assert len({item.parcel for item in items}) == len(captures)
+    assert seqs == list(range(seqs[0], seqs[0] + len(captures)))  # no number twice, none skipped
