@@ -1,6 +1,8 @@
 """The benchmark's frame sizes: the same belt drawn finer, or the belt a wider sensor is for."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from edge.bench_scale import sized
@@ -41,7 +43,7 @@ def test_the_summary_counts_parcels_read_per_cpu_second_beside_parcels_handled()
     assert s["loop_read_per_cpu_s"] == round(50.0 / 12, 1)
 
 
-def test_two_path_workers_take_every_capture_once_numbered_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_path_workers_take_every_capture_once_and_no_number_twice(tmp_path: Path) -> None:
     """The bench's second-worker figure runs the path as the pipeline's workers do."""
     from edge.bench import collect_captures, path_capacity
     from edge.demo import with_run_overrides
