@@ -73,9 +73,9 @@ def path_capacity(cfg: EdgeConfig, captures: list[ParcelCapture], data_dir: Path
             while True:
                 with take:
                     capture = next(waiting, None)
-                    ticket = stages.turns.ticket() if capture is not None else -1
-                if capture is None:
-                    return
+                    if capture is None:
+                        return
+                    ticket = stages.turns.ticket()
                 process_parcel(capture, stages, stats, ticket)
 
         threads = [threading.Thread(target=work, name=f"capacity-{i}") for i in range(workers)]
