@@ -77,6 +77,9 @@ class TextLine:
 
     ``box`` is four (x, y) corners clockwise from top-left of the picture that
     was read (not of any resized copy).  ``text`` is untrusted: printable, capped.
+    ``upside_down``: the words were read with the line's crop turned half a turn, so
+    they run from the box's right end to its left (what lies before the first letter
+    lies at the right).
     """
 
     text: str
@@ -85,6 +88,7 @@ class TextLine:
     # Read with ``respell=(read, meant)`` and holding ``read``: ln P(the line with ``read`` spelt
     # ``meant``) - ln P(the line as read) under the engine's recogniser (:mod:`edge.ctc`).
     respelt: float | None = None
+    upside_down: bool = False
 
     @property
     def height(self) -> float:
@@ -193,22 +197,27 @@ class RapidOcr:
         texts, columns = self._recognise(self._ocr.get_crop_img_list(image, boxes),
                                          respell is not None)
         lines = []
-        for box, (text, score) in zip(boxes, (t[:2] for t in texts)):
+        for box, (text, score, upside_down) in zip(boxes, texts):
             if float(score) >= self.min_confidence and str(text).strip():
                 odds = self._columns.odds(columns, str(text), respell) if respell else None
-                lines.append(_line(np.asarray(box) - pad, text, score, back, odds))
+                lines.append(_line(np.asarray(box) - pad, text, score, back, odds, upside_down))
         return tuple(lines)
 
     def _recognise(self, crops: list[np.ndarray], keep: bool) -> tuple[list[Any], Kept]:
-        """Each line crop's (text, score), turned upright first with ``any_angle``, and with
-        ``keep`` the recogniser's columns of each line decoded."""
+        """Each line crop's (text, score, upside_down), read turned upright first with
+        ``any_angle`` (``upside_down``: the words were read from the crop turned half a turn),
+        and with ``keep`` the recogniser's columns of each line decoded."""
+        turned = [False] * len(crops)
         if self.any_angle:
-            crops, _, _ = self._ocr.text_cls(crops)
+            crops, angles, _ = self._ocr.text_cls(crops)
+            limit = float(self._ocr.text_cls.cls_thresh)  # rapidocr turns these, as here
+            turned = ["180" in str(label) and float(score) > limit for label, score in angles]
         with self._columns.kept(keep) as columns:
             texts, _ = self._ocr.text_rec(crops)
             if self.any_angle:
                 texts = self._either_way(crops, texts)
-        return texts, columns
+        return [(t[0], t[1], was != (len(t) > 2 and bool(t[2])))
+                for t, was in zip(texts, turned)], columns
 
     def wrap_models(self, wrap: Callable[[str, Any], Any]) -> None:
         """Each ONNX model session (``det``, ``cls``, ``rec``) replaced by ``wrap(role, session)``.
@@ -236,7 +245,7 @@ class RapidOcr:
         out = list(texts)
         for i, other in zip(unsure, again):
             if float(other[1]) > float(out[i][1]):
-                out[i] = other
+                out[i] = (other[0], other[1], True)
         return out
 
     def _detect(self, image: np.ndarray) -> list[np.ndarray]:
@@ -328,9 +337,11 @@ def _corners(box: Any, back: float) -> Quad:
     return corners  # type: ignore[return-value]
 
 
-def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None) -> TextLine:
+def _line(box: Any, text: str, score: float, back: float, respelt: float | None = None,
+          upside_down: bool = False) -> TextLine:
     odds = None if respelt is None else round(respelt, 3)
-    return TextLine(clean_text(text), round(float(score), 4), _corners(box, back), odds)
+    return TextLine(clean_text(text), round(float(score), 4), _corners(box, back), odds,
+                    upside_down)
 
 
 class Tesseract:

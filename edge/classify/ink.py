@@ -300,14 +300,22 @@ def emblem_beside(ink: LineInk | None) -> bool:
     """Whether the line holds, beyond either end of its letters, ink that is no letter though
     at least their height: a piece taller than they are, or one of their height filled solid
     (a triangle drawn no taller than the name reads as an A): an emblem beside the name."""
+    return any(emblem_ends(ink))
+
+
+def emblem_ends(ink: LineInk | None) -> tuple[bool, bool]:
+    """Whether such an emblem lies before the letters and whether one lies after them, along
+    the line's warped pixels (left, right): a letter read more at one end of a name can only
+    be an emblem read as a letter at the end where the emblem is."""
     found = None if ink is None else _letter_pieces(ink.mask, ink_extent(ink.mask)[1])
     if found is None:
-        return False
+        return False, False
     stats, letters, height = found
     left = stats[:, cv2.CC_STAT_LEFT]
     right = left + stats[:, cv2.CC_STAT_WIDTH]
     big = ~letters & (stats[:, cv2.CC_STAT_HEIGHT] >= LETTER_BAND[0] * height)
-    return bool(np.any(big & ((right <= left[letters].min()) | (left >= right[letters].max()))))
+    return (bool(np.any(big & (right <= left[letters].min()))),
+            bool(np.any(big & (left >= right[letters].max()))))
 
 
 def _filled_ends(labels: np.ndarray, stats: np.ndarray, letters: np.ndarray) -> list[int]:

@@ -42,6 +42,7 @@ points more; either for a further detection on most coloured parcels.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import cv2
@@ -231,5 +232,5 @@ def moved_lines(lines: tuple[TextLine, ...], affine: np.ndarray) -> tuple[TextLi
     for t in lines:
         pts = cv2.transform(np.float64(t.box)[None], affine)[0]
         box = tuple((float(x), float(y)) for x, y in pts)
-        out.append(TextLine(t.text, t.confidence, box, t.respelt))  # type: ignore[arg-type]
+        out.append(dataclasses.replace(t, box=box))
     return tuple(out)

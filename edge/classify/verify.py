@@ -39,8 +39,8 @@ from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_besid
                                   match_word)
 from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
-from edge.classify.ink import (LineInk, edge_width, emblem_beside, ink_colour, letter_aspect,
-                              line_pixels, measure_line, patchiness)
+from edge.classify.ink import (LineInk, edge_width, emblem_beside, emblem_ends, ink_colour,
+                              letter_aspect, line_pixels, measure_line, patchiness)
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
                                  local_contrast, parcel_outline, read_upright, runs_steeply,
                                  stretch_contrast, turned_lines)
@@ -194,7 +194,7 @@ def _measured(engine: OcrEngine, piece: np.ndarray, origin: Box, lines: tuple[Te
         if plain is None:
             return None
         match = plain[0]
-    if _emblem_read_as_letters(match) and emblem_beside(measured):
+    if _emblem_read_as_letters(match, line, measured):
         match = dataclasses.replace(match, kind="emblem", read=match.spelling)
     brand = catalogue.get(match.brand)
     assert brand is not None
@@ -273,11 +273,17 @@ def read_whole(engine: OcrEngine, picture: np.ndarray, line: TextLine,
     return None
 
 
-def _emblem_read_as_letters(match: NameMatch) -> bool:
-    """The name read whole with a letter or two more at one end: OCR reads a ring as O."""
+def _emblem_read_as_letters(match: NameMatch, line: TextLine, measured: LineInk | None) -> bool:
+    """The name read whole with a letter or two more at the end where the ink shows an
+    emblem beside the letters: OCR reads a ring as O.  More letters at the other end are
+    printed ones ('LUMERAA' beside a star on its left is a misspelling)."""
     read, name = fold(match.read), fold(match.spelling)
-    return match.kind == "partial" and len(read) > len(name) and (
-        read.startswith(name) or read.endswith(name))
+    if match.kind != "partial" or len(read) <= len(name):
+        return False
+    before, after = emblem_ends(measured)
+    if line.upside_down:  # the words run from the warped line's right end to its left
+        before, after = after, before
+    return read.endswith(name) and before or read.startswith(name) and after
 
 
 def _match(lines: Sequence[TextLine], catalogue: Catalogue,

@@ -9,8 +9,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from edge.catalogue import load_catalogue
-from edge.classify.ink import emblem_beside, letter_aspect, measure_line
-from edge.classify.verify import scan_parcel
+from edge.catalogue.names import NameMatch
+from edge.classify.ink import emblem_beside, emblem_ends, letter_aspect, measure_line
+from edge.classify.verify import _emblem_read_as_letters, scan_parcel
 from edge.ocr import Quad, TextLine
 from edge.records import Box
 
@@ -95,6 +96,23 @@ def test_a_filled_emblem_as_tall_as_the_letters_is_told_from_a_letter() -> None:
     assert emblem_beside(measure_line(_mark(star=False, triangle=True), line))
     assert not emblem_beside(measure_line(_mark(star=False, text="ALUMERA"), line))
     assert not emblem_beside(measure_line(_mark(star=False, text="LUMERAA"), line))
+
+
+def test_a_letter_more_is_an_emblem_only_at_the_end_where_the_emblem_is() -> None:
+    """A ring left of LUMERA read 'OLUMERA' is the name beside its emblem; 'LUMERAA' beside
+    the same ring has a letter more at its other end, printed: a misspelling to check."""
+    ring = _mark(star=False, ring=True, text="LUMERAA")
+    line = TextLine("LUMERAA", 0.99, BOX)
+    measured = measure_line(ring, line)
+    assert emblem_ends(measured) == (True, False)
+    more_after = NameMatch("LUMERA", "LUMERA", "LUMERAA", "partial", 1)
+    more_before = NameMatch("LUMERA", "LUMERA", "OLUMERA", "partial", 1)
+    assert not _emblem_read_as_letters(more_after, line, measured)
+    assert _emblem_read_as_letters(more_before, line, measured)
+    # read with the crop turned half a turn, the words start at the warped line's right end
+    turned = TextLine("LUMERAA", 0.99, BOX, upside_down=True)
+    assert _emblem_read_as_letters(more_after, turned, measured)
+    assert not _emblem_read_as_letters(more_before, turned, measured)
 
 
 class _Reads:

@@ -106,11 +106,23 @@ def test_an_unsure_line_is_read_again_upside_down_and_the_surer_reading_stands()
                 for c in crops], 0.0
 
     engine._ocr.text_rec = recognise
-    assert engine._either_way([flipped], [("OHEWN7", 0.41)]) == [("LUMERO", 0.98)]
+    # the surer reading came from the crop turned half a turn: the words run right to left
+    assert engine._either_way([flipped], [("OHEWN7", 0.41)]) == [("LUMERO", 0.98, True)]
     assert engine._either_way([upright], [("LUMERO", 0.98)]) == [("LUMERO", 0.98)]
     assert calls == [1]   # the sure line was not read again
     noise = np.full_like(upright, 128)
     assert engine._either_way([noise], [("x", 0.5)]) == [("x", 0.5)]   # neither way is surer
+
+
+def test_a_word_read_upside_down_says_its_words_run_from_the_right() -> None:
+    """What lies before a word's first letter (an emblem read as a letter) is at the left
+    of a line read upright and at the right of one read from its crop turned half a turn."""
+    engine = ocr.open_engine("rapidocr", any_angle=True)
+    upright = _word("NORVEX", size=44)
+    [level] = engine.read_lines(upright)
+    [turned] = engine.read_lines(np.ascontiguousarray(upright[::-1, ::-1]))
+    assert (level.text, level.upside_down) == ("NORVEX", False)
+    assert (turned.text, turned.upside_down) == ("NORVEX", True)
 
 
 @pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
