@@ -101,14 +101,18 @@ class OcrEngine(Protocol):
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         """Every text line found in ``image_bgr`` (uint8 BGR or grey), top to bottom, but
         those lying where a line of ``skip`` (read before, in this picture's pixels) lies
         and those running steeper than ``level_within`` degrees from the picture's level.
         With ``respell`` an engine that can says, for lines holding its first word, how
         likely it finds them with that word spelt as the second (``TextLine.respelt``).
         ``found`` receives the corners of every line the engine found, read or not (where
-        print lies that was not read: a name too steep to read shows as a piece of one)."""
+        print lies that was not read: a name too steep to read shows as a piece of one).
+        With ``enough`` an engine that recognises line by line reads the tallest first and
+        stops after the first line for which it holds (the lines read so far come back):
+        recognition is the costly step, and the rest cannot change what that line says."""
 
 
 def clean_text(text: str) -> str:
@@ -174,7 +178,8 @@ class RapidOcr:
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         """Safe to call from several threads at once (each path worker reads its own parcel):
         onnxruntime runs one session from many threads, and nothing here keeps a call's state
         on the engine (see :meth:`_detect` and :class:`edge.ocr_columns.Columns`)."""
@@ -194,30 +199,40 @@ class RapidOcr:
         if not boxes:
             return ()
         boxes = self._ocr.sorted_boxes(np.asarray(boxes, np.float32))
-        texts, columns = self._recognise(self._ocr.get_crop_img_list(image, boxes),
-                                         respell is not None)
-        lines = []
-        for box, (text, score, upside_down) in zip(boxes, texts):
-            if float(score) >= self.min_confidence and str(text).strip():
-                odds = self._columns.odds(columns, str(text), respell) if respell else None
-                lines.append(_line(np.asarray(box) - pad, text, score, back, odds, upside_down))
-        return tuple(lines)
+        crops, turned = self._upright(self._ocr.get_crop_img_list(image, boxes))
+        # With ``enough``, tallest first and one at a time, each recognition being one run.
+        groups = [list(range(len(boxes)))] if enough is None else [[i] for i in sorted(
+            range(len(boxes)), key=lambda i: _box_height(boxes[i]), reverse=True)]
+        lines: dict[int, TextLine] = {}
+        for group in groups:
+            texts, columns = self._recognise([crops[i] for i in group], respell is not None)
+            for i, (text, score, again) in zip(group, texts):
+                if float(score) >= self.min_confidence and str(text).strip():
+                    odds = self._columns.odds(columns, str(text), respell) if respell else None
+                    lines[i] = _line(np.asarray(boxes[i]) - pad, text, score, back, odds,
+                                     turned[i] != again)
+            if enough is not None and any(enough(lines[i]) for i in group if i in lines):
+                break
+        return tuple(lines[i] for i in sorted(lines))
+
+    def _upright(self, crops: list[np.ndarray]) -> tuple[list[np.ndarray], list[bool]]:
+        """The line crops with ``any_angle`` turned as the angle classifier finds them (all in
+        one run, as before any is read), and which of them it turned half a turn."""
+        if not self.any_angle:
+            return crops, [False] * len(crops)
+        crops, angles, _ = self._ocr.text_cls(crops)
+        limit = float(self._ocr.text_cls.cls_thresh)  # rapidocr turns these, as here
+        return crops, ["180" in str(label) and float(score) > limit for label, score in angles]
 
     def _recognise(self, crops: list[np.ndarray], keep: bool) -> tuple[list[Any], Kept]:
-        """Each line crop's (text, score, upside_down), read turned upright first with
-        ``any_angle`` (``upside_down``: the words were read from the crop turned half a turn),
-        and with ``keep`` the recogniser's columns of each line decoded."""
-        turned = [False] * len(crops)
-        if self.any_angle:
-            crops, angles, _ = self._ocr.text_cls(crops)
-            limit = float(self._ocr.text_cls.cls_thresh)  # rapidocr turns these, as here
-            turned = ["180" in str(label) and float(score) > limit for label, score in angles]
+        """Each (upright) line crop's (text, score, again), ``again`` where with ``any_angle``
+        it read better turned half a turn, and with ``keep`` the recogniser's columns of each
+        line decoded."""
         with self._columns.kept(keep) as columns:
             texts, _ = self._ocr.text_rec(crops)
             if self.any_angle:
                 texts = self._either_way(crops, texts)
-        return [(t[0], t[1], was != (len(t) > 2 and bool(t[2])))
-                for t, was in zip(texts, turned)], columns
+        return [(t[0], t[1], len(t) > 2 and bool(t[2])) for t in texts], columns
 
     def wrap_models(self, wrap: Callable[[str, Any], Any]) -> None:
         """Each ONNX model session (``det``, ``cls``, ``rec``) replaced by ``wrap(role, session)``.
@@ -359,10 +374,11 @@ class Tesseract:
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         """Tesseract's words come without their columns' letter probabilities: no ``respelt``;
         its lines are level rows of words, within any ``level_within``, and what it finds it
-        reads (``found`` receives the lines' boxes)."""
+        reads in one run (``found`` receives the lines' boxes; ``enough`` saves nothing)."""
         image, back = _as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -125,7 +125,8 @@ class _Reads:
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         return (TextLine(self.text, 0.98, BOX),)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -41,12 +41,29 @@ class Engine:
 
     def __init__(self, found_at: int) -> None:
         self.found_at, self.pictures = found_at, []
+        self.enough: list[Callable[[TextLine], bool] | None] = []
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
+        self.enough.append(enough)
         return (LINE,) if len(self.pictures) == self.found_at else ()
+
+
+def test_the_first_look_stops_reading_at_a_name_read_surely_letter_for_letter() -> None:
+    """Nothing ranks above an exact, sure reading and no later look follows one; a
+    misspelling, a name read unsurely or read with more letters is weighed against every
+    line, and the later looks read every line they find."""
+    engine = Engine(found_at=3)
+    scan_parcel(engine, _piece(GREEN_BOX), REGION, _catalogue(), "hidden")
+    first, *later = engine.enough
+    assert first is not None and all(e is None for e in later)
+    assert first(LINE) and first(TextLine("zentro shop", 0.95, LINE.box))
+    for line in (TextLine("ZENTRO", 0.6, LINE.box), TextLine("ZENTR0", 0.99, LINE.box),
+                 TextLine("ZENTOR", 0.99, LINE.box), TextLine("OZENTRO", 0.99, LINE.box)):
+        assert not first(line), line.text
 
 
 def test_a_name_the_first_look_misses_is_read_from_the_local_contrast_picture() -> None:
@@ -102,7 +119,8 @@ class TurnedEngine:
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr)
         self.skips.append(tuple(skip))
         self.levels.append(level_within)

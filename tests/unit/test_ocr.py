@@ -141,6 +141,33 @@ def test_lines_read_before_are_skipped_and_the_others_still_read(engine: str) ->
     assert [t.text.upper() for t in again] == ["LUMERO"]
 
 
+def test_reading_stops_at_the_first_line_that_is_enough_tallest_first() -> None:
+    """A mark is a parcel's tallest print: once it is read the smaller lines need no
+    recognition (each is one run of the recogniser)."""
+    small, tall = _word("LUMERO", size=24), _word("NORVEX", size=48)
+    width = max(small.shape[1], tall.shape[1])
+    picture = np.full((small.shape[0] + tall.shape[0] + 40, width, 3), (235, 225, 200), np.uint8)
+    picture[:small.shape[0], :small.shape[1]] = small   # the small line comes first, on top
+    picture[small.shape[0] + 40:, :tall.shape[1]] = tall
+    engine = ocr.open_engine("rapidocr")
+    runs: list[int] = []
+    recognise = engine._ocr.text_rec
+
+    def counted(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], float]:
+        runs.append(len(crops))
+        return recognise(crops)
+
+    engine._ocr.text_rec = counted
+    every = engine.read_lines(picture)
+    assert [t.text for t in every] == ["LUMERO", "NORVEX"] and runs == [2]
+    runs.clear()
+    enough = engine.read_lines(picture, enough=lambda line: line.text == "NORVEX")
+    assert [t.text for t in enough] == ["NORVEX"] and runs == [1]
+    runs.clear()
+    never = engine.read_lines(picture, enough=lambda line: False)
+    assert never == every and runs == [1, 1]   # the same lines, in the same order
+
+
 def test_two_workers_read_on_one_engine_at_once_each_with_its_own_reading() -> None:
     """Path workers share the engine: its models run for both at the same time (a lock
     around them gave a second worker 1.2x where it gives 1.6x), and what one keeps of a

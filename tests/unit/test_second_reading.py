@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -33,7 +33,8 @@ class ScriptedEngine:
 
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
-                   found: list[Quad] | None = None) -> tuple[TextLine, ...]:
+                   found: list[Quad] | None = None,
+                   enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
         self.pictures.append(image_bgr.shape)
         self.asked.append(respell)
         if len(self.pictures) == 1:
