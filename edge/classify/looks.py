@@ -43,7 +43,7 @@ points more; either for a further detection on most coloured parcels.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -215,13 +215,14 @@ def upright_parcel(picture: np.ndarray, outline: Outline) -> tuple[np.ndarray, n
 
 
 def read_upright(engine: OcrEngine, picture: np.ndarray, outline: Outline,
-                 skip: Sequence[TextLine]) -> tuple[TextLine, ...]:
+                 skip: Sequence[TextLine],
+                 enough: Callable[[TextLine], bool] | None = None) -> tuple[TextLine, ...]:
     """The lines near level in the parcel warped upright (:func:`upright_parcel`), in
     ``picture``'s pixels; lines of ``skip`` (read surely before, in those pixels) are not
-    recognised again."""
+    recognised again (``enough``: as :meth:`edge.ocr.OcrEngine.read_lines`)."""
     upright, onto = upright_parcel(picture, outline)
     read = engine.read_lines(upright, skip=moved_lines(tuple(skip), onto),
-                             level_within=DIAGONAL_LEVEL_WITHIN)
+                             level_within=DIAGONAL_LEVEL_WITHIN, enough=enough)
     return moved_lines(read, cv2.invertAffineTransform(onto))
 
 

@@ -144,32 +144,33 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
     look; a later look's own reads are not skipped (it is another picture)."""
     seen = stretch_contrast(piece)
     found: list[Quad] = []   # what the detector saw, read or not: only "steep" asks
+    named = names_surely(catalogue)  # a look reads no line after one of these (no better is)
     lines = engine.read_lines(seen, found=found if turned_look == "steep" else None,
-                              enough=names_surely(catalogue))
+                              enough=named)
     best = _match(lines, catalogue, piece)
     sure = tuple(t for t in lines if t.confidence >= SURE_READ)
     if _unnamed(best) and (turned_look == "unnamed" or runs_steeply(found)):
         turned = engine.read_lines(cv2.rotate(seen, cv2.ROTATE_90_CLOCKWISE),
                                    skip=turned_lines(sure, piece.shape[0], back=False),
-                                   level_within=TURNED_LEVEL_WITHIN)
+                                   level_within=TURNED_LEVEL_WITHIN, enough=named)
         more = turned_lines(turned, piece.shape[0])
         best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
     outline = parcel_outline(piece) if _unnamed(best) else None
     if outline is not None and is_diagonal(outline):
-        more = read_upright(engine, seen, outline, sure)
+        more = read_upright(engine, seen, outline, sure, named)
         best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
     if _unnamed(best) and (second_look == "always" or second_look == "hidden"
                            and could_hide_a_mark(piece, catalogue)):
-        more = engine.read_lines(local_contrast(piece), skip=sure)
+        more = engine.read_lines(local_contrast(piece), skip=sure, enough=named)
         best, lines = _better_of(best, _match(more, catalogue, piece)), lines + more
     return best, lines
 
 
 def names_surely(catalogue: Catalogue) -> Callable[[TextLine], bool]:
     """Whether a line reads a catalogue name letter for letter, surely: no match ranks above
-    that one and no later look is taken, so the first look recognises no line after it.  The
-    lines are recognised tallest first (marks are a parcel's tallest print): on the held-out
-    splits most branded parcels then cost one recognition rather than up to ``read_lines``."""
+    that one and no later look is taken, so a look recognises no line after it.  The lines
+    are recognised tallest first (marks are a parcel's tallest print): on the held-out splits
+    a branded parcel then costs 2.25 recognitions rather than 3.35, its verdict the same."""
     pairs = catalogue.spellings
 
     def named(line: TextLine) -> bool:
