@@ -22,10 +22,11 @@ from edge.classify.config import ClassifyConfig
 from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, parcel_region
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
+from edge.classify.proportions import reference_aspect, with_aspect
 from edge.classify.session import open_session, run, warm_up
 from edge.classify.shading import broad_shading, fuse, with_shading
 from edge.classify.surface import patch_packaging, scaled_patches, surface_packaging
-from edge.classify.verify import reference_aspect, scan_parcel, with_aspect
+from edge.classify.verify import scan_parcel
 from edge.imageio import bgr8
 from edge.pyramid import Pyramid, Surface
 from edge.records import Box, Classification, ModelInfo

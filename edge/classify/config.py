@@ -28,8 +28,8 @@ class ClassifyConfig(Section):
     # OCR engine that reads the candidate marks' words (edge/ocr.py).
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     # The parcel is read for marks at this size (long side, px) and its tallest lines of
-    # print, up to read_lines of them, are recognised (each line costs ~10-40 ms); the first
-    # look recognises them tallest first and stops at a catalogue name read surely.
+    # print, up to read_lines of them, are recognised (each line costs ~10-40 ms); each look
+    # recognises them tallest first and stops at a catalogue name read surely.
     read_side: int = Field(
         480, ge=160, le=1280,
         description="Long side (px) the parcel is searched for lines of print at. Small marks "

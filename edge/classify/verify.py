@@ -13,7 +13,7 @@ the catalogue records, each in units an officer can check:
 
 * colour: CIEDE2000 between the ink and the nearest recorded colour;
 * proportions: the name's width per letter against the reference picture's,
-  as a ratio (a stretched or squeezed copy);
+  as a ratio (a stretched or squeezed copy, :mod:`edge.classify.proportions`);
 * print quality: the width of the ink's edges against the letter height
   (blurred, bled ink), a classical measure, the share of the strokes
   printed as holes (blotchy ink), and a second impression beside them
@@ -40,7 +40,7 @@ from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_besid
 from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, emblem_ends, ink_colour,
-                              letter_aspect, line_pixels, measure_line, patchiness)
+                              line_pixels, measure_line, patchiness)
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
                                  local_contrast, parcel_outline, read_upright, runs_steeply,
                                  stretch_contrast, turned_lines)
@@ -48,15 +48,10 @@ from edge.classify.register import Doubling, doubled_print
 from edge.ocr import OcrEngine, Quad, TextLine
 from edge.records import Box
 
-# Reference pictures are read at no more than this long side.
-READ_SIDE = 320
 # A "near" name (one edit beyond the allowance) counts in the brand's own colour (short of
 # the judge's flag line for colour: not plainly another), or where read again it names the
 # brand (see _named_again).  At 15, worn and misspelt marks measured ΔE 19-24 off were lost.
 NEAR_MAX_DELTA_E = 25.0
-# Letter proportions outside this ratio of the reference are a failed measurement
-# (a word split or an emblem taken for letters), not a mark: they are not reported.
-ASPECT_SANE = (0.3, 3.0)
 # A line read at least this surely in one look is not read again in the next.
 SURE_READ = 0.9
 # Name matches that flag on their own; their line is read a second time (second_reading).
@@ -169,8 +164,8 @@ def _looks(engine: OcrEngine, piece: np.ndarray, catalogue: Catalogue, second_lo
 def names_surely(catalogue: Catalogue) -> Callable[[TextLine], bool]:
     """Whether a line reads a catalogue name letter for letter, surely: no match ranks above
     that one and no later look is taken, so a look recognises no line after it.  The lines
-    are recognised tallest first (marks are a parcel's tallest print): on the held-out splits
-    a branded parcel then costs 2.25 recognitions rather than 3.35, its verdict the same."""
+    are recognised tallest first (marks are a parcel's tallest print): a genuine parcel of
+    held-out split 4242 then cost 2.25 recognitions rather than 3.35, its verdict the same."""
     pairs = catalogue.spellings
 
     def named(line: TextLine) -> bool:
@@ -367,45 +362,3 @@ def _guess_of(line: TextLine | None, origin: Box) -> MarkGuess:
 
 def _better(m: NameMatch, line: TextLine, best: tuple[NameMatch, TextLine]) -> bool:
     return (RANK[m.kind], -line.confidence) < (RANK[best[0].kind], -best[1].confidence)
-
-
-def reference_aspect(engine: OcrEngine, brand: Brand) -> float | None:
-    """The genuine name's width per letter over height, read from the first reference picture."""
-    for ref in brand.references:
-        image = ref
-        if max(image.shape[:2]) > READ_SIDE:
-            f = READ_SIDE / max(image.shape[:2])
-            image = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        pad = cv2.copyMakeBorder(image, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
-        for line in engine.read_lines(pad):
-            for word in candidates(line.text):
-                if fold(word) in {fold(s) for s in brand.spellings}:
-                    return letter_aspect(measure_line(pad, line), word)
-    return None
-
-
-def _word_read(reading: Reading) -> str:
-    """The matched word as the line reads it, symbols included ('★LUMERA'): its ends say
-    whether an emblem was read beside the letters.  An emblem read as a letter ('OORBIQ')
-    is no letter, so the name's own letters are counted."""
-    assert reading.match is not None and reading.line is not None
-    if reading.match.kind == "emblem":
-        return reading.match.spelling
-    if reading.match.kind == "cut":
-        # 'NORVE…': the ellipsis stands at the tape, so a sliver of the letter under the
-        # tape's edge, standing apart, is not counted as a letter (letter_aspect)
-        return reading.match.read
-    return next((w for w in candidates(reading.line.text) if fold(w) == reading.match.read),
-                reading.match.read)
-
-
-def with_aspect(reading: Reading, references: dict[str, float | None]) -> Reading:
-    """``reading`` with the ratio of its letters' aspect to the brand reference's."""
-    if reading.match is None or reading.line is None or reading.ink is None or \
-            reading.match.kind == "covered":  # two pieces' letters are not the name's
-        return reading
-    ref = references.get(reading.match.brand)
-    own = letter_aspect(reading.ink, _word_read(reading))
-    if not ref or own is None or not ASPECT_SANE[0] <= own / ref <= ASPECT_SANE[1]:
-        return reading
-    return dataclasses.replace(reading, aspect_ratio=own / ref)

@@ -192,7 +192,7 @@ def _reading(picture: np.ndarray, text: str, kind: str, read: str):
 def test_proportions_against_the_reference_count_the_names_letters_only() -> None:
     """The star read as '★', the ring read as an O: the genuine letters measure as the
     reference's, not a seventh wider or narrower."""
-    from edge.classify.verify import with_aspect
+    from edge.classify.proportions import with_aspect
 
     reference = {"LUMERA": _aspect(_mark(star=False), "LUMERA")}
     starred = with_aspect(_reading(_beside_star(), "★LUMERA", "exact", "LUMERA"), reference)

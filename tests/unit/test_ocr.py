@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from edge import ocr
+from edge.ocr_tesseract import _tsv_lines
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
@@ -86,7 +87,7 @@ def test_tesseract_rows_group_into_lines_and_text_is_cleaned() -> None:
            "5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t90\tTHIS\n"
            "5\t1\t1\t1\t1\t2\t45\t21\t20\t12\t70\tSIDE\x07\n"
            "5\t1\t1\t1\t2\t1\t10\t50\t40\t12\t-1\tUP\n")
-    lines = ocr._tsv_lines(tsv, 2.0)
+    lines = _tsv_lines(tsv, 2.0)
     assert [t.text for t in lines] == ["THIS SIDE?", "UP"]
     assert lines[0].box[0] == (20.0, 40.0) and lines[0].box[2] == (130.0, 66.0)
     assert lines[0].confidence == 0.8 and lines[1].confidence == 0.0
