@@ -40,8 +40,8 @@ from edge.ocr_columns import Columns, Kept
 from edge.ocr_models import FUSED_DIR, usable_models
 from edge.pyramid import halve
 
-__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "open_engine", "read_lines",
-           "slope_deg"]
+__all__ = ["ENGINES", "OcrEngine", "OcrError", "Quad", "TextLine", "as_bgr", "clean_text",
+           "lies_on", "open_engine", "read_lines", "slope_deg"]
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def clean_text(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in str(text)).strip()[:MAX_TEXT]
 
 
-def _as_bgr(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
+def as_bgr(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
     """uint8 BGR no larger than ``max_side``, and the factor that maps back to the input."""
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected a uint8 image, got {image.dtype} {image.shape}")
@@ -182,7 +182,7 @@ class RapidOcr:
         """Safe to call from several threads at once (each path worker reads its own parcel):
         onnxruntime runs one session from many threads, and nothing here keeps a call's state
         on the engine (see :meth:`_detect` and :class:`edge.ocr_columns.Columns`)."""
-        image, back = _as_bgr(image_bgr, RAPID_MAX_SIDE)
+        image, back = as_bgr(image_bgr, RAPID_MAX_SIDE)
         pad = max(0, 32 - min(image.shape[:2]))
         if pad:
             image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -191,7 +191,7 @@ class RapidOcr:
         if found is not None:
             found.extend(_corners(b - pad, back) for b in boxes)
         # A line read before is not recognised again (recognition is the costly step).
-        boxes = [b for b in boxes if self._wordlike(b) and not _lies_on(b, known)
+        boxes = [b for b in boxes if self._wordlike(b) and not lies_on(b, known)
                  and slope_deg(b) <= level_within]
         if self.max_lines > 0:
             boxes = sorted(boxes, key=_box_height, reverse=True)[:self.max_lines]
@@ -318,7 +318,7 @@ def _blob_preprocess(make: Callable[[int], Any]) -> Callable[[int], Any]:
     return get
 
 
-def _lies_on(box: np.ndarray, known: Sequence[np.ndarray]) -> bool:
+def lies_on(box: np.ndarray, known: Sequence[np.ndarray]) -> bool:
     """Whether ``box`` covers the same place as one of ``known`` (bounding boxes overlapping
     by at least half their union)."""
     x0, y0 = box[:, 0].min(), box[:, 1].min()

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from edge.ocr import OcrError, Quad, TextLine, _as_bgr, _lies_on, clean_text
+from edge.ocr import OcrError, Quad, TextLine, as_bgr, lies_on, clean_text
 
 
 class Tesseract:
@@ -33,7 +33,7 @@ class Tesseract:
         """Tesseract's words come without their columns' letter probabilities: no ``respelt``;
         its lines are level rows of words, within any ``level_within``, and what it finds it
         reads in one run (``found`` receives the lines' boxes; ``enough`` saves nothing)."""
-        image, back = _as_bgr(image_bgr)
+        image, back = as_bgr(image_bgr)
         ok, png = cv2.imencode(".png", image)
         if not ok:
             raise ValueError("image could not be encoded for tesseract")
@@ -47,7 +47,7 @@ class Tesseract:
         if found is not None:
             found.extend(t.box for t in lines)
         known = [np.asarray(t.box, np.float32) for t in skip]
-        return tuple(t for t in lines if not _lies_on(np.asarray(t.box, np.float32), known))
+        return tuple(t for t in lines if not lies_on(np.asarray(t.box, np.float32), known))
 
 
 def _tsv_lines(tsv: str, back: float) -> tuple[TextLine, ...]:
