@@ -178,6 +178,7 @@ def _print_size(s: dict) -> None:
         ("path / floors", f"{s['path_over_floors']:.2f}x ({s['path_over_floors_without_ocr']:.2f}x "
          "with the OCR models not counted as a floor)"),
         ("parcels per CPU-second (path)", f"{s['parcels_per_cpu_s']:.1f}"),
+        ("parcels per CPU-second at the floors (the parts alone)", f"{s['floors_per_cpu_s']:.1f}"),
         ("zxing-cpp loop (decode, JPEG, publish)", f"{s['loop_ms']:.1f} ms, "
          f"{s['loop_parcels_per_cpu_s']:.1f} parcels per CPU-second"),
         ("path / loop, parcels per CPU-second", f"{s['path_over_loop_per_cpu_s']:.2f}x"),

@@ -40,6 +40,8 @@ def test_the_summary_counts_parcels_read_per_cpu_second_beside_parcels_handled()
     path_cpu = 25.0 * (len(PARTS) - 1)
     assert s["parcels_per_cpu_s"] == round(1000 / path_cpu, 1) and s["loop_parcels_per_cpu_s"] == 50.0
     assert s["read_per_cpu_s"] == round(1000 / path_cpu, 1)
+    # the parts alone, fsync (wall time of the commit) left out: 4 CPU floors of 10 ms
+    assert s["floors_per_cpu_s"] == 25.0
     assert s["loop_read_per_cpu_s"] == round(50.0 / 12, 1)
 
 
