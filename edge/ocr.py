@@ -113,6 +113,10 @@ class OcrEngine(Protocol):
         stops after the first line for which it holds (the lines read so far come back):
         recognition is the costly step, and the rest cannot change what that line says."""
 
+    def allow_letters(self, letters: str) -> None:
+        """Letters of other scripts than Latin the engine may read (a catalogue's names in
+        them); other letters of those scripts are never printed."""
+
 
 def clean_text(text: str) -> str:
     """Printable characters only, capped: OCR output is as untrusted as a barcode."""
@@ -213,6 +217,9 @@ class RapidOcr:
             if enough is not None and any(enough(lines[i]) for i in group if i in lines):
                 break
         return tuple(lines[i] for i in sorted(lines))
+
+    def allow_letters(self, letters: str) -> None:
+        self._columns.allow(letters)
 
     def _upright(self, crops: list[np.ndarray]) -> tuple[list[np.ndarray], list[bool]]:
         """The line crops with ``any_angle`` turned as the angle classifier finds them (all in

@@ -26,6 +26,9 @@ class Tesseract:
         except (OSError, subprocess.SubprocessError) as exc:
             raise OcrError(f"tesseract engine needs the {binary!r} binary: {exc}") from None
 
+    def allow_letters(self, letters: str) -> None:
+        """Tesseract reads with its English model: Latin letters only, whatever is allowed."""
+
     def read_lines(self, image_bgr: np.ndarray, skip: Sequence[TextLine] = (),
                    respell: tuple[str, str] | None = None, level_within: float = 90.0,
                    found: list[Quad] | None = None,

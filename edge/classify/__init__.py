@@ -196,8 +196,11 @@ class Classifier:
                      {k: float(v) for k, v in zip(self.manifest.packagings, packaging)})
 
     def aspects(self, catalogue: Any) -> dict[str, float | None]:
-        """Reference letter proportions per brand, read once per catalogue version."""
+        """Reference letter proportions per brand, read once per catalogue version, after the
+        OCR engine is told the letters of its names (it reads no other script's letters)."""
         if catalogue.sha256 not in self._aspects:
+            self.ocr.allow_letters("".join(b.name + "".join(b.spellings)
+                                           for b in catalogue.brands))
             self._aspects = {catalogue.sha256: {b.name: reference_aspect(self.ocr, b)
                                                 for b in catalogue.brands}}
         return self._aspects[catalogue.sha256]

@@ -275,3 +275,32 @@ def test_a_name_read_short_is_read_whole_from_around_its_line() -> None:
     # the letter beyond the box is read as printed: another letter is no reason to clear it
     picture, line = _printed("LUMERO")
     assert read_whole(engine, picture, line, short) is None
+
+
+def test_the_engine_is_told_the_catalogues_letters_before_its_references_are_read() -> None:
+    """A brand named in another script than Latin is read in it; the OCR engine prints no
+    letter of a script no catalogue name uses."""
+    from types import SimpleNamespace
+
+    from edge.classify import Classifier
+
+    calls: list[tuple[str, str]] = []
+
+    class Recording:
+        name = "recording"
+
+        def allow_letters(self, letters: str) -> None:
+            calls.append(("allow", letters))
+
+        def read_lines(self, image_bgr: np.ndarray, *args: object, **kwargs: object) -> tuple:
+            calls.append(("read", ""))
+            return ()
+
+    paper = np.full((60, 200, 3), 230, np.uint8)
+    brand = SimpleNamespace(name="ЛУМЕРА", spellings=("ЛУМЕРА", "LUMERA"), references=(paper,))
+    catalogue = SimpleNamespace(sha256="v1", brands=(brand,))
+    classifier = Classifier(None, None, None, ocr=Recording())
+    assert classifier.aspects(catalogue) == {"ЛУМЕРА": None}
+    assert calls[0][0] == "allow" and set("ЛУМЕРА") <= set(calls[0][1]) and calls[1][0] == "read"
+    classifier.aspects(catalogue)  # the same version: nothing read or told again
+    assert len(calls) == 2

@@ -228,3 +228,25 @@ def test_lines_steeper_than_asked_are_not_recognised() -> None:
     assert len(found) == 2 and any(min(x for x, _ in q) > level.shape[1] for q in found)
     assert ocr.slope_deg(np.float32([[0, 0], [10, 10], [5, 15], [-5, 5]])) == \
         pytest.approx(45.0)
+
+
+def test_the_recogniser_prints_no_letter_of_a_script_the_catalogue_does_not_use() -> None:
+    """A taped or blurred Latin mark came out as a Chinese character ('川'), which officers
+    were shown as the print on the parcel; a catalogue name in that script lets it back."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    from edge.ocr_columns import Columns
+
+    recogniser = RapidOCR().text_rec
+    index = {c: i for i, c in enumerate(recogniser.postprocess_op.character)}
+    columns = Columns(recogniser)
+    preds = np.full((1, 5, len(index)), 1e-4, np.float32)
+    for t, (first, second) in enumerate([("川", "N"), ("blank", "川"), ("O", "川"),
+                                         ("blank", "O"), ("★", "O")]):
+        preds[0, t, index[first]], preds[0, t, index[second]] = 0.8, 0.15
+    assert columns(preds)[0][0] == "NO★"  # the decoder's own call: the column's next best
+    assert preds[0, 0, index["川"]] == pytest.approx(0.8)  # the recogniser's output untouched
+    columns.allow("川")
+    assert columns(preds)[0][0] == "川O★"
+    columns.allow("")
+    assert columns(preds)[0][0] == "NO★"
