@@ -1,4 +1,5 @@
-"""The recogniser's per-column letter probabilities, kept for the lines of one reading.
+"""The recogniser's per-column letter probabilities: kept for the lines of one reading, and
+held to the scripts the catalogue is written in.
 
 rapidocr's recogniser hands its probabilities (columns x alphabet) to its
 decoder and keeps only the likeliest text and a mean score.  A misspelling's
@@ -7,11 +8,11 @@ very columns (:mod:`edge.ctc`).  So the decoder is wrapped, and while a
 reading asks for it (and only then: a line's columns are about a megabyte)
 each decoded line's probabilities are kept beside its text.
 
-The same wrapper keeps the recogniser to the letters a parcel here can carry.
-PP-OCR's recogniser reads Chinese as well as Latin print, and a blurred or
-taped Latin mark it cannot read comes out as a Chinese character ('川' for
-NORVEX half under tape), which an officer was then shown as the print the
-parcel bears.  Letters of scripts other than Latin are never printed unless
+The same wrapper holds the recogniser to the catalogue's scripts.  PP-OCR's
+recogniser reads Chinese as well as Latin print, and a blurred or taped
+Latin mark it cannot read came out as a Chinese character ('川' for NORVEX
+half under tape), which an officer was then shown as the print the parcel
+bears.  Letters of scripts other than Latin are never printed unless
 a catalogue name uses them (:meth:`Columns.allow`); digits, punctuation and
 symbols (LUMERA's star read as '★') stay.  On the eight dev splits (2,560
 held-out parcels) no verdict changed; 29 parcels' reasons lost a Chinese
