@@ -106,9 +106,9 @@ def wait_for(check: Callable[[], Any], timeout: float = 120.0, every: float = 0.
 class Feeder:
     """Live parcels through the slot from several threads, as the path's workers would."""
 
-    def __init__(self, slot: Any, threads: int = 2) -> None:
+    def __init__(self, slot: Any, threads: int = 2, images: list[Any] | None = None) -> None:
         self.slot = slot
-        self.images = golden_parcels()
+        self.images = images or golden_parcels()
         self.results: list[Any] = []
         self.calls = 0
         self.failures: list[str] = []
