@@ -22,7 +22,7 @@ from edge.classify.config import ClassifyConfig
 from edge.classify.crops import MarkGuess, crop_mark, cut_padded, decode_peaks, parcel_region
 from edge.classify.manifest import Manifest, ModelError, load_manifest, read_verified
 from edge.classify.preprocess import softmax, to_tensor, to_tensors
-from edge.classify.proportions import reference_aspect, with_aspect
+from edge.classify.proportions import Reference, read_reference, with_aspect, with_digit
 from edge.classify.session import open_session, run, warm_up
 from edge.classify.shading import broad_shading, fuse, with_shading
 from edge.classify.surface import patch_packaging, scaled_patches, surface_packaging
@@ -71,7 +71,7 @@ class Classifier:
         self.error = error
         self.catalogue = catalogue
         self.ocr = ocr
-        self._aspects: dict[str, dict[str, float | None]] = {}
+        self._references: dict[str, dict[str, Reference]] = {}
 
     @property
     def available(self) -> bool:
@@ -188,22 +188,25 @@ class Classifier:
 
         region = box if box is not None and box.w >= 16 and box.h >= 16 else \
             Box(0, 0, image.shape[1], image.shape[0])
-        readings = [with_aspect(scan_parcel(self.ocr, image, region, catalogue, self.second_look,
-                                            self.turned_look), self.aspects(catalogue))]
+        references = self.references(catalogue)
+        reading = scan_parcel(self.ocr, image, region, catalogue, self.second_look,
+                              self.turned_look)
+        readings = [with_digit(with_aspect(reading, references), references)]
         assert self.manifest is not None
         packaging = softmax(packaging_logits)
         return judge(readings, catalogue, self.info,
                      {k: float(v) for k, v in zip(self.manifest.packagings, packaging)})
 
-    def aspects(self, catalogue: Any) -> dict[str, float | None]:
-        """Reference letter proportions per brand, read once per catalogue version, after the
-        OCR engine is told the letters of its names (it reads no other script's letters)."""
-        if catalogue.sha256 not in self._aspects:
+    def references(self, catalogue: Any) -> dict[str, Reference]:
+        """Each brand's name as its reference picture prints it, read once per catalogue
+        version, after the OCR engine is told the letters of its names (it reads no other
+        script's letters)."""
+        if catalogue.sha256 not in self._references:
             self.ocr.allow_letters("".join(b.name + "".join(b.spellings)
                                            for b in catalogue.brands))
-            self._aspects = {catalogue.sha256: {b.name: reference_aspect(self.ocr, b)
-                                                for b in catalogue.brands}}
-        return self._aspects[catalogue.sha256]
+            self._references = {catalogue.sha256: {b.name: read_reference(self.ocr, b)
+                                                   for b in catalogue.brands}}
+        return self._references[catalogue.sha256]
 
     def reload_catalogue(self, folder: Path) -> bool:
         """Swap in a new catalogue; a bad one is refused and the last good one kept."""

@@ -262,15 +262,26 @@ def _letters(mask: np.ndarray, rows: float, symbols: int = 0) -> tuple[float, fl
     letters half again as tall, read as squeezed to 0.56x, or a fifth wider);
     with too few pieces, the widest band of ink rows (:func:`_word_band`).
     ``symbols`` is how many ends of the reading hold a symbol that is no letter."""
+    spans = _letter_spans(mask, rows, symbols)
+    if spans is None:
+        return _word_band(mask)
+    x0, x1, height = spans
+    return float(x1.max() - x0[0]), height
+
+
+def _letter_spans(mask: np.ndarray, rows: float,
+                  symbols: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The letter pieces' left and right ends, left to right, emblems left out, and the
+    letters' height; None when there are too few pieces to tell."""
     found = _letter_pieces(mask, rows)
     if found is None:
-        return _word_band(mask)
+        return None
     stats, letters, height = found
     order = np.argsort(stats[letters, cv2.CC_STAT_LEFT])
     x0 = stats[letters, cv2.CC_STAT_LEFT][order]
     x1 = x0 + stats[letters, cv2.CC_STAT_WIDTH][order]
     first, last = _without_emblems(x0, x1, height, symbols)
-    return float(x1[first:last + 1].max() - x0[first]), height
+    return x0[first:last + 1], x1[first:last + 1], height
 
 
 def _without_emblems(x0: np.ndarray, x1: np.ndarray, height: float,
@@ -341,13 +352,29 @@ def _fill(piece: np.ndarray, stat: np.ndarray) -> float:
     return float(stat[cv2.CC_STAT_AREA]) / area
 
 
+def letter_widths(ink: LineInk | None, text: str) -> tuple[float, ...] | None:
+    """Each letter's width over the letters' median, in the order the pieces stand (the
+    line's own order, not turned where it was read upside down); None unless the pieces
+    are the word's letters one for one (touching or broken letters say nothing)."""
+    if ink is None:
+        return None
+    spans = _letter_spans(ink.mask, ink_extent(ink.mask)[1], _end_symbols(text.strip()))
+    if spans is None or len(spans[0]) != len(fold(text)):
+        return None
+    widths = spans[1] - spans[0]
+    return tuple(float(w) for w in widths / max(float(np.median(widths)), 1.0))
+
+
+def _end_symbols(word: str) -> int:
+    """How many ends of a reading hold a symbol that is no letter ('★LUMERA': one)."""
+    return int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
+
+
 def letter_aspect(ink: LineInk | None, text: str) -> float | None:
     """Width per letter over height of the ink of a read line; ``text`` is the word as read,
     so a symbol read at its ends (an emblem) is not counted as letters."""
     if ink is None:
         return None
     mask = ink.mask
-    word = text.strip()
-    symbols = int(not fold(word[:1])) + int(not fold(word[-1:])) if len(word) > 1 else 0
-    width, height = _letters(mask, ink_extent(mask)[1], symbols)
+    width, height = _letters(mask, ink_extent(mask)[1], _end_symbols(text.strip()))
     return width / max(1, len(fold(text))) / max(height, 1.0)

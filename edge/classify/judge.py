@@ -7,6 +7,9 @@ natural units chosen by what they mean, not fitted to one renderer:
   (or look-alike characters) from a recorded name; flag at 0.85, review at 0.5;
   letters only added or dropped at the name's ends, or a misspelling that
   the line read again on its own spells as the name itself, review at most.
+  A name read letter for letter whose O prints as narrow as a zero, or its
+  I as wide as a one, for the word's letters against the reference's
+  (:mod:`edge.classify.digits`): review, never a flag (measured, not read).
 * colour: ΔE00 / 40; flag at ΔE 25 (plainly another colour), review at ΔE 18.
 * proportions: the letters' width per height against the reference, as a
   ratio; review beyond 1.45x wider or 0.75x narrower, never a flag by
@@ -144,6 +147,10 @@ def _measure(r: Reading) -> tuple[dict[str, float], dict[str, str]]:
         scores["suspect_misspelled"] = round(min(NEAR_CAP if weak else 1.0, r.line.confidence), 4)
         evidence["suspect_misspelled"] = (f"{r.match.words()} (read with confidence "
                                           f"{r.line.confidence:.2f}){_disputed(r)}")
+    if r.digit is not None:  # measured, not read: a review, never a flag by itself
+        scores["suspect_misspelled"] = max(scores["suspect_misspelled"],
+                                           REVIEW["suspect_misspelled"])
+        evidence["suspect_misspelled"] = r.digit.said(name)
     if r.delta_e is not None:
         scores["suspect_colour"] = round(min(1.0, r.delta_e / 40), 4)
         evidence["suspect_colour"] = (f"colour differs from {name}'s reference by "

@@ -39,6 +39,7 @@ from edge.catalogue.names import (RANK, NameMatch, candidates, fold, match_besid
                                   match_word)
 from edge.classify.cover import covered_match, cut_match, line_axis
 from edge.classify.crops import MarkGuess, cut_padded
+from edge.classify.digits import DigitInPlace
 from edge.classify.ink import (LineInk, edge_width, emblem_beside, emblem_ends, ink_colour,
                               line_pixels, measure_line, patchiness)
 from edge.classify.looks import (TURNED_LEVEL_WITHIN, could_hide_a_mark, is_diagonal,
@@ -75,6 +76,8 @@ class Reading:
     delta_e: float | None = None
     ink_bgr: tuple[int, int, int] | None = None
     aspect_ratio: float | None = None
+    # A name read letter for letter that prints a digit for one of them (edge.classify.digits).
+    digit: DigitInPlace | None = None
     edge_rel: float | None = None
     # Share of the strokes printed as holes (:func:`edge.classify.ink.patchiness`).
     holes: float | None = None

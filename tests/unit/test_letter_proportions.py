@@ -192,9 +192,9 @@ def _reading(picture: np.ndarray, text: str, kind: str, read: str):
 def test_proportions_against_the_reference_count_the_names_letters_only() -> None:
     """The star read as '★', the ring read as an O: the genuine letters measure as the
     reference's, not a seventh wider or narrower."""
-    from edge.classify.proportions import with_aspect
+    from edge.classify.proportions import Reference, with_aspect
 
-    reference = {"LUMERA": _aspect(_mark(star=False), "LUMERA")}
+    reference = {"LUMERA": Reference(_aspect(_mark(star=False), "LUMERA"))}
     starred = with_aspect(_reading(_beside_star(), "★LUMERA", "exact", "LUMERA"), reference)
     ringed = with_aspect(_reading(_mark(star=False, ring=True), "OLUMERA", "emblem", "OLUMERA"),
                          reference)
@@ -283,6 +283,7 @@ def test_the_engine_is_told_the_catalogues_letters_before_its_references_are_rea
     from types import SimpleNamespace
 
     from edge.classify import Classifier
+    from edge.classify.proportions import Reference
 
     calls: list[tuple[str, str]] = []
 
@@ -300,7 +301,7 @@ def test_the_engine_is_told_the_catalogues_letters_before_its_references_are_rea
     brand = SimpleNamespace(name="ЛУМЕРА", spellings=("ЛУМЕРА", "LUMERA"), references=(paper,))
     catalogue = SimpleNamespace(sha256="v1", brands=(brand,))
     classifier = Classifier(None, None, None, ocr=Recording())
-    assert classifier.aspects(catalogue) == {"ЛУМЕРА": None}
+    assert classifier.references(catalogue) == {"ЛУМЕРА": Reference(None)}
     assert calls[0][0] == "allow" and set("ЛУМЕРА") <= set(calls[0][1]) and calls[1][0] == "read"
-    classifier.aspects(catalogue)  # the same version: nothing read or told again
+    classifier.references(catalogue)  # the same version: nothing read or told again
     assert len(calls) == 2
