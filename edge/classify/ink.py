@@ -39,6 +39,9 @@ LETTER_BAND = (0.7, 1.3)
 # piece stands off the letters by at least this share of their height: about a word space,
 # where letters of one word stand a fifth apart or touch.
 EMBLEM_GAP = 0.3
+# A letter piece whose middle stands this share of the letters' height off the others' is
+# off the word's row (an emblem above or below the name, as tall as its letters).
+OFF_THE_ROW = 0.25
 # A band of ink rows at least this share of the line's cut wide runs edge to edge: no print.
 EDGE_TO_EDGE = 0.98
 # A line box this many times taller than wide is a line printed across the picture (the
@@ -265,23 +268,23 @@ def _letters(mask: np.ndarray, rows: float, symbols: int = 0) -> tuple[float, fl
     spans = _letter_spans(mask, rows, symbols)
     if spans is None:
         return _word_band(mask)
-    x0, x1, height = spans
-    return float(x1.max() - x0[0]), height
+    boxes, height = spans
+    return float(boxes[:, 1].max() - boxes[0, 0]), height
 
 
 def _letter_spans(mask: np.ndarray, rows: float,
-                  symbols: int) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The letter pieces' left and right ends, left to right, emblems left out, and the
-    letters' height; None when there are too few pieces to tell."""
+                  symbols: int) -> tuple[np.ndarray, float] | None:
+    """The letter pieces' (left, right, top, bottom), left to right, emblems left out, and
+    the letters' height; None when there are too few pieces to tell."""
     found = _letter_pieces(mask, rows)
     if found is None:
         return None
     stats, letters, height = found
-    order = np.argsort(stats[letters, cv2.CC_STAT_LEFT])
-    x0 = stats[letters, cv2.CC_STAT_LEFT][order]
-    x1 = x0 + stats[letters, cv2.CC_STAT_WIDTH][order]
-    first, last = _without_emblems(x0, x1, height, symbols)
-    return x0[first:last + 1], x1[first:last + 1], height
+    kept = stats[letters][np.argsort(stats[letters, cv2.CC_STAT_LEFT])]
+    x0, y0 = kept[:, cv2.CC_STAT_LEFT], kept[:, cv2.CC_STAT_TOP]
+    boxes = np.stack([x0, x0 + kept[:, cv2.CC_STAT_WIDTH], y0, y0 + kept[:, cv2.CC_STAT_HEIGHT]], 1)
+    first, last = _without_emblems(boxes[:, 0], boxes[:, 1], height, symbols)
+    return boxes[first:last + 1], height
 
 
 def _without_emblems(x0: np.ndarray, x1: np.ndarray, height: float,
@@ -361,7 +364,13 @@ def letter_widths(ink: LineInk | None, text: str) -> tuple[float, ...] | None:
     spans = _letter_spans(ink.mask, ink_extent(ink.mask)[1], _end_symbols(text.strip()))
     if spans is None or len(spans[0]) != len(fold(text)):
         return None
-    widths = spans[1] - spans[0]
+    boxes, height = spans
+    middles = (boxes[:, 2] + boxes[:, 3]) / 2
+    # a piece off the word's row (an emblem above it, the letters beside it run together)
+    # would be taken for one of its letters
+    if np.abs(middles - np.median(middles)).max() > OFF_THE_ROW * height:
+        return None
+    widths = boxes[:, 1] - boxes[:, 0]
     return tuple(float(w) for w in widths / max(float(np.median(widths)), 1.0))
 
 

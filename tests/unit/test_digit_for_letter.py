@@ -101,3 +101,23 @@ def test_a_digit_in_place_is_reviewed_never_flagged_with_what_was_measured() -> 
         "letter 1 (O) prints 0.71x as wide for its word as on ORBIQ's reference, as a 0 would: "
         "the digit 0 printed for the letter O reads as the name")
     assert _measure(Reading(reading.guess, (line,), match, line))[0]["suspect_misspelled"] == 0.0
+
+
+def test_an_emblem_above_the_name_is_not_taken_for_one_of_its_letters() -> None:
+    """A diamond as tall as the letters above the name, and two letters run together at
+    their feet: as many pieces as letters, but one of them off the word's row."""
+    face = ImageFont.truetype(URW + "NimbusSans-Bold.otf", 44)
+    sheet = Image.new("L", (480, 160), 0)
+    draw = ImageDraw.Draw(sheet)
+    draw.text((40, 70), "ORBIQ", fill=255, font=face)
+    left, top, right, bottom = draw.textbbox((40, 70), "ORBIQ", font=face)
+    draw.rectangle((left + 40, bottom - 4, left + 80, bottom), fill=255)  # R and B joined
+    mid, size = (left + right) // 2, bottom - top
+    draw.polygon([(mid, top - size - 6), (mid + size // 2, top - size // 2 - 6), (mid, top - 6),
+                  (mid - size // 2, top - size // 2 - 6)], fill=255)
+    picture = photographed(np.asarray(sheet, np.float32) / 255.0, (200, 170, 130),
+                           (125, 35, 140), lens=1.0)
+    line = TextLine("ORBIQ", 0.99, ((10.0, 10.0), (470.0, 10.0), (470.0, 150.0), (10.0, 150.0)))
+    ink = measure_line(picture, line)
+    assert ink is not None
+    assert letter_widths(ink, "ORBIQ") is None
